@@ -1,0 +1,85 @@
+/** The exit codes of SPEC §4, defined once. Only src/main.ts turns them into a process exit. */
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  invalid: 2,
+  held: 3,
+  critical: 4,
+  conflict: 5,
+  targetFailed: 6,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An expected failure: carries its exit code and a hint that says what to do next. */
+export class RolloutError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found in a plan, located in its file. */
+export interface PlanProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  hint?: string;
+}
+
+/** Formats a problem as `file:line:col: message (hint)`. */
+export function formatProblem(p: PlanProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}${p.hint ? ` — ${p.hint}` : ''}`;
+}
+
+/** The plan is invalid; every problem found is listed (exit 2). */
+export class PlanError extends RolloutError {
+  constructor(readonly problems: PlanProblem[]) {
+    super(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the plan:\n` +
+        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
+      ExitCode.invalid,
+      'fix the lines named above, then run `rollout validate` again',
+    );
+  }
+}
+
+/** Bad command-line usage, or a prompt needed where none can be shown (exit 2). */
+export class UsageError extends RolloutError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.invalid, hint);
+  }
+}
+
+/** Another command holds the rollout's lock, or state and target disagree (exit 5). */
+export class ConflictError extends RolloutError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.conflict, hint);
+  }
+}
+
+/** Applying or reading the target failed; nothing was recorded as applied (exit 6). */
+export class TargetError extends RolloutError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.targetFailed, hint);
+  }
+}
+
+/** The shared state store could not be reached or written (exit 6: nothing was applied). */
+export class StateStoreError extends RolloutError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.targetFailed, hint);
+  }
+}
+
+/** SIGINT/SIGTERM stopped the command after it left target and state in agreement (exit 130). */
+export class InterruptedError extends RolloutError {
+  constructor(message = 'interrupted') {
+    super(message, ExitCode.interrupted);
+  }
+}

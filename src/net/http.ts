@@ -1,0 +1,123 @@
+/**
+ * The one HTTP client of the tool: kept-alive connections, a deadline per request that covers the
+ * whole exchange (slow-drip bodies included), and a cap on the body size so a 100 MB answer is cut
+ * off, not read into memory. Failures are `HttpFailure`s whose message names what went wrong.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+
+/** Why a request produced no usable response. */
+export type HttpFailureKind = 'connect' | 'timeout' | 'too-large' | 'aborted' | 'network';
+
+export class HttpFailure extends Error {
+  constructor(
+    readonly kind: HttpFailureKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpFailure';
+  }
+}
+
+export interface HttpRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  /** Bodies larger than this fail with kind `too-large` (default 10 MiB). */
+  maxBytes?: number;
+  signal?: AbortSignal;
+  dispatcher?: Dispatcher;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+let sharedAgent: Agent | undefined;
+
+/** The process-wide kept-alive connection pool. */
+export function sharedDispatcher(): Dispatcher {
+  sharedAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, pipelining: 1 });
+  return sharedAgent;
+}
+
+/** Closes the shared pool so the process can exit promptly. */
+export async function closeSharedDispatcher(): Promise<void> {
+  const agent = sharedAgent;
+  sharedAgent = undefined;
+  await agent?.close();
+}
+
+/** A URL fit for messages: no credentials, no query string (tokens often live there). */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** Sends one request and reads the whole body, within the deadline and the size cap. */
+export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  const where = `${req.method ?? 'GET'} ${describeUrl(req.url)}`;
+  const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
+  const deadline = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
+  try {
+    const res = await request(req.url, {
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: req.headers,
+      body: req.body,
+      signal,
+      dispatcher: req.dispatcher ?? sharedDispatcher(),
+    });
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.body.destroy();
+      throw new HttpFailure('too-large', `${where}: response of ${declared} bytes is over the ${maxBytes}-byte cap`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new HttpFailure('too-large', `${where}: response is over the ${maxBytes}-byte cap`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+  } catch (err) {
+    throw toHttpFailure(err, where, req, deadline);
+  }
+}
+
+function toHttpFailure(err: unknown, where: string, req: HttpRequest, deadline: AbortSignal): HttpFailure {
+  if (err instanceof HttpFailure) return err;
+  if (deadline.aborted) return new HttpFailure('timeout', `${where}: no complete answer within ${req.timeoutMs} ms`);
+  if (req.signal?.aborted) return new HttpFailure('aborted', `${where}: aborted`);
+  const code = errorCode(err);
+  if (code === 'ECONNREFUSED') return new HttpFailure('connect', `${where}: connection refused`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new HttpFailure('connect', `${where}: host not found`);
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return new HttpFailure('network', `${where}: connection reset`);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
+    return new HttpFailure('timeout', `${where}: timed out`);
+  const message = err instanceof Error ? err.message : String(err);
+  return new HttpFailure('network', `${where}: ${code ?? message}`);
+}
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

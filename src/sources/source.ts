@@ -1,0 +1,19 @@
+/**
+ * A metric provider: turns a query into one number, or throws `NoDataError` with the reason.
+ * Providers never judge; see analysis/judge.ts.
+ */
+
+/** The metric could not be read; `reason` says why, in words an operator understands. */
+export class NoDataError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'NoDataError';
+  }
+}
+
+/** Reads numbers from one configured source. `query` is a PromQL query, a JSON path or an expression. */
+export interface MetricSource {
+  measure(query: string, signal: AbortSignal): Promise<number>;
+  /** Called once after a poll; the exposition source persists its scrape here. */
+  finishPoll?(): Promise<void>;
+}
