@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/rollout.js';
+import { main } from '../dist/rollout.js';
+
+process.exit(await main(process.argv.slice(2)));

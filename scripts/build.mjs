@@ -1,7 +1,7 @@
 // Bundles src/main.ts into dist/: one small entry, each command a lazily loaded chunk,
 // dependencies inlined so start-up does not walk node_modules.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
@@ -18,5 +18,6 @@ await build({
   external: ['pg-native'],
   // CommonJS dependencies (cli-table3, pg) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  define: { __ROLLOUT_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version) },
   logLevel: 'warning',
 });

@@ -4,6 +4,7 @@
  * off, not read into memory. Failures are `HttpFailure`s whose message names what went wrong.
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { onShutdown } from '../shutdown.js';
 
 /** Why a request produced no usable response. */
 export type HttpFailureKind = 'connect' | 'timeout' | 'too-large' | 'aborted' | 'network';
@@ -42,7 +43,10 @@ let sharedAgent: Agent | undefined;
 
 /** The process-wide kept-alive connection pool. */
 export function sharedDispatcher(): Dispatcher {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, pipelining: 1 });
+  if (!sharedAgent) {
+    sharedAgent = new Agent({ keepAliveTimeout: 10_000, connections: 128, pipelining: 1 });
+    onShutdown(closeSharedDispatcher);
+  }
   return sharedAgent;
 }
 

@@ -1,0 +1,126 @@
+/**
+ * The judge: pure functions from metric values to readings (ok / warning / critical / nodata) and
+ * one verdict for the poll, the worst reading winning. Sources never judge; this is the only place.
+ */
+import type { Limit, MetricConfig, Plan } from '../plan/types.js';
+import { breaches } from './limits.js';
+import { formatRelative, formatValue } from './format.js';
+
+/** One metric's value as read: a number (and its baseline's), or why there is none. */
+export interface MetricValue {
+  name: string;
+  value?: number;
+  baseline?: number;
+  /** Why the metric could not be read. */
+  noData?: string;
+}
+
+export type ReadingStatus = 'ok' | 'warning' | 'critical' | 'nodata';
+
+/** A judged metric. */
+export interface Reading {
+  name: string;
+  status: ReadingStatus;
+  value?: number;
+  baseline?: number;
+  /** (value - baseline) / baseline, for metrics with a baseline. */
+  relative?: number;
+  /** The value as shown: "1.23%", "+23.5% vs baseline", "no data". */
+  display: string;
+  reason: string;
+  dryRun: boolean;
+}
+
+export type Verdict = 'healthy' | 'hold' | 'critical';
+
+/** The judgement of one poll. */
+export interface Judgement {
+  verdict: Verdict;
+  readings: Reading[];
+  /** Why the verdict is not healthy (empty when healthy). */
+  reasons: string[];
+}
+
+/** What the judge needs besides the values. */
+export interface JudgeContext {
+  /** Readings taken during `analysis.warmup` are shown but not judged. */
+  inWarmup?: boolean;
+  /** The traffic counter for `analysis.minRequests`. */
+  requests?: MetricValue;
+}
+
+const SEVERITY: Record<Verdict, number> = { healthy: 0, hold: 1, critical: 2 };
+
+/** Returns the worse of two verdicts. */
+export function worseVerdict(a: Verdict, b: Verdict): Verdict {
+  return SEVERITY[b] > SEVERITY[a] ? b : a;
+}
+
+function describeLimit(kind: 'warning' | 'critical', limit: Limit): string {
+  return `${kind} ${limit.text}`;
+}
+
+/** Judges one metric's value against its limits. */
+export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
+  const base = { name: metric.name, dryRun: metric.dryRun };
+  if (value.noData !== undefined || value.value === undefined) {
+    return { ...base, status: 'nodata', display: 'no data', reason: value.noData ?? 'no value' };
+  }
+  let compared = value.value;
+  let display = formatValue(value.value, metric.unit);
+  let relative: number | undefined;
+  if (metric.baseline !== undefined) {
+    if (value.baseline === undefined) {
+      return { ...base, status: 'nodata', value: value.value, display: 'no data', reason: 'baseline: no value' };
+    }
+    if (value.baseline === 0) {
+      return { ...base, status: 'nodata', value: value.value, baseline: 0, display: 'no data', reason: 'baseline is 0: no relative difference can be computed' };
+    }
+    relative = (value.value - value.baseline) / Math.abs(value.baseline);
+    compared = relative;
+    display = `${formatRelative(relative)} vs baseline`;
+  }
+  const extra = { value: value.value, baseline: value.baseline, relative, display };
+  if (metric.critical && breaches(metric.critical, compared)) {
+    return { ...base, ...extra, status: 'critical', reason: `breaches ${describeLimit('critical', metric.critical)}` };
+  }
+  if (metric.warning && breaches(metric.warning, compared)) {
+    return { ...base, ...extra, status: 'warning', reason: `breaches ${describeLimit('warning', metric.warning)}` };
+  }
+  return { ...base, ...extra, status: 'ok', reason: 'within limits' };
+}
+
+/** Judges a whole poll: every metric, the traffic floor and warm-up; the worst verdict wins. */
+export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeContext = {}): Judgement {
+  const byName = new Map(values.map((v) => [v.name, v]));
+  const readings = plan.metrics.map((m) => judgeMetric(m, byName.get(m.name) ?? { name: m.name, noData: 'not read' }));
+  let verdict: Verdict = 'healthy';
+  const reasons: string[] = [];
+  const raise = (to: Verdict, reason: string) => {
+    verdict = worseVerdict(verdict, to);
+    reasons.push(reason);
+  };
+  plan.metrics.forEach((metric, i) => {
+    const reading = readings[i] as Reading;
+    if (metric.dryRun) return;
+    if (reading.status === 'critical') raise('critical', `${metric.name} ${reading.display} ${reading.reason}`);
+    else if (reading.status === 'warning') raise('hold', `${metric.name} ${reading.display} ${reading.reason}`);
+    else if (reading.status === 'nodata') {
+      raise(metric.noData === 'rollback' ? 'critical' : 'hold', `${metric.name} has no data (${reading.reason})`);
+    }
+  });
+  const { minRequests } = plan.analysis;
+  if (minRequests !== undefined) {
+    const requests = context.requests;
+    if (!requests || requests.value === undefined) {
+      raise('hold', `traffic unknown (${requests?.noData ?? 'not read'}): cannot judge below minRequests ${minRequests}`);
+    } else if (requests.value < minRequests) {
+      raise('hold', `traffic too low to judge: ${formatValue(requests.value, 'count')} requests < minRequests ${minRequests}`);
+    }
+  }
+  if (context.inWarmup) {
+    // Warm-up readings are shown but never acted on, whatever they say.
+    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'] };
+  }
+  return { verdict, readings, reasons };
+}

@@ -1,0 +1,58 @@
+/**
+ * Everything the tool prints goes through an Output: it redacts secrets, knows whether colour and
+ * JSON are on, and can be captured in tests.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { processSecrets, type Secrets } from '../plan/secrets.js';
+
+export interface Output {
+  readonly json: boolean;
+  readonly color: ChalkInstance;
+  /** stdout is a terminal (live views, in-place refresh). */
+  readonly isTTY: boolean;
+  /** A line (or block) for stdout. */
+  print(text: string): void;
+  /** A line for stderr: warnings, errors, progress that must not pollute --json. */
+  error(text: string): void;
+  /** One JSON document (or one line of JSON lines) for stdout. */
+  printJson(value: unknown): void;
+}
+
+export interface OutputOptions {
+  json?: boolean;
+  color?: boolean;
+  isTTY?: boolean;
+  secrets?: Secrets;
+  write?: (text: string) => void;
+  writeError?: (text: string) => void;
+}
+
+/** Colour unless --no-color, NO_COLOR, a dumb terminal, or output that is not a terminal. */
+export function wantsColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  if (flag === false || env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return isTTY && env.TERM !== 'dumb';
+}
+
+/** An Output over the process's stdout and stderr (or the given writers). */
+export function createOutput(options: OutputOptions = {}): Output {
+  const secrets = options.secrets ?? processSecrets;
+  const write = options.write ?? ((t: string) => process.stdout.write(t));
+  const writeError = options.writeError ?? ((t: string) => process.stderr.write(t));
+  return {
+    json: options.json ?? false,
+    color: new Chalk({ level: options.color ? 1 : 0 }),
+    isTTY: options.isTTY ?? false,
+    print: (text) => write(`${secrets.redact(text)}\n`),
+    error: (text) => writeError(`${secrets.redact(text)}\n`),
+    printJson: (value) => write(`${secrets.redact(JSON.stringify(value, null, 2))}\n`),
+  };
+}
+
+/** An Output that records what would be printed (tests, and the demo's narration). */
+export function memoryOutput(options: Omit<OutputOptions, 'write' | 'writeError'> = {}): Output & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const out = createOutput({ ...options, write: (t) => stdout.push(t), writeError: (t) => stderr.push(t) });
+  return Object.assign(out, { stdout, stderr });
+}

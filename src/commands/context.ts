@@ -1,0 +1,29 @@
+/** What every command receives: options common to all commands and the side effects it may use. */
+import type { Output } from '../cli/output.js';
+import type { Prompter } from '../cli/prompter.js';
+import type { Clock } from '../clock.js';
+import type { ExitCode } from '../errors.js';
+
+/** Options every command takes (SPEC §4). */
+export interface CommonOptions {
+  /** Plan path (default ./rollout.yaml). */
+  plan: string;
+  json: boolean;
+  /** Where state lives instead of `.rollout/` beside the plan. */
+  stateDir?: string;
+}
+
+/** The world, as a command sees it: injected so tests can drive commands without a terminal. */
+export interface CommandContext {
+  out: Output;
+  prompter: Prompter;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+/** What a command returns; the entry point turns `exitCode` into the process's exit. */
+export interface CommandResult {
+  exitCode: ExitCode;
+}

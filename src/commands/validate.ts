@@ -1,0 +1,23 @@
+/** `rollout validate [plan]`: loads and checks the plan; problems name file:line:col. */
+import { ExitCode } from '../errors.js';
+import { loadPlanForCommand } from './load.js';
+import type { CommandContext, CommandResult, CommonOptions } from './context.js';
+
+/** Validates the plan; a PlanError (exit 2) propagates to the entry point, which prints every problem. */
+export async function validateCommand(options: CommonOptions, ctx: CommandContext): Promise<CommandResult> {
+  const plan = await loadPlanForCommand(options.plan, ctx);
+  const summary = {
+    valid: true,
+    plan: plan.name,
+    stages: plan.stages.map((s) => s.percent),
+    metrics: plan.metrics.map((m) => m.name),
+    target: plan.target.type,
+  };
+  if (options.json) ctx.out.printJson(summary);
+  else
+    ctx.out.print(
+      `${ctx.out.color.green('✓')} ${options.plan} is valid: ${plan.name}, stages ${summary.stages.join(' → ')}%, ` +
+        `${plan.metrics.length} metric${plan.metrics.length === 1 ? '' : 's'}, ${plan.target.type} target`,
+    );
+  return { exitCode: ExitCode.ok };
+}

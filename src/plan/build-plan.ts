@@ -1,0 +1,321 @@
+/**
+ * Turns a schema-valid raw plan into the typed `Plan`, checking the rules a schema cannot express:
+ * ascending stages, known sources, the right query field for each source, limits in the metric's
+ * unit that agree with each other. Every problem is collected with the path it belongs to.
+ */
+import { resolve } from 'node:path';
+import { checkLimitPair, parseLimit } from '../analysis/limits.js';
+import { parseDuration } from './duration.js';
+import type { DataPath } from './locate.js';
+import type { RawPlan } from './schema.js';
+import type { Secrets } from './secrets.js';
+import type {
+  AnalysisConfig,
+  EventAction,
+  Limit,
+  MetricConfig,
+  NoDataPolicy,
+  NotifyConfig,
+  Plan,
+  SourceConfig,
+  Stage,
+  TargetConfig,
+} from './types.js';
+
+/** A rule broken at `path`. */
+export interface PathProblem {
+  path: DataPath;
+  message: string;
+  hint?: string;
+  /** Point at the key rather than its value. */
+  atKey?: boolean;
+}
+
+/** Parses a syntax-checked expression of an exposition source; throws with a message when invalid. */
+export type ExpressionChecker = (expr: string) => void;
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_NOTIFY_ON: EventAction[] = ['start', 'advance', 'rollback', 'emergency-rollback', 'complete', 'drift', 'force', 'not-recovered'];
+
+/** The field each source type reads its metrics by. */
+const QUERY_FIELD = { prometheus: 'query', json: 'path', exposition: 'expr' } as const;
+
+// The schema has already checked each duration's syntax, so parsing cannot fail here.
+const ms = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseDuration(text) ?? fallback));
+
+/** The sections of a plan that passed the schema, for checking rules when others did not. */
+export type PlanSections = Partial<Pick<RawPlan, 'stages' | 'analysis' | 'sources' | 'metrics' | 'rollback'>>;
+
+/**
+ * Checks the rules of every section given. Called on the whole plan, and on the valid sections
+ * of a plan the schema rejected, so one run of `validate` reports every problem.
+ */
+export function checkRules(sections: PlanSections, checkExpression?: ExpressionChecker): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const analysis = buildAnalysis(sections);
+  const stages = sections.stages ? buildStages(sections.stages, analysis.bakeMs, problems) : undefined;
+  // Without a valid `sources` section, a metric's source cannot be checked; skip rather than guess.
+  const sources = sections.sources ? buildSources(sections.sources) : undefined;
+  if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems, checkExpression);
+  if (sections.analysis) checkRequests(sections.analysis, sources, problems, checkExpression);
+  if (stages) checkRollbackTo(sections.rollback, stages, problems);
+  return problems;
+}
+
+/** Builds the plan from a schema-valid raw plan; returns the problems instead when any rule is broken. */
+export function buildPlan(
+  raw: RawPlan,
+  context: { file: string; dir: string; secrets: Secrets; checkExpression?: ExpressionChecker },
+): { plan?: Plan; problems: PathProblem[] } {
+  const problems = checkRules({ ...raw, sources: raw.sources ?? {} }, context.checkExpression);
+  if (problems.length > 0) return { problems };
+  const analysis = buildAnalysis(raw);
+  const sources = buildSources(raw.sources ?? {});
+  return {
+    problems,
+    plan: {
+      file: context.file,
+      dir: context.dir,
+      version: 1,
+      name: raw.name,
+      description: raw.description,
+      stages: buildStages(raw.stages, analysis.bakeMs, []),
+      analysis,
+      rollback: { to: raw.rollback?.to ?? 0 },
+      sources,
+      metrics: buildMetrics(raw.metrics ?? [], analysis.noData, sources, [], context.checkExpression),
+      target: buildTarget(raw, context.dir),
+      notify: buildNotify(raw),
+      state: { backend: raw.state?.backend ?? (raw.state?.url ? 'postgres' : 'file'), url: raw.state?.url },
+      secrets: context.secrets,
+    },
+  };
+}
+
+function buildAnalysis(raw: PlanSections): AnalysisConfig {
+  const a = raw.analysis ?? {};
+  return {
+    intervalMs: ms(a.interval, 30_000),
+    bakeMs: ms(a.bake, 30 * 60_000),
+    failureLimit: a.failureLimit ?? 2,
+    noData: a.noData ?? 'hold',
+    maxHoldMs: ms(a.maxHold, 24 * 3_600_000),
+    onMaxHold: a.onMaxHold ?? 'fail',
+    minRequests: a.minRequests,
+    requests: a.requests,
+    warmupMs: ms(a.warmup, 0),
+  };
+}
+
+function buildStages(raw: RawPlan['stages'], defaultBakeMs: number, problems: PathProblem[]): Stage[] {
+  const stages = raw.map((s) =>
+    typeof s === 'number'
+      ? { percent: s, bakeMs: defaultBakeMs, approval: false }
+      : { percent: s.percent, bakeMs: ms(s.bake, defaultBakeMs), approval: s.approval ?? false },
+  );
+  stages.forEach((stage, i) => {
+    const before = stages[i - 1];
+    if (before && stage.percent <= before.percent) {
+      problems.push({
+        path: ['stages', i],
+        message: `stage ${i + 1} (${stage.percent}%) does not go above stage ${i} (${before.percent}%)`,
+        hint: 'stages must be strictly ascending, e.g. [10, 25, 50, 100]',
+      });
+    }
+  });
+  const last = stages[stages.length - 1];
+  if (last && last.percent !== 100) {
+    problems.push({
+      path: ['stages', stages.length - 1],
+      message: `the last stage is ${last.percent}%, not 100%`,
+      hint: 'end the plan with a 100% stage (use `run --until` to stop earlier)',
+    });
+  }
+  return stages;
+}
+
+function buildSources(raw: NonNullable<RawPlan['sources']>): Record<string, SourceConfig> {
+  const out: Record<string, SourceConfig> = {};
+  for (const [name, s] of Object.entries(raw)) {
+    out[name] = { type: s.type, name, url: s.url, headers: s.headers ?? {}, timeoutMs: ms(s.timeout, DEFAULT_TIMEOUT_MS) };
+  }
+  return out;
+}
+
+/** Checks that a metric (or the requests counter) names a source and uses that source's query field. */
+function checkQueryFields(
+  entry: { source: string; query?: string; path?: string; expr?: string; baseline?: string },
+  at: DataPath,
+  sources: Record<string, SourceConfig> | undefined,
+  problems: PathProblem[],
+  checkExpression?: ExpressionChecker,
+): void {
+  if (!sources) return;
+  const source = sources[entry.source];
+  if (!source) {
+    const known = Object.keys(sources);
+    problems.push({
+      path: [...at, 'source'],
+      message: `unknown source "${entry.source}"`,
+      hint: known.length ? `use one of: ${known.join(', ')}` : 'define it under `sources:`',
+    });
+    return;
+  }
+  const wanted = QUERY_FIELD[source.type];
+  for (const field of Object.values(QUERY_FIELD)) {
+    if (field !== wanted && entry[field] !== undefined) {
+      problems.push({
+        path: [...at, field],
+        message: `\`${field}\` does not apply to ${source.type} source "${entry.source}"`,
+        hint: `a ${source.type} source reads \`${wanted}\``,
+        atKey: true,
+      });
+    }
+  }
+  if (entry[wanted] === undefined) {
+    problems.push({ path: at, message: `missing \`${wanted}\` for ${source.type} source "${entry.source}"`, hint: `add \`${wanted}:\`` });
+  }
+  if (source.type === 'exposition' && checkExpression) {
+    for (const field of ['expr', 'baseline'] as const) {
+      const text = entry[field];
+      if (text === undefined) continue;
+      try {
+        checkExpression(text);
+      } catch (err) {
+        problems.push({
+          path: [...at, field],
+          message: `cannot parse expression: ${(err as Error).message}`,
+          hint: 'exposition sources support selectors, rate/increase, sum [by], histogram_quantile and + - * /',
+        });
+      }
+    }
+  }
+}
+
+function buildMetrics(
+  raw: NonNullable<RawPlan['metrics']>,
+  defaultNoData: NoDataPolicy,
+  sources: Record<string, SourceConfig> | undefined,
+  problems: PathProblem[],
+  checkExpression?: ExpressionChecker,
+): MetricConfig[] {
+  const seen = new Set<string>();
+  return raw.map((m, i) => {
+    const at = ['metrics', i];
+    if (seen.has(m.name)) problems.push({ path: [...at, 'name'], message: `metric "${m.name}" is defined twice`, hint: 'give each metric its own name' });
+    seen.add(m.name);
+    checkQueryFields(m, at, sources, problems, checkExpression);
+    const hasBaseline = m.baseline !== undefined;
+    // Relative limits are unit-free; without a unit, plain numbers are counts.
+    const unit = m.unit ?? (hasBaseline ? 'ratio' : 'count');
+    const limit = (field: 'warning' | 'critical'): Limit | undefined => {
+      const text = m[field];
+      if (text === undefined) return undefined;
+      const parsed = parseLimit(text, unit, hasBaseline);
+      if ('message' in parsed) {
+        problems.push({ path: [...at, field], ...parsed });
+        return undefined;
+      }
+      return parsed;
+    };
+    const warning = limit('warning');
+    const critical = limit('critical');
+    if (m.warning === undefined && m.critical === undefined) {
+      problems.push({ path: at, message: `metric "${m.name}" has neither warning nor critical`, hint: 'add a limit such as critical: "> 5%"' });
+    }
+    if (warning && critical) {
+      const pair = checkLimitPair(warning, critical);
+      if (pair) problems.push({ path: [...at, 'critical'], ...pair });
+    }
+    return {
+      name: m.name,
+      source: m.source,
+      query: m.query,
+      path: m.path,
+      expr: m.expr,
+      baseline: m.baseline,
+      unit,
+      warning,
+      critical,
+      noData: m.noData ?? defaultNoData,
+      dryRun: m.dryRun ?? false,
+    };
+  });
+}
+
+function checkRequests(
+  a: NonNullable<RawPlan['analysis']>,
+  sources: Record<string, SourceConfig> | undefined,
+  problems: PathProblem[],
+  checkExpression?: ExpressionChecker,
+): void {
+  if (a.requests) checkQueryFields(a.requests, ['analysis', 'requests'], sources, problems, checkExpression);
+  if (a.minRequests !== undefined && !a.requests) {
+    problems.push({
+      path: ['analysis', 'minRequests'],
+      message: '`minRequests` needs `requests` to count the traffic',
+      hint: 'add analysis.requests: { source: …, query: … }',
+      atKey: true,
+    });
+  }
+}
+
+function checkRollbackTo(rollback: RawPlan['rollback'], stages: Stage[], problems: PathProblem[]): void {
+  const to = rollback?.to;
+  if (typeof to === 'number' && to !== 0 && !stages.some((s) => s.percent === to)) {
+    problems.push({
+      path: ['rollback', 'to'],
+      message: `rollback.to is ${to}%, which is not a stage`,
+      hint: `use 0, previous, or one of ${stages.map((s) => s.percent).join(', ')}`,
+    });
+  }
+}
+
+function buildTarget(raw: RawPlan, dir: string): TargetConfig {
+  const t = raw.target;
+  const timeoutMs = ms(t.timeout, t.type === 'env-file' || t.type === 'command' ? 60_000 : 10_000);
+  switch (t.type) {
+    case 'http':
+      return {
+        type: 'http',
+        set: { method: t.set.method ?? 'PUT', url: t.set.url, headers: t.set.headers ?? {}, body: t.set.body },
+        get: t.get && { url: t.get.url, headers: t.get.headers ?? {}, path: t.get.path },
+        emergency: (t.emergency ?? []).map((c) => ({ method: c.method ?? 'POST', url: c.url, headers: c.headers ?? {}, body: c.body })),
+        timeoutMs,
+        retries: t.retries ?? 3,
+      };
+    case 'env-file':
+      return {
+        type: 'env-file',
+        path: resolve(dir, t.path),
+        key: t.key,
+        after: t.after,
+        emergency: Object.fromEntries(Object.entries(t.emergency ?? {}).map(([k, v]) => [k, String(v)])),
+        timeoutMs,
+      };
+    case 'unleash':
+      return {
+        type: 'unleash',
+        url: t.url,
+        token: t.token,
+        project: t.project ?? 'default',
+        feature: t.feature,
+        environment: t.environment,
+        timeoutMs,
+        retries: t.retries ?? 3,
+      };
+    case 'command':
+      return { type: 'command', set: t.set, get: t.get, emergency: t.emergency ?? [], timeoutMs };
+  }
+}
+
+function buildNotify(raw: RawPlan): NotifyConfig[] {
+  return (raw.notify ?? []).map((n) => ({
+    type: n.type,
+    url: n.url,
+    on: n.on ?? DEFAULT_NOTIFY_ON,
+    headers: n.headers ?? {},
+    secret: n.type === 'webhook' ? n.secret : undefined,
+    timeoutMs: ms(n.timeout, 5000),
+  }));
+}

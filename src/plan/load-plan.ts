@@ -1,0 +1,174 @@
+/**
+ * Plan file → typed Plan. Every problem (YAML syntax, unsafe YAML, unset variables, schema,
+ * semantic rules) is collected with file:line:col and thrown together as one PlanError.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { core } from 'zod';
+import { PlanError, type PlanProblem } from '../errors.js';
+import { buildPlan, checkRules, type ExpressionChecker, type PathProblem, type PlanSections } from './build-plan.js';
+import { interpolate, type UnsetVariable } from './interpolate.js';
+import { locate } from './locate.js';
+import { planSchema, type RawPlan } from './schema.js';
+import { processSecrets, type Secrets } from './secrets.js';
+import type { Plan } from './types.js';
+
+/** Plans are a few kilobytes; anything this large is a mistake or an attack. */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+/** Aliases beyond this are refused (a "billion laughs" document expands exponentially). */
+const MAX_ALIASES = 100;
+
+export interface LoadPlanOptions {
+  env?: NodeJS.ProcessEnv;
+  secrets?: Secrets;
+  /** Syntax check for exposition expressions (wired in by the sources layer). */
+  checkExpression?: ExpressionChecker;
+}
+
+/** Reads and validates the plan at `file`; throws PlanError listing every problem. */
+export async function loadPlan(file: string, options: LoadPlanOptions = {}): Promise<Plan> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (info.size > MAX_PLAN_BYTES) {
+      throw new PlanError([{ file, line: 1, col: 1, message: `the plan is ${info.size} bytes, over the ${MAX_PLAN_BYTES}-byte limit`, hint: 'a plan is a few kilobytes; check that this is the right file' }]);
+    }
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (err instanceof PlanError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new PlanError([{ file, line: 1, col: 1, message: `cannot read the plan: ${message}`, hint: 'pass the plan path, e.g. `rollout validate rollout.yaml`, or write one with `rollout init`' }]);
+  }
+  return parsePlan(text, file, options);
+}
+
+/** Validates plan text; `file` is used for messages and to resolve relative paths. */
+export function parsePlan(text: string, file: string, options: LoadPlanOptions = {}): Plan {
+  const at = (line: number, col: number, message: string, hint?: string): PlanProblem => ({ file, line, col, message, hint });
+  if (text.length > MAX_PLAN_BYTES) {
+    throw new PlanError([at(1, 1, `the plan is over the ${MAX_PLAN_BYTES}-byte limit`, 'a plan is a few kilobytes; check that this is the right file')]);
+  }
+  const lines = new LineCounter();
+  let doc: Document;
+  let data: unknown;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, strict: true });
+    const syntax = [...doc.errors, ...doc.warnings];
+    if (syntax.length > 0) {
+      throw new PlanError(
+        syntax.map((e) => at(e.linePos?.[0].line ?? 1, e.linePos?.[0].col ?? 1, firstLine(e.message), 'fix the YAML syntax here')),
+      );
+    }
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    if (err instanceof PlanError) throw err;
+    // yaml throws for alias bombs and for documents too deep to walk.
+    throw new PlanError([at(1, 1, `unsafe or unreadable YAML: ${firstLine((err as Error).message)}`, 'remove the repeated aliases (*name) or the deep nesting')]);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new PlanError([at(1, 1, 'the plan must be a YAML mapping (version, name, stages, target, …)', 'start from `rollout init` or an example in rollout-plans/')]);
+  }
+
+  const secrets = options.secrets ?? processSecrets;
+  const unset: UnsetVariable[] = [];
+  const interpolated = interpolate(data, options.env ?? process.env, secrets, unset);
+  // Messages quote values from the plan, and those may have come from ${VAR}.
+  const located = (p: PathProblem): PlanProblem => ({ file, ...locate(doc, lines, p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint });
+  const problems: PathProblem[] = unset.map((u) => ({
+    path: u.path,
+    message: `environment variable ${u.name} is not set`,
+    hint: `export ${u.name}=… before running, or write $\${${u.name}} for a literal`,
+  }));
+  const parsed = planSchema.safeParse(interpolated);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, interpolated)));
+    problems.push(...checkRules(validSections(interpolated as Record<string, unknown>), options.checkExpression));
+    throw new PlanError(sortProblems(problems.map(located)));
+  }
+  const absolute = resolve(file);
+  const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets, checkExpression: options.checkExpression });
+  problems.push(...built.problems);
+  if (!built.plan || problems.length > 0) throw new PlanError(sortProblems(problems.map(located)));
+  return built.plan;
+}
+
+/** Keys whose values are durations, to explain a bare number there. */
+const DURATION_KEYS = new Set(['interval', 'bake', 'maxHold', 'warmup', 'timeout']);
+
+/** The sections that pass the schema on their own, so their rules can be checked too. */
+function validSections(data: Record<string, unknown>): PlanSections {
+  const sections: Record<string, unknown> = {};
+  for (const key of ['stages', 'analysis', 'sources', 'metrics', 'rollback'] as const) {
+    const result = planSchema.shape[key].safeParse(data[key]);
+    if (result.success && result.data !== undefined) sections[key] = result.data;
+  }
+  return sections as PlanSections;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function sortProblems(problems: PlanProblem[]): PlanProblem[] {
+  return problems.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Turns a schema issue into problems an operator can act on. */
+function describeIssue(issue: core.$ZodIssue, data: unknown): PathProblem[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const field = path.length ? path.join('.') : 'the plan';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        message: `unknown key "${key}"${path.length ? ` in ${field}` : ''}`,
+        hint: 'check the spelling; `rollout schema` lists every key',
+        atKey: true,
+      }));
+    case 'invalid_union': {
+      const discriminator = (issue as { discriminator?: string }).discriminator;
+      const options = (issue as { options?: unknown[] }).options;
+      if (discriminator && options) {
+        const given = valueAt(data, path);
+        return [{
+          path,
+          message: given === undefined ? `missing ${field}` : `unknown ${field} ${JSON.stringify(given)}`,
+          hint: `use one of: ${options.join(', ')}`,
+        }];
+      }
+      return [{ path, message: `${field}: ${typeName(valueAt(data, path))} is not allowed here`, hint: 'see `rollout schema` for the accepted forms' }];
+    }
+    case 'invalid_type': {
+      const given = valueAt(data, path);
+      if (typeof given === 'number' && DURATION_KEYS.has(String(path[path.length - 1]))) {
+        return [{ path, message: `${field}: ${given} has no unit`, hint: `write a duration such as ${given}s, ${given}m or ${given}h` }];
+      }
+      if (given === undefined) return [{ path, message: `missing ${field}`, hint: `add \`${path[path.length - 1] ?? field}:\` (${issue.expected})` }];
+      return [{ path, message: `${field} should be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${typeName(given)}`, hint: 'see `rollout schema`' }];
+    }
+    case 'invalid_value':
+      return [{ path, message: `${field}: ${typeName(valueAt(data, path))} is not allowed`, hint: `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
+    case 'too_small':
+    case 'too_big':
+      return [{ path, message: `${field}: ${issue.message.replace(/^Too (small|big): /, '')}`, hint: 'see `rollout schema` for the allowed range' }];
+    default:
+      return [{ path, message: `${field}: ${issue.message}`, hint: 'see `rollout schema`' }];
+  }
+}

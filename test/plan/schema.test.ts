@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { planJsonSchema } from '../../src/plan/schema.js';
+
+describe('the JSON Schema', () => {
+  it('checked in under schema/ is the one the validator generates (regenerate: `rollout schema > schema/rollout-plan.schema.json`)', () => {
+    const checkedIn = JSON.parse(readFileSync(new URL('../../schema/rollout-plan.schema.json', import.meta.url), 'utf8'));
+    expect(checkedIn).toEqual(planJsonSchema());
+  });
+
+  it('describes every top-level key and forbids unknown ones, as the validator does', () => {
+    const schema = planJsonSchema() as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['version', 'name', 'stages', 'analysis', 'rollback', 'sources', 'metrics', 'target', 'notify', 'state']),
+    );
+    expect(schema.required).toEqual(expect.arrayContaining(['version', 'name', 'stages', 'target']));
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('carries the duration and limit patterns so editors flag them', () => {
+    const text = JSON.stringify(planJsonSchema());
+    expect(text).toContain('(ms|s|m|h|d)');
+    expect(text).toContain('(>=|<=|>|<)');
+  });
+});
