@@ -1,0 +1,148 @@
+/**
+ * The `env-file` target: the percentage is one `KEY=value` line of a dotenv-style file. The file
+ * is rewritten atomically (temp file in the same directory, fsync, rename, fsync of the
+ * directory), so a crash leaves either the old file or the new one, never half of each.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, copyFile, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { TargetError } from '../errors.js';
+import type { EnvFileTargetConfig } from '../plan/types.js';
+import { processSecrets } from '../plan/secrets.js';
+import { runCommand } from './command.js';
+import { readEnvValue, setEnvValues } from './env-lines.js';
+import { checkReadBack, parsePercent } from './percent.js';
+import type { Target } from './target.js';
+
+/** Test seams of the env-file target. */
+export interface EnvFileTargetOptions {
+  /**
+   * Called with the temp file's path after it is written and synced, before it replaces the
+   * file. Tests throw here to simulate a crash between write and rename.
+   */
+  beforeRename?: (tempPath: string) => void | Promise<void>;
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+// Fatal, so a file in another encoding is refused instead of rewritten with its bytes mangled;
+// ignoreBOM keeps a byte-order mark in the text, and so in the rewritten file.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Wraps a filesystem or parse failure as a TargetError naming the file. */
+function fileError(path: string, err: unknown): TargetError {
+  if (err instanceof TargetError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return new TargetError(`env file ${path} is not UTF-8 text`);
+  if (code === 'ENOENT') return new TargetError(`env file ${path} does not exist`, 'check `target.path` in the plan');
+  const message = err instanceof Error ? err.message : String(err);
+  return new TargetError(`env file ${path}: ${processSecrets.redact(message)}`);
+}
+
+/** Makes a directory entry change durable; a no-op where directories cannot be synced. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM') throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Replaces the file at `path` (already resolved through symlinks) with `text`, keeping its mode
+ * and (as root) its owner, and the previous content as `backupPath`.
+ */
+async function replaceFile(path: string, text: string, backupPath: string, options: EnvFileTargetOptions): Promise<void> {
+  const before = await stat(path);
+  const mode = before.mode & 0o7777;
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.rollout-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', mode);
+    try {
+      await handle.writeFile(text, 'utf8');
+      // open()'s mode went through the umask; set it exactly.
+      await handle.chmod(mode);
+      if (isRoot()) await handle.chown(before.uid, before.gid);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await copyFile(path, backupPath);
+    await chmod(backupPath, mode);
+    if (isRoot()) await chown(backupPath, before.uid, before.gid);
+    await options.beforeRename?.(temp);
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dir);
+}
+
+/** A target that keeps the percentage in one line of an env file. */
+export function createEnvFileTarget(config: EnvFileTargetConfig, options: EnvFileTargetOptions = {}): Target {
+  const { path, key } = config;
+
+  async function readText(): Promise<{ real: string; text: string }> {
+    try {
+      // Write beside the real file, not beside a symlink to it: rename must not replace the link.
+      const real = await realpath(path);
+      return { real, text: utf8.decode(await readFile(real)) };
+    } catch (err) {
+      throw fileError(path, err);
+    }
+  }
+
+  async function read(): Promise<number | undefined> {
+    const { text } = await readText();
+    let value: string | undefined;
+    try {
+      value = readEnvValue(text, key);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+    if (value === undefined) return undefined;
+    const percent = parsePercent(value);
+    if (percent === undefined) {
+      throw new TargetError(`env file ${path}: ${key}=${JSON.stringify(processSecrets.redact(value))} is not a percentage`);
+    }
+    return percent;
+  }
+
+  /** One atomic rewrite setting all `values`. */
+  async function write(values: Record<string, string>): Promise<void> {
+    const { real, text } = await readText();
+    try {
+      await replaceFile(real, setEnvValues(text, values), `${path}.bak`, options);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+  }
+
+  async function runAfter(signal?: AbortSignal): Promise<void> {
+    if (!config.after?.length) return;
+    // In the file's directory: `docker-compose restart` finds the compose file beside `.env`.
+    await runCommand(config.after, { label: '`after` command', timeoutMs: config.timeoutMs, cwd: dirname(path), signal });
+  }
+
+  return {
+    description: `env-file ${path} ${key}`,
+    read,
+    async apply(percent, signal) {
+      await write({ [key]: String(percent) });
+      checkReadBack(percent, await read(), `${path} ${key}`);
+      await runAfter(signal);
+    },
+    async emergency(signal) {
+      if (Object.keys(config.emergency).length === 0) return;
+      await write(config.emergency);
+      await runAfter(signal);
+    },
+  };
+}

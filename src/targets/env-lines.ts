@@ -1,0 +1,146 @@
+/**
+ * The pure text logic of the env-file target: find one `KEY=value` line and change its value,
+ * leaving every other byte of the file as it was (comments, blank lines, order, `export `,
+ * quoting, inline comments, each line's own ending, a missing final newline).
+ *
+ * Duplicated keys: the LAST occurrence is the one read and rewritten. That is what the readers of
+ * these files use: a shell `source`s assignments in order, dotenv's `parse` assigns each line into
+ * one object in order, and docker compose also keeps the last. (dotenv's "first wins" concerns
+ * variables already in the process environment, not duplicates within a file.)
+ */
+
+/** A quoting style as found in the file: single, double, backtick, or none. */
+type Quote = "'" | '"' | '`' | '';
+
+interface Line {
+  /** The line without its ending. */
+  content: string;
+  /** "\r\n", "\n", or "" for a last line without one. */
+  eol: string;
+}
+
+interface Assignment {
+  key: string;
+  /** Everything before the value: indentation, `export `, the key, `=` and the spaces around it. */
+  head: string;
+  quote: Quote;
+  /** The value with its quotes removed, escapes not yet resolved. */
+  inner: string;
+  /** Everything after the value: spaces and an inline `# comment`, kept verbatim. */
+  tail: string;
+  /** False when a quoted value does not close on this line (a multi-line value). */
+  closed: boolean;
+}
+
+// \s would also eat a BOM at the start of the file, which is what we want: it stays in `head`.
+const ASSIGNMENT = /^(\s*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*)(.*)$/;
+
+function splitLines(text: string): Line[] {
+  const lines: Line[] = [];
+  for (const match of text.matchAll(/([^\n]*?)(\r?\n|$)/g)) {
+    const [whole, content = '', eol = ''] = match;
+    if (whole === '' && match.index === text.length) break;
+    lines.push({ content, eol });
+  }
+  return lines;
+}
+
+/** Index of the closing `quote` in `text` from `from`, skipping backslash escapes inside "…". */
+function closingQuote(text: string, quote: Exclude<Quote, ''>, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    if (quote === '"' && text[i] === '\\') i++;
+    else if (text[i] === quote) return i;
+  }
+  return -1;
+}
+
+function parseAssignment(content: string): Assignment | undefined {
+  const match = ASSIGNMENT.exec(content);
+  if (!match) return undefined;
+  const [, head = '', key = '', rest = ''] = match;
+  const first = rest[0];
+  if (first === "'" || first === '"' || first === '`') {
+    const end = closingQuote(rest, first, 1);
+    if (end < 0) return { key, head, quote: first, inner: rest.slice(1), tail: '', closed: false };
+    return { key, head, quote: first, inner: rest.slice(1, end), tail: rest.slice(end + 1), closed: true };
+  }
+  // An unquoted value ends where an inline comment (whitespace, then #) begins.
+  const comment = /[ \t]+#/.exec(rest);
+  const value = comment ? rest.slice(0, comment.index) : rest;
+  const inner = value.trimEnd();
+  return { key, head, quote: '', inner, tail: rest.slice(inner.length), closed: true };
+}
+
+/** The index of the last line assigning `key`, with its parse; multi-line values are skipped over. */
+function findLast(lines: Line[], key: string): { index: number; assignment: Assignment } | undefined {
+  let found: { index: number; assignment: Assignment } | undefined;
+  let openQuote: Exclude<Quote, ''> | undefined;
+  lines.forEach((line, index) => {
+    if (openQuote) {
+      if (closingQuote(line.content, openQuote, 0) >= 0) openQuote = undefined;
+      return;
+    }
+    const assignment = parseAssignment(line.content);
+    if (!assignment) return;
+    if (assignment.key === key) found = { index, assignment };
+    if (!assignment.closed) openQuote = assignment.quote as Exclude<Quote, ''>;
+  });
+  if (found && !found.assignment.closed) throw new Error(`the value of ${key} spans several lines, which rollout does not edit`);
+  return found;
+}
+
+function unquote(assignment: Assignment): string {
+  if (assignment.quote !== '"') return assignment.inner;
+  return assignment.inner.replace(/\\(["\\nr])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+}
+
+/** Whether `value` can be written in `quote` style without escapes or changing its meaning. */
+function fits(value: string, quote: Quote): boolean {
+  if (quote === '') return /^[^\s#'"`\\$]*$/.test(value);
+  if (quote === '"') return !/["\\$]/.test(value);
+  return !value.includes(quote);
+}
+
+/**
+ * Writes `value` in the line's quoting style, or in the first style that can hold it (double, then
+ * single quotes). Values needing escapes or newlines are refused rather than guessed at.
+ */
+function formatValue(value: string, quote: Quote, key: string): string {
+  if (/[\r\n]/.test(value)) throw new Error(`the new value of ${key} contains a line break`);
+  const style = ([quote, '"', "'"] as Quote[]).find((q) => fits(value, q));
+  if (style === undefined) throw new Error(`the new value of ${key} contains both kinds of quote and cannot be written`);
+  return `${style}${value}${style}`;
+}
+
+/** The value the file gives `key` (its last assignment, unquoted), or undefined when absent. */
+export function readEnvValue(text: string, key: string): string | undefined {
+  const found = findLast(splitLines(text), key);
+  return found ? unquote(found.assignment) : undefined;
+}
+
+/**
+ * Returns `text` with each key of `values` set: the last line assigning it has its value replaced
+ * in place; a key the file lacks is appended as `KEY=value` with the file's line ending. Throws a
+ * plain Error for values that cannot be written and for keys whose value spans lines.
+ */
+export function setEnvValues(text: string, values: Record<string, string>): string {
+  const lines = splitLines(text);
+  const missing: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const found = findLast(lines, key);
+    if (!found) {
+      missing.push(`${key}=${formatValue(value, '', key)}`);
+      continue;
+    }
+    const { head, quote, tail } = found.assignment;
+    const line = lines[found.index] as Line;
+    line.content = head + formatValue(value, quote, key) + tail;
+  }
+  const out = lines.map((l) => l.content + l.eol).join('');
+  if (missing.length === 0) return out;
+  const eol = /\r?\n/.exec(text)?.[0] ?? '\n';
+  const added = missing.join(eol);
+  if (out === '') return added + eol;
+  // Keep the file's choice about a final newline: end with one only where the file did.
+  return out.endsWith('\n') ? out + added + eol : out + eol + added;
+}
