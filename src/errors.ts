@@ -83,3 +83,14 @@ export class InterruptedError extends RolloutError {
     super(message, ExitCode.interrupted);
   }
 }
+
+/**
+ * The stored state cannot be read (invalid JSON or the wrong shape). Exit 1: a person has to look,
+ * but `rollback --emergency` overwrites state without reading it, so the way back stays open.
+ */
+export class StateCorruptError extends RolloutError {
+  /** `aside` is how to get the bad state out of the way, e.g. "move .rollout/x.json aside". */
+  constructor(message: string, aside: string) {
+    super(message, ExitCode.unexpected, `\`rollout rollback --emergency\` still works; or ${aside}`);
+  }
+}

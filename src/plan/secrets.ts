@@ -28,10 +28,16 @@ export class Secrets {
     return out;
   }
 
-  /** Redacts every string inside a JSON-like value (for history, reports and payloads). */
+  /** Redacts every string inside a JSON-like value (for history, reports and payloads); numbers stay numbers. */
   redactDeep<T>(value: T): T {
     if (this.values.size === 0) return value;
-    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return this.redact(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.redact(k), walk(x)]));
+      return v;
+    };
+    return walk(value) as T;
   }
 }
 

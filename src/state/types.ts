@@ -1,4 +1,6 @@
 /** A rollout's state and history (SPEC §3), and the store that keeps them. */
+import { z } from 'zod';
+import { StateCorruptError } from '../errors.js';
 import type { EventAction } from '../plan/types.js';
 
 /** One history event; append-only. Secrets are redacted before an event is written. */
@@ -58,6 +60,17 @@ export interface Lock {
   release(): Promise<void>;
 }
 
+/** How `save` treats what is already stored. */
+export interface SaveOptions {
+  /**
+   * For `rollback --emergency`, which must work when state is corrupt or another writer raced it:
+   * skips the version compare-and-set and overwrites unreadable state. The version written is
+   * max(next.version, stored version + 1), so a writer that loaded before the forced write still
+   * gets ConflictError on its next save instead of silently undoing the emergency.
+   */
+  force?: boolean;
+}
+
 /**
  * Where state and history live. Implemented by the file store (default) and the PostgreSQL store,
  * with identical semantics; the store-contract tests run against both.
@@ -68,8 +81,9 @@ export interface StateStore {
   /**
    * Writes `next` (whose version must be the loaded version + 1) and appends `events`, atomically.
    * A version mismatch throws ConflictError: another writer got there first.
+   * With `{ force: true }` see SaveOptions: no version check, and corrupt state is overwritten.
    */
-  save(next: RolloutState, events: HistoryEvent[]): Promise<void>;
+  save(next: RolloutState, events: HistoryEvent[], options?: SaveOptions): Promise<void>;
   /** Appends events without changing state (e.g. a hold, drift). */
   append(events: HistoryEvent[]): Promise<void>;
   history(): Promise<HistoryEvent[]>;
@@ -81,5 +95,53 @@ export interface StateStore {
   lock(holder: LockHolder, options?: { takeOver?: boolean }): Promise<Lock>;
   /** Where extra per-rollout files (the exposition scrape) may be kept; undefined for remote stores. */
   readonly dir?: string;
+  /** Stops lease refreshes and closes connections. Held locks are not released: release them first. */
   close(): Promise<void>;
+}
+
+// Stored state and events are checked on read so a hand-edited or truncated store fails with
+// StateCorruptError instead of a TypeError deep inside a command. Loose objects keep fields a newer
+// version wrote; the type annotations make tsc flag these schemas when the interfaces change.
+const stateSchema: z.ZodType<RolloutState> = z.looseObject({
+  plan: z.string(),
+  stageIndex: z.number().int().min(-1),
+  percent: z.number().min(0).max(100),
+  enteredAt: z.number(),
+  paused: z.object({ reason: z.string(), by: z.string(), at: z.number() }).optional(),
+  consecutiveCritical: z.number().int().min(0),
+  holdingSince: z.number().optional(),
+  completed: z.boolean(),
+  rolledBack: z.boolean(),
+  version: z.number().int().min(0),
+});
+
+const eventSchema: z.ZodType<HistoryEvent> = z.looseObject({
+  time: z.string(),
+  plan: z.string(),
+  actor: z.string(),
+  // Any string: an action added to EventAction later must not make older histories unreadable.
+  action: z.custom<EventAction>((v) => typeof v === 'string' && v.length > 0, 'expected an action'),
+  from: z.number(),
+  to: z.number(),
+  verdict: z.enum(['healthy', 'hold', 'critical', 'skipped']).optional(),
+  metrics: z.record(z.string(), z.number().nullable()),
+  reason: z.string(),
+});
+
+function parseStored<T>(schema: z.ZodType<T>, value: unknown, what: string, where: string, aside: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  throw new StateCorruptError(`${where} is not a valid ${what}${at}: ${issue?.message ?? 'wrong shape'}`, aside);
+}
+
+/** Checks a stored state's shape; StateCorruptError names `where` and says how to move it `aside`. */
+export function parseStoredState(value: unknown, where: string, aside: string): RolloutState {
+  return parseStored(stateSchema, value, 'rollout state', where, aside);
+}
+
+/** Checks a stored history event's shape, as parseStoredState does for state. */
+export function parseStoredEvent(value: unknown, where: string, aside: string): HistoryEvent {
+  return parseStored(eventSchema, value, 'history event', where, aside);
 }

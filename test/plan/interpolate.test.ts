@@ -60,3 +60,12 @@ describe('Secrets.redact', () => {
     expect(secrets.redact('10 20 1')).toBe('10 20 1');
   });
 });
+
+describe('Secrets.redactDeep', () => {
+  it('redacts strings and keys, leaving numbers that look like a secret alone', () => {
+    const secrets = new Secrets();
+    secrets.add('100');
+    secrets.add('tok-9');
+    expect(secrets.redactDeep({ percent: 100, note: 'tok-9 at 100%', list: ['x tok-9'], 'tok-9': 1 })).toEqual({ percent: 100, note: '*** at ***%', list: ['x ***'], '***': 1 });
+  });
+});
