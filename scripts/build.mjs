@@ -1,12 +1,22 @@
 // Bundles src/main.ts into dist/: one small entry, each command a lazily loaded chunk,
 // dependencies inlined so start-up does not walk node_modules.
+//
+// Files are written atomically (temp + rename), chunks before the entry, and old chunks are only
+// removed once they are stale: a test run in another process may be loading dist/ meanwhile.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = join(root, 'dist');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+
+const result = await build({
+  absWorkingDir: root,
   entryPoints: { rollout: 'src/main.ts' },
-  outdir: 'dist',
+  outdir,
+  write: false,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -18,6 +28,22 @@ await build({
   external: ['pg-native'],
   // CommonJS dependencies (cli-table3, pg) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  define: { __ROLLOUT_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version) },
+  define: { __ROLLOUT_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });
+
+const entry = join(outdir, 'rollout.js');
+const files = result.outputFiles.sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
+for (const file of files) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const temp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temp, file.contents);
+  renameSync(temp, file.path);
+}
+
+const written = new Set(files.map((f) => relative(outdir, f.path)));
+const STALE_MS = 10 * 60_000;
+for (const name of readdirSync(join(outdir, 'chunks'))) {
+  const path = join(outdir, 'chunks', name);
+  if (!written.has(join('chunks', name)) && Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+}

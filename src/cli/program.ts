@@ -46,7 +46,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
       await run(await load(), { ...opts, plan: plan ?? './rollout.yaml' });
     };
 
-  planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/checkout-canary.yaml').action(
+  planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/docflow-canary.yaml').action(
     action(async () => (await import('../commands/validate.js')).validateCommand),
   );
 
@@ -58,6 +58,127 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .exitOverride()
     .action(async (opts: Record<string, unknown>) => {
       await run(async (_o, ctx) => (await import('../commands/schema.js')).schemaCommand(ctx), { ...opts, plan: '' });
+    });
+
+  /** A plan command that reads or changes state: adds --state <url>. */
+  const stateCommand = (name: string, summary: string, example: string) =>
+    planCommand(name, summary, example).option('--state <url>', 'postgres://… state store (overrides the plan; also ROLLOUT_STATE_URL)');
+
+  stateCommand('check', 'judge every metric once, change nothing (exit 0 healthy, 3 hold, 4 critical)', 'rollout check rollout.yaml --json').action(
+    action(async () => (await import('../commands/check.js')).checkCommand),
+  );
+
+  stateCommand('status', 'stage, percent, bake, each metric against its limits, verdict and next action', 'rollout status --watch')
+    .option('--watch', 'refresh in place until interrupted', false)
+    .option('--interval <duration>', 'refresh period for --watch (default: the plan\'s analysis.interval)')
+    .option('--exit-code', 'exit like `check`: 0 healthy, 3 hold, 4 critical', false)
+    .action(action(async () => (await import('../commands/status.js')).statusCommand));
+
+  stateCommand('advance', 'judge now and apply the next stage when healthy and baked', 'rollout advance --yes')
+    .option('-y, --yes', 'do not ask for confirmation', false)
+    .option('--force', 'override a hold (needs --reason; recorded as force)', false)
+    .option('--reason <text>', 'why (with --force)')
+    .option('--dry-run', 'show what would happen, change nothing', false)
+    .option('--adopt', "on drift, take the target's percentage as the truth", false)
+    .action(action(async () => (await import('../commands/advance.js')).advanceCommand));
+
+  stateCommand('hold', 'pause the rollout by hand', 'rollout hold --reason "investigating p95 spike"')
+    .option('--reason <text>', 'why (required)')
+    .action(action(async () => (await import('../commands/hold.js')).holdCommand));
+
+  stateCommand('resume', 'lift a hold made by hand', 'rollout resume').action(action(async () => (await import('../commands/resume.js')).resumeCommand));
+
+  stateCommand('rollback', 'roll back to rollback.to (or --to N); --emergency: 0 % now, no questions', 'rollout rollback --emergency')
+    .option('--emergency', 'set 0 % at once: no prompt, no metric reads, takes over the lock, runs emergency actions', false)
+    .option('--to <percent>', 'where to roll back to: 0, previous, or a stage percentage')
+    .option('-y, --yes', 'do not ask for confirmation', false)
+    .option('--reason <text>', 'why, for history and notifications')
+    .option('--verify', 'afterwards, watch the metrics for interval × failureLimit and report recovery', false)
+    .action(action(async () => (await import('../commands/rollback.js')).rollbackCommand));
+
+  stateCommand('run', 'unattended: apply, bake, judge, advance, hold or roll back until done (for CI)', 'rollout run --until 50 --timeout 2h')
+    .option('--until <percent>', 'stop after the stage with this percentage')
+    .option('--timeout <duration>', 'stop (exit 3, state kept) after this long')
+    .option('--wait-approval', 'at an approval stage, keep polling until a human runs `rollout advance`', false)
+    .option('--adopt', "on drift, take the target's percentage as the truth", false)
+    .action(action(async () => (await import('../commands/run.js')).runCommand));
+
+  stateCommand('history', 'the events, newest last', 'rollout history --json').action(action(async () => (await import('../commands/history.js')).historyCommand));
+
+  program
+    .command('state')
+    .description('manage where state lives')
+    .command('migrate')
+    .description("copy a rollout's state and history between stores, e.g. from files to PostgreSQL")
+    .argument('[plan]', 'plan file', './rollout.yaml')
+    .requiredOption('--to <url>', 'destination: postgres://… (or a directory for files)')
+    .option('--from <store>', 'source: file (default), a directory, or postgres://…', 'file')
+    .option('--state-dir <dir>', 'the file store directory (default: .rollout/ beside the plan)')
+    .option('--json', 'machine-readable output', false)
+    .option('--no-color', 'no colours')
+    .addHelpText('after', '\nExample:\n  rollout state migrate rollout.yaml --from file --to "$ROLLOUT_STATE_URL"\n')
+    .exitOverride()
+    .action(action(async () => (await import('../commands/state-migrate.js')).stateMigrateCommand));
+
+  stateCommand('report', 'a deployment log per stage (markdown, json or junit)', 'rollout report --format junit > rollout.xml')
+    .option('--format <format>', 'markdown | json | junit', 'markdown')
+    .action(action(async () => (await import('../commands/report.js')).reportCommand));
+
+  program
+    .command('init')
+    .description('write a first plan: a wizard in a terminal, or every answer as a flag (scripts, CI)')
+    .option('-o, --output <file>', 'where to write the plan', 'rollout.yaml')
+    .option('--force', 'overwrite the file if it exists', false)
+    .option('--name <name>', 'rollout name: lower-case letters, digits, dashes')
+    .option('--target <type>', 'how the percentage is applied: env-file | http | unleash | command')
+    // Not --env-file: Node 20 takes that for its own option even after the script name.
+    .option('--env-path <path>', 'env-file: the file (default .env)')
+    .option('--key <name>', 'env-file: the variable holding the percentage')
+    .option('--flag-url <url>', 'http: URL of the flag API')
+    .option('--flag-method <method>', 'http: PUT | POST | PATCH (default PUT)')
+    .option('--read-back-path <path>', 'http: path of the percentage in the GET answer (default percentage; none to skip)')
+    .option('--flag-token-env <var>', 'http: environment variable holding a bearer token')
+    .option('--unleash-url <url>', 'unleash: the Unleash URL')
+    .option('--project <name>', 'unleash: project (default default)')
+    .option('--feature <name>', 'unleash: feature toggle')
+    .option('--environment <name>', 'unleash: environment (default production)')
+    .option('--token-env <var>', 'unleash: variable holding the Admin API token (default UNLEASH_API_TOKEN)')
+    .option('--set-command <command>', 'command: sets the percentage; {{percent}} marks where it goes')
+    .option('--get-command <command>', 'command: prints the current percentage')
+    .option('--stages <list>', 'comma-separated percentages ending at 100 (default 10,25,50,75,100)')
+    .option('--bake <duration>', 'how long each stage must stay healthy (default 30m)')
+    .option('--source <type>', 'metrics source: prometheus | json | exposition | none')
+    .option('--source-url <url>', 'URL of the metrics source')
+    .option('--source-token-env <var>', 'variable holding a bearer token for the source')
+    .option('--metrics <list>', 'error_rate,p95_latency,avg_response_time (default all; none for none)')
+    .option('--error-rate-warning <limit>', 'default "> 1%"')
+    .option('--error-rate-critical <limit>', 'default "> 5%"')
+    .option('--p95-latency-warning <limit>', 'default "> 5s"')
+    .option('--p95-latency-critical <limit>', 'default "> 10s"')
+    .option('--avg-response-time-warning <limit>', 'default "> 3s"')
+    .option('--avg-response-time-critical <limit>', 'default "> 5s"')
+    .option('--json', 'machine-readable output', false)
+    .option('--no-color', 'no colours')
+    .addHelpText(
+      'after',
+      '\nExample:\n  rollout init --name checkout-v2 --target http --flag-url https://flags.example.com/api/flags/checkout \\\n    --source prometheus --source-url http://127.0.0.1:9090\n',
+    )
+    .exitOverride()
+    .action(async (opts: Record<string, unknown>) => {
+      await run(async (o, ctx) => (await import('../commands/init.js')).initCommand(o, ctx), { ...opts, plan: '' });
+    });
+
+  program
+    .command('demo')
+    .description('try it first: real `rollout run`s against a simulated service, healthy then rolled back (<1 min)')
+    .option('--scenario <name>', 'healthy | bad | flaky | all (default: healthy, then bad)')
+    .option('--keep', 'afterwards, leave the service up and print how to point status/advance at it (Ctrl-C ends)', false)
+    .option('--json', 'one JSON object per line: the demo\'s own and every run event', false)
+    .option('--no-color', 'no colours')
+    .addHelpText('after', '\nExample:\n  rollout demo --scenario flaky\n')
+    .exitOverride()
+    .action(async (opts: Record<string, unknown>) => {
+      await run(async (o, ctx) => (await import('../commands/demo.js')).demoCommand(o, ctx), { ...opts, plan: '' });
     });
 
   return program;

@@ -6,7 +6,7 @@
  */
 import { systemClock } from '../clock.js';
 import { TargetError } from '../errors.js';
-import { HttpFailure, describeUrl, httpRequest, type HttpRequest, type HttpResponse } from '../net/http.js';
+import { HttpFailure, describeUrl, httpRequest, type HttpRequest, type HttpResponse } from './http.js';
 import { processSecrets } from '../plan/secrets.js';
 
 /** How a target retries; `sleep` and `random` are injectable so tests neither wait nor guess. */

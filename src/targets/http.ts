@@ -9,7 +9,7 @@ import { processSecrets } from '../plan/secrets.js';
 import { readJsonPath } from '../sources/json-path.js';
 import { attemptAll } from './attempt-all.js';
 import { checkReadBack, parsePercent } from './percent.js';
-import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from './retry.js';
+import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from '../net/retry.js';
 import type { Target } from './target.js';
 
 /** Test seams: the backoff's sleep and jitter. */

@@ -3,9 +3,9 @@ import { TargetError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
 import { toFiniteNumber } from '../sources/json-path.js';
 
-/** Formats a percentage for messages: "25 %". */
+/** Formats a percentage for messages: "25%". */
 export function formatPercent(percent: number): string {
-  return `${percent} %`;
+  return `${percent}%`;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { HttpResponse } from '../net/http.js';
 import type { UnleashTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { checkReadBack, parsePercent } from './percent.js';
-import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from './retry.js';
+import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from '../net/retry.js';
 import type { Target } from './target.js';
 
 /** Test seams: the backoff's sleep and jitter. */

@@ -52,7 +52,7 @@ describe('command target', () => {
 
   it('fails when the read-back disagrees', async () => {
     const t = target({ set: [await script('set.sh', 'exit 0')], get: [await script('get.sh', 'echo 40')] });
-    await expect(t.apply(25)).rejects.toThrow(/read back 40 % from `get` command ".*get\.sh", expected 25 %/);
+    await expect(t.apply(25)).rejects.toThrow(/read back 40% from `get` command ".*get\.sh", expected 25%/);
   });
 
   it('passes arguments without a shell', async () => {

@@ -7,10 +7,10 @@ describe('compareDrift', () => {
   it.each([
     ['same percentage', 25, 25, { targetPercent: 25, statePercent: 25, drift: false }],
     ['float noise is not drift', 0.1 + 0.2, 0.3, { targetPercent: 0.1 + 0.2, statePercent: 0.3, drift: false }],
-    ['target moved', 40, 25, { targetPercent: 40, statePercent: 25, drift: true, message: 'state says 25 %, target says 40 %' }],
-    ['target switched off', 0, 50, { targetPercent: 0, statePercent: 50, drift: true, message: 'state says 50 %, target says 0 %' }],
+    ['target moved', 40, 25, { targetPercent: 40, statePercent: 25, drift: true, message: 'state says 25%, target says 40%' }],
+    ['target switched off', 0, 50, { targetPercent: 0, statePercent: 50, drift: true, message: 'state says 50%, target says 0%' }],
     ['not started, target at 0', 0, undefined, { targetPercent: 0, drift: false }],
-    ['not started, target already on', 40, undefined, { targetPercent: 40, drift: true, message: 'the rollout has not started, target says 40 %' }],
+    ['not started, target already on', 40, undefined, { targetPercent: 40, drift: true, message: 'the rollout has not started, target says 40%' }],
     ['target cannot be read', undefined, 25, { statePercent: 25, drift: false, message: 'the target cannot be read back; drift not checked' }],
   ] as const)('%s', (_name, target, state, expected) => {
     expect(compareDrift(target, state)).toEqual(expected);
@@ -27,7 +27,7 @@ describe('detectDrift', () => {
       targetPercent: 40,
       statePercent: 25,
       drift: true,
-      message: 'state says 25 %, target says 40 %',
+      message: 'state says 25%, target says 40%',
     });
   });
 

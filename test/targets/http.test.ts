@@ -3,7 +3,7 @@ import { TargetError } from '../../src/errors.js';
 import type { HttpTargetConfig } from '../../src/plan/types.js';
 import { processSecrets } from '../../src/plan/secrets.js';
 import { createHttpTarget, fillTemplate } from '../../src/targets/http.js';
-import { BACKOFF_CAP_MS, backoffDelay } from '../../src/targets/retry.js';
+import { BACKOFF_CAP_MS, backoffDelay } from '../../src/net/retry.js';
 import { closedPort, sendJson, startTestServer, type TestServer } from '../helpers/http-server.js';
 
 let server: TestServer;
@@ -155,7 +155,7 @@ describe('http target', () => {
   it('fails when the value read back differs', async () => {
     server.handle((req, res) => sendJson(res, 200, req.method === 'GET' ? { percentage: 40 } : {}));
     await expect(target(config()).apply(25)).rejects.toThrow(
-      `read back 40 % from GET ${server.url}/flags/checkout, expected 25 %`,
+      `read back 40% from GET ${server.url}/flags/checkout, expected 25%`,
     );
   });
 

@@ -189,7 +189,7 @@ describe('unleash target', () => {
 
   it('fails when Unleash ignores the update', async () => {
     storePatches = false;
-    await expect(target().apply(25)).rejects.toThrow('read back 10 % from Unleash feature "checkout-v2" (project "default") in "production", expected 25 %');
+    await expect(target().apply(25)).rejects.toThrow('read back 10% from Unleash feature "checkout-v2" (project "default") in "production", expected 25%');
   });
 
   it('names an unknown feature', async () => {

@@ -1,0 +1,112 @@
+/**
+ * The deployment log (`rollout report`, and `run`'s GitHub step summary): history grouped into
+ * stages — when each began, how long it lasted, the readings, the decision that ended it, and who.
+ */
+import { formatDuration } from '../plan/duration.js';
+import type { Plan } from '../plan/types.js';
+import type { HistoryEvent } from '../state/types.js';
+
+export type ReportFormat = 'markdown' | 'json' | 'junit';
+
+/** One stage as it happened. */
+export interface StageRecord {
+  percent: number;
+  enteredAt: string;
+  enteredBy: string;
+  /** How it was entered: start, advance or force. */
+  entry: HistoryEvent['action'];
+  /** ms from entry to the event that ended it (or to the last event). */
+  durationMs?: number;
+  /** The event that ended the stage: advance, complete, rollback, emergency-rollback… */
+  outcome?: HistoryEvent;
+  /** Metric values last recorded in this stage. */
+  metrics: Record<string, number | null>;
+  /** Other events during the stage (hold, resume, drift, recovery). */
+  notes: HistoryEvent[];
+}
+
+const ENTRIES = new Set<HistoryEvent['action']>(['start', 'advance', 'force']);
+const ENDINGS = new Set<HistoryEvent['action']>(['advance', 'force', 'complete', 'rollback', 'emergency-rollback']);
+
+/** Groups history into stages. */
+export function stageRecords(events: HistoryEvent[]): StageRecord[] {
+  const stages: StageRecord[] = [];
+  let current: StageRecord | undefined;
+  for (const event of events) {
+    if (current && ENDINGS.has(event.action)) {
+      current.outcome = event;
+      current.durationMs = Date.parse(event.time) - Date.parse(current.enteredAt);
+      if (Object.keys(event.metrics).length) current.metrics = event.metrics;
+      current = undefined;
+    } else if (current) {
+      current.notes.push(event);
+      if (Object.keys(event.metrics).length) current.metrics = event.metrics;
+    }
+    if (ENTRIES.has(event.action) && event.to > 0) {
+      current = { percent: event.to, enteredAt: event.time, enteredBy: event.actor, entry: event.action, metrics: {}, notes: [] };
+      stages.push(current);
+    }
+  }
+  return stages;
+}
+
+function decisionOf(stage: StageRecord): string {
+  if (!stage.outcome) return 'in progress';
+  const o = stage.outcome;
+  if (o.action === 'complete') return 'completed';
+  if (o.action === 'rollback' || o.action === 'emergency-rollback') return `${o.action} to ${o.to}%`;
+  return `${o.action === 'force' ? 'forced' : 'advanced'} to ${o.to}%`;
+}
+
+function failed(stage: StageRecord): boolean {
+  return stage.outcome?.action === 'rollback' || stage.outcome?.action === 'emergency-rollback';
+}
+
+const metricsText = (metrics: Record<string, number | null>): string =>
+  Object.entries(metrics).map(([k, v]) => `${k}=${v === null ? 'no data' : Number(v.toPrecision(4))}`).join(', ') || '—';
+
+const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Renders the report of `plan` from its history. */
+export function renderReport(plan: Plan, events: HistoryEvent[], format: ReportFormat): string {
+  const stages = stageRecords(events);
+  if (format === 'json') {
+    return JSON.stringify({ plan: plan.name, description: plan.description, stages: stages.map((s) => ({ ...s, decision: decisionOf(s), failed: failed(s) })), events }, null, 2);
+  }
+  if (format === 'junit') {
+    const cases = stages.map((s, i) => {
+      const name = `stage ${i + 1}: ${s.percent}%`;
+      const time = ((s.durationMs ?? 0) / 1000).toFixed(3);
+      const body = failed(s)
+        ? `<failure message="${escapeXml(decisionOf(s))}">${escapeXml(`${s.outcome?.reason ?? ''}\nmetrics: ${metricsText(s.metrics)}\nby ${s.outcome?.actor ?? ''}`)}</failure>`
+        : `<system-out>${escapeXml(`${decisionOf(s)}; metrics: ${metricsText(s.metrics)}; entered by ${s.enteredBy}`)}</system-out>`;
+      return `    <testcase classname="rollout.${escapeXml(plan.name)}" name="${escapeXml(name)}" time="${time}">${body}</testcase>`;
+    });
+    const failures = stages.filter(failed).length;
+    return [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      `<testsuites name="rollout" tests="${stages.length}" failures="${failures}">`,
+      `  <testsuite name="${escapeXml(plan.name)}" tests="${stages.length}" failures="${failures}">`,
+      ...cases,
+      '  </testsuite>',
+      '</testsuites>',
+    ].join('\n');
+  }
+  const lines = [
+    `# Deployment log: ${plan.name}`,
+    '',
+    ...(plan.description ? [plan.description, ''] : []),
+    '| stage | percent | entered | by | duration | metrics | decision | reason |',
+    '|---|---|---|---|---|---|---|---|',
+    ...stages.map((s, i) =>
+      `| ${i + 1} | ${s.percent}% | ${s.enteredAt} | ${escapeCell(s.enteredBy)} | ${s.durationMs === undefined ? '—' : formatDuration(s.durationMs)} | ${escapeCell(metricsText(s.metrics))} | ${decisionOf(s)} | ${escapeCell(s.outcome?.reason ?? '')} |`,
+    ),
+  ];
+  if (stages.length === 0) lines.push('', '_No stage has been applied yet._');
+  const notes = stages.flatMap((s) => s.notes);
+  if (notes.length) {
+    lines.push('', '## Other events', '', ...notes.map((n) => `- ${n.time} **${n.action}** by ${escapeCell(n.actor)} at ${n.to}%: ${escapeCell(n.reason)}`));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,48 @@
+/** The metric table shared by `check`, `status` and `run`'s live view. */
+import type { ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { Judgement, Reading, ReadingStatus, Verdict } from '../analysis/judge.js';
+import type { Plan } from '../plan/types.js';
+
+const STATUS_COLOR: Record<ReadingStatus, keyof Pick<ChalkInstance, 'green' | 'yellow' | 'red' | 'magenta'>> = {
+  ok: 'green',
+  warning: 'yellow',
+  critical: 'red',
+  nodata: 'magenta',
+};
+
+/** Colours a reading's status. */
+export function paintStatus(status: ReadingStatus, color: ChalkInstance): string {
+  return color[STATUS_COLOR[status]](status);
+}
+
+/** Colours a verdict. */
+export function paintVerdict(verdict: Verdict, color: ChalkInstance): string {
+  const paint = verdict === 'healthy' ? color.green : verdict === 'hold' ? color.yellow : color.red;
+  return paint.bold(verdict.toUpperCase());
+}
+
+/** Renders the readings as a table; `trends` adds a sparkline column (status). */
+export function renderReadings(plan: Plan, judgement: Judgement, color: ChalkInstance, trends?: Map<string, string>): string {
+  const head = ['metric', 'value', 'warning', 'critical', 'reading', ...(trends ? ['trend'] : []), 'reason'];
+  const table = new Table({ head, style: { head: color.level > 0 ? ['bold'] : [], border: color.level > 0 ? ['grey'] : [] }, wordWrap: true });
+  const byName = new Map(plan.metrics.map((m) => [m.name, m]));
+  for (const r of judgement.readings) {
+    const metric = byName.get(r.name);
+    table.push([
+      r.dryRun ? `${r.name} ${color.dim('(dry run)')}` : r.name,
+      r.display,
+      metric?.warning?.text ?? '—',
+      metric?.critical?.text ?? '—',
+      paintStatus(r.status, color),
+      ...(trends ? [trends.get(r.name) ?? ''] : []),
+      r.status === 'ok' ? color.dim(r.reason) : r.reason,
+    ]);
+  }
+  return table.toString();
+}
+
+/** The readings as JSON for `--json`. */
+export function readingsJson(judgement: Judgement): Array<Omit<Reading, 'display'> & { display: string }> {
+  return judgement.readings.map((r) => ({ ...r }));
+}

@@ -1,0 +1,151 @@
+/**
+ * `rollout advance [plan]`: checks lock, drift and pause; judges now; applies the next stage only
+ * when healthy and baked (from "not started", the first stage, unjudged). Exit 0 advanced or
+ * complete, 3 held (says why and when), 4 critical (suggests rollback), 5 lock/drift, 6 target.
+ */
+import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
+import type { Judgement } from '../analysis/judge.js';
+import { paintVerdict, renderReadings } from '../cli/readings-table.js';
+import { ConflictError, ExitCode, UsageError } from '../errors.js';
+import { formatDuration } from '../plan/duration.js';
+import { completeRollout, enterStage, notStarted } from '../state/transitions.js';
+import type { HistoryEvent, RolloutState } from '../state/types.js';
+import { detectDrift } from '../targets/drift.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { commitChange, historyEvent, measureAndJudge, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
+
+export interface AdvanceOptions extends StateOptions {
+  yes?: boolean;
+  force?: boolean;
+  reason?: string;
+  dryRun?: boolean;
+  adopt?: boolean;
+}
+
+/** Advances the rollout one step when the metrics allow it. */
+export async function advanceCommand(options: AdvanceOptions, ctx: CommandContext): Promise<CommandResult> {
+  if (options.force && !options.reason) throw new UsageError('--force needs --reason', 'say why the hold is overridden, e.g. --force --reason "p95 alert is a known false positive"');
+  const rollout = await openRollout(options, ctx);
+  try {
+    return await withLock(rollout, 'advance', ctx, () => advanceLocked(rollout, options, ctx));
+  } finally {
+    await rollout.close();
+  }
+}
+
+async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: CommandContext): Promise<CommandResult> {
+  const { plan } = rollout;
+  const stored = await rollout.store.load();
+  const state = await reconcileDrift(rollout, stored, options, ctx);
+  const now = ctx.clock.now();
+  const started = state.stageIndex >= 0 && !state.completed && !state.paused;
+  const judgement = started ? await measureAndJudge(plan, state, rollout.stateDir, ctx) : undefined;
+  let { decision } = decide({ plan, state: state.stageIndex >= 0 || state.completed ? state : undefined, judgement, now, mode: 'manual' });
+
+  if (decision.action === 'hold' && options.force && !state.paused) {
+    const next = plan.stages[state.stageIndex + 1];
+    if (next) decision = { action: 'advance', toStage: state.stageIndex + 1, reason: `forced past a hold (${decision.reason}): ${options.reason}` };
+  }
+  if (judgement && !options.json) showJudgement(rollout, judgement, ctx);
+
+  switch (decision.action) {
+    case 'start':
+    case 'advance': {
+      const stage = plan.stages[decision.toStage];
+      if (!stage) throw new Error(`no stage ${decision.toStage}`);
+      const action = options.force && decision.action === 'advance' ? 'force' : decision.action;
+      const summary = `${plan.name}: ${state.percent}% → ${stage.percent}% (stage ${decision.toStage + 1}/${plan.stages.length})`;
+      if (options.dryRun) return report(ctx, options, { action, dryRun: true, from: state.percent, to: stage.percent, reason: decision.reason, judgement }, `would advance ${summary}`, ExitCode.ok);
+      await confirm(ctx, options, `Advance ${summary}?`);
+      const event = historyEvent(plan, ctx, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement, verdict: judgement ? undefined : 'skipped' });
+      await commitChange(rollout, { from: state.percent, to: stage.percent, next: enterStage(plan, state, decision.toStage, ctx.clock.now()), events: [event] });
+      const bake = formatDuration(stage.bakeMs);
+      return report(ctx, options, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement }, `${ctx.out.color.green('advanced')} ${summary}; bake ${bake}, then \`rollout advance\` again`, ExitCode.ok);
+    }
+    case 'complete': {
+      if (options.dryRun) return report(ctx, options, { action: 'complete', dryRun: true, from: state.percent, to: state.percent, reason: decision.reason, judgement }, `would mark ${plan.name} complete`, ExitCode.ok);
+      const event = historyEvent(plan, ctx, { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement });
+      await commitChange(rollout, { from: state.percent, to: state.percent, next: completeRollout(state), events: [event] });
+      return report(ctx, options, { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement }, `${ctx.out.color.green('complete')}: ${plan.name} is at 100% and baked healthy`, ExitCode.ok);
+    }
+    case 'done':
+      return report(ctx, options, { action: 'done', from: state.percent, to: state.percent, reason: decision.reason }, `${plan.name} is already complete at 100%; nothing to do`, ExitCode.ok);
+    case 'critical':
+      return report(
+        ctx,
+        options,
+        { action: 'critical', from: state.percent, to: state.percent, reason: decision.reason, judgement },
+        `${ctx.out.color.red('critical')}: not advancing — ${decision.reason}\nroll back with: rollout rollback ${options.plan}`,
+        ExitCode.critical,
+      );
+    default:
+      return report(ctx, options, { action: 'hold', from: state.percent, to: state.percent, reason: heldReason(decision, rollout, state, ctx), judgement }, `${ctx.out.color.yellow('held')}: ${heldReason(decision, rollout, state, ctx)}`, ExitCode.held);
+  }
+}
+
+/** Why an advance is held, and when it could go ahead. */
+function heldReason(decision: Decision, rollout: Rollout, state: RolloutState, ctx: CommandContext): string {
+  if (decision.action !== 'hold' || decision.retryInMs !== undefined) return decision.reason;
+  const left = bakeLeftMs(rollout.plan, state, ctx.clock.now());
+  return left > 0 ? `${decision.reason} (bake done in ${formatDuration(left)})` : decision.reason;
+}
+
+/**
+ * The target is the truth: compares it with state, refuses on drift (exit 5, recorded) unless
+ * --adopt, which takes the target's percentage into state.
+ */
+export async function reconcileDrift(rollout: Rollout, stored: RolloutState | undefined, options: Pick<AdvanceOptions, 'adopt'>, ctx: CommandContext): Promise<RolloutState> {
+  const { plan } = rollout;
+  const state = stored ?? notStarted(plan);
+  const drift = await detectDrift(rollout.target, stored ? stored.percent : undefined, ctx.signal);
+  if (!drift.drift || drift.targetPercent === undefined) return state;
+  const targetPercent = drift.targetPercent;
+  const event = (reason: string): HistoryEvent => historyEvent(plan, ctx, { action: 'drift', from: state.percent, to: targetPercent, reason });
+  if (!options.adopt) {
+    await rollout.store.append([event(`refused: ${drift.message}`)]);
+    throw new ConflictError(`drift: ${drift.message}`, `rerun with --adopt to take the target's ${targetPercent}% as the truth, or set the target back to ${state.percent}%`);
+  }
+  const index = plan.stages.findIndex((s) => s.percent === targetPercent);
+  const adopted: RolloutState = { ...state, percent: targetPercent, stageIndex: index, enteredAt: ctx.clock.now(), completed: false, consecutiveCritical: 0, holdingSince: undefined, version: state.version + 1 };
+  await rollout.store.save(adopted, [event(`adopted: ${drift.message}`)]);
+  ctx.out.error(`drift adopted: ${drift.message}; state now says ${targetPercent}%${index < 0 ? ' (not a stage of the plan: the next advance starts from the first stage above it)' : ''}`);
+  if (index >= 0) return adopted;
+  // Between stages: continue as if at the highest stage below the adopted percentage.
+  const below = plan.stages.reduce((best, s, i) => (s.percent < targetPercent ? i : best), -1);
+  return { ...adopted, stageIndex: below };
+}
+
+async function confirm(ctx: CommandContext, options: AdvanceOptions, question: string): Promise<void> {
+  if (options.yes) return;
+  if (!(await ctx.prompter.confirm(question, '--yes'))) throw new UsageError('not confirmed; nothing changed', 'answer yes, or pass --yes');
+}
+
+function showJudgement(rollout: Rollout, judgement: Judgement, ctx: CommandContext): void {
+  if (rollout.plan.metrics.length === 0) return;
+  ctx.out.print(renderReadings(rollout.plan, judgement, ctx.out.color));
+  ctx.out.print(`verdict: ${paintVerdict(judgement.verdict, ctx.out.color)}`);
+}
+
+function report(
+  ctx: CommandContext,
+  options: AdvanceOptions,
+  result: { action: string; from: number; to: number; reason: string; judgement?: Judgement; dryRun?: boolean },
+  text: string,
+  exitCode: ExitCode,
+): CommandResult {
+  if (options.json) {
+    ctx.out.printJson({
+      action: result.action,
+      dryRun: result.dryRun ?? false,
+      from: result.from,
+      to: result.to,
+      reason: result.reason,
+      verdict: result.judgement?.verdict,
+      readings: result.judgement?.readings.map((r) => ({ name: r.name, status: r.status, value: r.value, display: r.display, reason: r.reason })),
+      exitCode,
+    });
+  } else {
+    ctx.out.print(text);
+  }
+  return { exitCode };
+}

@@ -1,0 +1,30 @@
+/** `rollout hold [plan] --reason R`: pauses the rollout by hand; `run` and `advance` hold until resumed. */
+import { ExitCode, UsageError } from '../errors.js';
+import { detectActor } from '../state/actor.js';
+import { notStarted } from '../state/transitions.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { commitChange, historyEvent, openRollout, withLock, type StateOptions } from './session.js';
+
+export interface HoldOptions extends StateOptions {
+  reason?: string;
+}
+
+/** Pauses the rollout, recording who and why. */
+export async function holdCommand(options: HoldOptions, ctx: CommandContext): Promise<CommandResult> {
+  if (!options.reason) throw new UsageError('hold needs --reason', 'say why, e.g. rollout hold --reason "investigating p95 spike"');
+  const reason = options.reason;
+  const rollout = await openRollout(options, ctx);
+  try {
+    return await withLock(rollout, 'hold', ctx, async () => {
+      const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
+      const paused = { reason, by: detectActor(ctx.env), at: ctx.clock.now() };
+      const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });
+      await commitChange(rollout, { from: state.percent, to: state.percent, next: { ...state, paused, version: state.version + 1 }, events: [event] });
+      if (options.json) ctx.out.printJson({ action: 'hold', percent: state.percent, paused });
+      else ctx.out.print(`${rollout.plan.name} held at ${state.percent}% by ${paused.by}: ${reason}\nresume with: rollout resume ${options.plan}`);
+      return { exitCode: ExitCode.ok };
+    });
+  } finally {
+    await rollout.close();
+  }
+}

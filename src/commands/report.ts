@@ -1,0 +1,24 @@
+/** `rollout report [plan]`: the deployment log in Markdown, JSON or JUnit XML. */
+import { renderReport, type ReportFormat } from '../cli/deployment-report.js';
+import { ExitCode, UsageError } from '../errors.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { openRollout, type StateOptions } from './session.js';
+
+export interface ReportOptions extends StateOptions {
+  format?: string;
+}
+
+const FORMATS: ReportFormat[] = ['markdown', 'json', 'junit'];
+
+/** Prints the report. */
+export async function reportCommand(options: ReportOptions, ctx: CommandContext): Promise<CommandResult> {
+  const format = (options.json ? 'json' : (options.format ?? 'markdown')) as ReportFormat;
+  if (!FORMATS.includes(format)) throw new UsageError(`unknown report format "${format}"`, `use --format ${FORMATS.join(', --format ')}`);
+  const rollout = await openRollout(options, ctx);
+  try {
+    ctx.out.print(renderReport(rollout.plan, await rollout.store.history(), format));
+    return { exitCode: ExitCode.ok };
+  } finally {
+    await rollout.close();
+  }
+}

@@ -1,0 +1,28 @@
+/** `rollout resume [plan]`: lifts a hold made by hand. */
+import { ExitCode } from '../errors.js';
+import { notStarted } from '../state/transitions.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { commitChange, historyEvent, openRollout, withLock, type StateOptions } from './session.js';
+
+/** Resumes a paused rollout (a no-op, exit 0, when it is not paused). */
+export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
+  const rollout = await openRollout(options, ctx);
+  try {
+    return await withLock(rollout, 'resume', ctx, async () => {
+      const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
+      if (!state.paused) {
+        if (options.json) ctx.out.printJson({ action: 'none', reason: 'not paused' });
+        else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);
+        return { exitCode: ExitCode.ok };
+      }
+      const { paused: _lifted, ...rest } = state;
+      const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
+      await commitChange(rollout, { from: state.percent, to: state.percent, next: { ...rest, holdingSince: undefined, version: state.version + 1 }, events: [event] });
+      if (options.json) ctx.out.printJson({ action: 'resume', percent: state.percent });
+      else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);
+      return { exitCode: ExitCode.ok };
+    });
+  } finally {
+    await rollout.close();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * What the state-changing commands share: opening a rollout (plan, store, target), holding its
+ * lock, reading and judging the metrics, and committing a change so that target and state never
+ * disagree: apply, then record; if recording fails, the target is put back.
+ */
+import { join } from 'node:path';
+import { inWarmup } from '../analysis/decide.js';
+import { judgePoll, type Judgement } from '../analysis/judge.js';
+import { TargetError } from '../errors.js';
+import type { EventAction, Plan } from '../plan/types.js';
+import { createSources, readPoll } from '../sources/read-metrics.js';
+import { detectActor, lockHolder } from '../state/actor.js';
+import { createStore } from '../state/create-store.js';
+import type { HistoryEvent, Lock, LockHolder, RolloutState, StateStore } from '../state/types.js';
+import { createTarget } from '../targets/create-target.js';
+import type { Target } from '../targets/target.js';
+import type { CommandContext, CommonOptions } from './context.js';
+import { loadPlanForCommand } from './load.js';
+
+/** An opened rollout: its plan, where its state lives, and its target. */
+export interface Rollout {
+  plan: Plan;
+  store: StateStore;
+  target: Target;
+  /** Where local files (state for the file backend, exposition scrapes) live. */
+  stateDir: string;
+  close(): Promise<void>;
+}
+
+/** Options of commands that touch state. */
+export interface StateOptions extends CommonOptions {
+  /** `--state postgres://…` overrides the plan's state block. */
+  state?: string;
+}
+
+/** `.rollout/` beside the plan, unless `--state-dir` says otherwise. */
+export function stateDirOf(plan: Plan, options: Pick<CommonOptions, 'stateDir'>): string {
+  return options.stateDir ?? join(plan.dir, '.rollout');
+}
+
+/** Loads the plan and opens its store and target. Call `close()` when done. */
+export async function openRollout(options: StateOptions, ctx: CommandContext): Promise<Rollout> {
+  const plan = await loadPlanForCommand(options.plan, ctx);
+  const stateDir = stateDirOf(plan, options);
+  const store = await createStore({ backend: plan.state.backend, url: options.state ?? plan.state.url, dir: stateDir, plan: plan.name, env: ctx.env });
+  return { plan, store, stateDir, target: createTarget(plan.target), close: () => store.close() };
+}
+
+/** Runs `fn` holding the rollout's lock (exit 5 naming the holder when someone else has it). */
+export function withLock<T>(
+  rollout: Rollout,
+  command: string,
+  ctx: CommandContext,
+  fn: (lock: Lock) => Promise<T>,
+  options: { takeOver?: boolean } = {},
+): Promise<T> {
+  return withStoreLock(rollout.store, lockHolder(command, ctx.env, ctx.clock), ctx, fn, options);
+}
+
+/**
+ * Runs `fn` holding `store`'s lock as `holder`. A release that fails (the database went away) is a
+ * warning: what `fn` did, or why it failed, is what the user must see, and the lock left behind
+ * lapses by itself once this process has exited or its lease has expired.
+ */
+export async function withStoreLock<T>(
+  store: StateStore,
+  holder: LockHolder,
+  ctx: Pick<CommandContext, 'out'>,
+  fn: (lock: Lock) => Promise<T>,
+  options: { takeOver?: boolean } = {},
+): Promise<T> {
+  const lock = await store.lock(holder, options);
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release().catch((err: unknown) => {
+      ctx.out.error(`warning: the lock was not released (${err instanceof Error ? err.message : String(err)}); it lapses once this process has exited or its lease has expired`);
+    });
+  }
+}
+
+/** One poll's judgement with the values behind it. */
+export async function measureAndJudge(plan: Plan, state: RolloutState | undefined, stateDir: string, ctx: CommandContext): Promise<Judgement> {
+  const sources = createSources(plan, { scrapeDir: stateDir, clock: ctx.clock });
+  const poll = await readPoll(plan, sources, { signal: ctx.signal });
+  return judgePoll(plan, poll.metrics, { inWarmup: inWarmup(plan, state, ctx.clock.now()), requests: poll.requests });
+}
+
+/** A history event stamped with now and the actor; metric values come from the judgement. */
+export function historyEvent(
+  plan: Plan,
+  ctx: Pick<CommandContext, 'env' | 'clock'>,
+  fields: { action: EventAction; from: number; to: number; reason: string; judgement?: Judgement; verdict?: HistoryEvent['verdict'] },
+): HistoryEvent {
+  const metrics: Record<string, number | null> = {};
+  for (const r of fields.judgement?.readings ?? []) metrics[r.name] = r.status === 'nodata' ? null : (r.value ?? null);
+  return {
+    time: new Date(ctx.clock.now()).toISOString(),
+    plan: plan.name,
+    actor: detectActor(ctx.env),
+    action: fields.action,
+    from: fields.from,
+    to: fields.to,
+    verdict: fields.verdict ?? fields.judgement?.verdict,
+    metrics,
+    reason: plan.secrets.redact(fields.reason),
+  };
+}
+
+/** A change to commit: the percentage before and after, the state after, and its events. */
+export interface Change {
+  from: number;
+  to: number;
+  next: RolloutState;
+  events: HistoryEvent[];
+  /** Emergency: skip the state version check (state may be corrupt or raced). */
+  force?: boolean;
+  /** Apply even when `from` equals `to` (an emergency always writes the target). */
+  alwaysApply?: boolean;
+}
+
+/**
+ * Applies `change.to` to the target, then records state and events. The apply is not given the
+ * abort signal: an interrupted command finishes the write in flight, so target and state agree.
+ * If the apply or the record fails, the target is put back (best effort) to `from`, or to what
+ * state says if it was saved meanwhile, and the error says where things stand.
+ */
+export async function commitChange(rollout: Rollout, change: Change): Promise<void> {
+  const touchesTarget = change.alwaysApply || change.from !== change.to;
+  if (touchesTarget) {
+    try {
+      await rollout.target.apply(change.to);
+    } catch (err) {
+      throw await withRevert(rollout, change, err, 'applying');
+    }
+  }
+  try {
+    await rollout.store.save(change.next, change.events, { force: change.force });
+  } catch (err) {
+    if (!touchesTarget) throw err;
+    throw await withRevert(rollout, change, err, 'recording');
+  }
+}
+
+async function withRevert(rollout: Rollout, change: Change, cause: unknown, step: string): Promise<Error> {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  // State saved since this command read it means a command that took the lock over (rollback
+  // --emergency) set the target itself, or this save committed after all: the target follows
+  // state, since putting back `from` would undo that.
+  const stored = await rollout.store.load().catch(() => undefined);
+  const moved = stored !== undefined && stored.version >= change.next.version;
+  const back = moved ? stored.percent : change.from;
+  let outcome: string;
+  try {
+    await rollout.target.apply(back);
+    outcome = moved ? `state changed meanwhile (now ${back}%), and the target was set to match it` : `the target was put back to ${back}%; state is unchanged`;
+  } catch (revertError) {
+    outcome = `putting the target back to ${back}% failed too (${revertError instanceof Error ? revertError.message : String(revertError)}); the next command will report the drift`;
+  }
+  const text = rollout.plan.secrets.redact(`${step} ${change.to}% failed: ${message} — ${outcome}`);
+  if (cause instanceof TargetError) return new TargetError(text, cause.hint);
+  // A store failure keeps its own class (conflict, store error) and exit code.
+  if (cause instanceof Error) {
+    cause.message = text;
+    return cause;
+  }
+  return new TargetError(text);
+}

@@ -1,0 +1,161 @@
+/**
+ * `rollout status [plan]`: what an on-call engineer reads in two seconds — stage, percent, time in
+ * stage, bake left, pause and drift; each metric against its limits with a trend; the verdict and
+ * the next action in words. `--watch` refreshes in place; `--exit-code` exits like `check`.
+ */
+import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
+import type { Judgement } from '../analysis/judge.js';
+import { paintVerdict, renderReadings } from '../cli/readings-table.js';
+import { sparkline } from '../cli/sparkline.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { formatDuration, parseDuration } from '../plan/duration.js';
+import type { Plan } from '../plan/types.js';
+import { createStore } from '../state/create-store.js';
+import type { HistoryEvent, RolloutState } from '../state/types.js';
+import { createTarget } from '../targets/create-target.js';
+import { compareDrift } from '../targets/drift.js';
+import { peekState, verdictExitCode } from './check.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { loadPlanForCommand } from './load.js';
+import { measureAndJudge, stateDirOf, type StateOptions } from './session.js';
+
+export interface StatusOptions extends StateOptions {
+  watch?: boolean;
+  interval?: string;
+  exitCode?: boolean;
+}
+
+/** Everything the status screen shows, also its --json document. */
+export interface StatusSnapshot {
+  plan: string;
+  stage: { index: number; of: number; percent: number } | null;
+  started: boolean;
+  completed: boolean;
+  rolledBack: boolean;
+  paused?: RolloutState['paused'];
+  timeInStageMs?: number;
+  bakeLeftMs?: number;
+  target: { percent?: number; drift: boolean; message?: string; error?: string };
+  verdict?: Judgement['verdict'];
+  reasons: string[];
+  readings: Judgement['readings'];
+  next: string;
+}
+
+/** Shows the status once, or until interrupted with --watch. */
+export async function statusCommand(options: StatusOptions, ctx: CommandContext): Promise<CommandResult> {
+  const plan = await loadPlanForCommand(options.plan, ctx);
+  const refreshMs = options.interval ? parseDuration(options.interval) : plan.analysis.intervalMs;
+  if (refreshMs === undefined) throw new UsageError(`--interval ${options.interval} is not a duration`, 'use e.g. --interval 10s');
+  for (;;) {
+    const { snapshot, judgement } = await takeSnapshot(plan, options, ctx);
+    if (options.json) ctx.out.printJson(snapshot);
+    else {
+      if (options.watch && ctx.out.isTTY) ctx.out.print('\x1b[H\x1b[2J');
+      ctx.out.print(renderStatus(plan, snapshot, judgement, await trends(plan, options, ctx), ctx));
+    }
+    if (!options.watch) return { exitCode: options.exitCode && judgement ? verdictExitCode(judgement) : ExitCode.ok };
+    await ctx.clock.sleep(refreshMs, ctx.signal);
+  }
+}
+
+async function takeSnapshot(plan: Plan, options: StatusOptions, ctx: CommandContext): Promise<{ snapshot: StatusSnapshot; judgement?: Judgement }> {
+  const { state, warning } = await peekState(plan, options, ctx);
+  if (warning) ctx.out.error(`warning: ${warning}`);
+  const now = ctx.clock.now();
+  const started = state !== undefined && state.stageIndex >= 0;
+  const [target, judgement] = await Promise.all([
+    readTarget(plan, state, ctx),
+    plan.metrics.length > 0 && started && !state.completed ? measureAndJudge(plan, state, stateDirOf(plan, options), ctx) : Promise.resolve(undefined),
+  ]);
+  const { decision } = decide({ plan, state: started || state?.completed ? state : undefined, judgement, now, mode: 'manual' });
+  return {
+    judgement,
+    snapshot: {
+      plan: plan.name,
+      stage: started ? { index: state.stageIndex + 1, of: plan.stages.length, percent: state.percent } : null,
+      started,
+      completed: state?.completed ?? false,
+      rolledBack: state?.rolledBack ?? false,
+      paused: state?.paused,
+      timeInStageMs: started ? now - state.enteredAt : undefined,
+      bakeLeftMs: started ? bakeLeftMs(plan, state, now) : undefined,
+      target,
+      verdict: judgement?.verdict,
+      reasons: judgement?.reasons ?? [],
+      readings: judgement?.readings ?? [],
+      next: nextAction(decision, plan, state),
+    },
+  };
+}
+
+async function readTarget(plan: Plan, state: RolloutState | undefined, ctx: CommandContext): Promise<StatusSnapshot['target']> {
+  try {
+    const percent = await createTarget(plan.target).read(ctx.signal);
+    const drift = compareDrift(percent, state?.percent);
+    return { percent, drift: drift.drift, message: drift.message };
+  } catch (err) {
+    return { drift: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The next action, in words. */
+export function nextAction(decision: Decision, plan: Plan, state: RolloutState | undefined): string {
+  const next = state ? plan.stages[state.stageIndex + 1] : plan.stages[0];
+  switch (decision.action) {
+    case 'start':
+      return `start: \`rollout advance\` applies ${plan.stages[0]?.percent}%`;
+    case 'advance':
+      return `advance possible now: \`rollout advance\` → ${next?.percent}%`;
+    case 'complete':
+      return 'complete: `rollout advance` marks the rollout complete';
+    case 'done':
+      return 'done: the rollout is complete at 100%';
+    case 'critical':
+      return `roll back: ${decision.reason}`;
+    case 'hold':
+      return decision.retryInMs !== undefined ? `advance possible in ${formatDuration(decision.retryInMs)}` : `hold: ${decision.reason}`;
+    default:
+      return decision.reason;
+  }
+}
+
+/** Recent values per metric from history, for the sparkline column. */
+async function trends(plan: Plan, options: StatusOptions, ctx: CommandContext): Promise<Map<string, string>> {
+  const store = await createStore({ backend: plan.state.backend, url: options.state ?? plan.state.url, dir: stateDirOf(plan, options), plan: plan.name, env: ctx.env });
+  let events: HistoryEvent[] = [];
+  try {
+    events = await store.history();
+  } catch {
+    // A trend is decoration; unreadable history must not hide the status.
+  } finally {
+    await store.close();
+  }
+  const recent = events.filter((e) => Object.keys(e.metrics).length > 0).slice(-12);
+  return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
+}
+
+function renderStatus(plan: Plan, s: StatusSnapshot, judgement: Judgement | undefined, trendByMetric: Map<string, string>, ctx: CommandContext): string {
+  const c = ctx.out.color;
+  const lines: string[] = [];
+  const where = s.stage ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}` : s.rolledBack ? 'rolled back to 0%' : 'not started';
+  lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
+  if (s.stage && !s.completed) {
+    lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
+  }
+  const target = s.target.error
+    ? c.magenta(`target unreadable: ${s.target.error}`)
+    : s.target.percent === undefined
+      ? 'target: cannot be read back'
+      : s.target.drift
+        ? c.red(`DRIFT: ${s.target.message}`)
+        : `target says ${s.target.percent}%`;
+  lines.push(target);
+  if (judgement && plan.metrics.length > 0) {
+    lines.push(renderReadings(plan, judgement, c, trendByMetric));
+    lines.push(`verdict: ${paintVerdict(judgement.verdict, c)}${judgement.reasons.length ? ` — ${judgement.reasons.join('; ')}` : ''}`);
+  }
+  lines.push(`next: ${s.next}`);
+  return lines.join('\n');
+}
+

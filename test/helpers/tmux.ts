@@ -1,0 +1,43 @@
+/** A pseudo-terminal for tests: a command in a detached tmux session, typed into and read back. */
+import { execFileSync } from 'node:child_process';
+
+export interface Terminal {
+  /** Types keys (tmux send-keys syntax: 'y', 'Enter', 'Down'). */
+  send(...keys: string[]): void;
+  /** The visible screen. */
+  screen(): string;
+  /** Polls the screen until `pattern` shows (or fails after `timeoutMs` with the screen). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  close(): void;
+}
+
+let sessions = 0;
+
+/** Starts `command` (a shell command line) in a 200×50 terminal, in `cwd`, with `env` added. */
+export function openTerminal(command: string, options: { cwd: string; env?: Record<string, string> }): Terminal {
+  const name = `rollout-test-${process.pid}-${++sessions}`;
+  const exports = Object.entries(options.env ?? {}).map(([k, v]) => `${k}='${v.replace(/'/g, "'\\''")}'`).join(' ');
+  // CI must be unset inside: the tool never prompts under CI. `; sleep 30` keeps the last screen readable.
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '200', '-y', '50', '-c', options.cwd, `env -u CI ${exports} ${command}; sleep 30`]);
+  const terminal: Terminal = {
+    send: (...keys) => execFileSync('tmux', ['send-keys', '-t', name, ...keys]),
+    screen: () => execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' }),
+    async waitFor(pattern, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const screen = terminal.screen();
+        if (pattern.test(screen)) return screen;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; the screen was:\n${screen}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    close: () => {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    },
+  };
+  return terminal;
+}
