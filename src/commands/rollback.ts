@@ -46,7 +46,7 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
   const reason = options.reason ?? 'rolled back by hand';
   const event = historyEvent(plan, ctx, { action: 'rollback', from, to: destination.percent, reason });
   const next = rolledBack(plan, state, destination, ctx.clock.now());
-  await commitChange(rollout, { from, to: destination.percent, next, events: [event], alwaysApply: drift.drift });
+  await commitChange(rollout, { from, to: destination.percent, next, events: [event], alwaysApply: drift.drift, towardsSafety: true });
   const deliveries = await notifyEvent(plan, event);
   reportDeliveries(deliveries, ctx);
   let recovered: boolean | undefined;

@@ -9,7 +9,7 @@ import { judgePoll, type Judgement } from '../analysis/judge.js';
 import { TargetError } from '../errors.js';
 import type { EventAction, Plan } from '../plan/types.js';
 import { createSources, readPoll } from '../sources/read-metrics.js';
-import { detectActor, lockHolder } from '../state/actor.js';
+import { detectActor, lockHolder, staleWriteError } from '../state/actor.js';
 import { createStore } from '../state/create-store.js';
 import type { HistoryEvent, Lock, LockHolder, RolloutState, StateStore } from '../state/types.js';
 import { createTarget } from '../targets/create-target.js';
@@ -117,16 +117,29 @@ export interface Change {
   force?: boolean;
   /** Apply even when `from` equals `to` (an emergency always writes the target). */
   alwaysApply?: boolean;
+  /**
+   * A rollback moves towards safety: if it fails halfway, putting the target back to the bad
+   * percentage would be worse than the disagreement, which the next command reports as drift.
+   */
+  towardsSafety?: boolean;
 }
 
 /**
- * Applies `change.to` to the target, then records state and events. The apply is not given the
+ * Checks that state is still as the command read it (which also shows the store answers), applies
+ * `change.to` to the target, then records state and events. The apply is not given the
  * abort signal: an interrupted command finishes the write in flight, so target and state agree.
  * If the apply or the record fails, the target is put back (best effort) to `from`, or to what
  * state says if it was saved meanwhile, and the error says where things stand.
  */
 export async function commitChange(rollout: Rollout, change: Change): Promise<void> {
   const touchesTarget = change.alwaysApply || change.from !== change.to;
+  if (touchesTarget && !change.force) {
+    // The target moves only if the change can be recorded: a store that cannot be reached, or
+    // state saved meanwhile by a command that took the lock over, fails here with the target
+    // untouched instead of after it was moved and then put back.
+    const stored = await rollout.store.load();
+    if ((stored?.version ?? 0) !== change.next.version - 1) throw staleWriteError(rollout.plan.name, change.next.version);
+  }
   if (touchesTarget) {
     try {
       await rollout.target.apply(change.to);
@@ -151,7 +164,9 @@ async function withRevert(rollout: Rollout, change: Change, cause: unknown, step
   const moved = stored !== undefined && stored.version >= change.next.version;
   const back = moved ? stored.percent : change.from;
   let outcome: string;
-  try {
+  if (change.towardsSafety && !moved) {
+    outcome = `the target was left where this attempt got it, not put back to ${back}%; rerun the rollback, or use --emergency`;
+  } else try {
     await rollout.target.apply(back);
     outcome = moved ? `state changed meanwhile (now ${back}%), and the target was set to match it` : `the target was put back to ${back}%; state is unchanged`;
   } catch (revertError) {

@@ -1,0 +1,87 @@
+/**
+ * `rollout run` inside GitHub Actions (GITHUB_ACTIONS is set): holds, rollbacks and failures
+ * become workflow-command annotations on the run's summary page, and the deployment report is
+ * appended to the job's step summary ($GITHUB_STEP_SUMMARY).
+ *
+ * Annotations go to stderr: the runner reads workflow commands from both streams (actions/runner
+ * ScriptHandler attaches its command parser to stdout and stderr alike), and stdout stays clean
+ * for --json lines.
+ */
+import { appendFile } from 'node:fs/promises';
+import type { RunEvent } from '../analysis/run-loop.js';
+import type { Plan } from '../plan/types.js';
+import type { HistoryEvent } from '../state/types.js';
+import { renderReport } from './deployment-report.js';
+import type { Output } from './output.js';
+
+/** The GitHub Actions side of a run. */
+export interface GithubActions {
+  /** Annotates the events a reviewer of the workflow run must see. */
+  annotate(event: RunEvent): void;
+  /** Annotates the error that ended the run. */
+  annotateError(err: unknown): void;
+  /** Appends the deployment report of `events` to the step summary; a failure is only a warning. */
+  writeSummary(events: HistoryEvent[]): Promise<void>;
+}
+
+/** Escapes a workflow command's message (toolkit's escapeData). */
+export function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Escapes a workflow command's property value (toolkit's escapeProperty). */
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** A `::warning::` or `::error::` workflow command with a title. */
+export function annotation(level: 'warning' | 'error', title: string, message: string): string {
+  return `::${level} title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+
+/** The annotation an event deserves, if any. */
+export function annotationFor(plan: Plan, event: RunEvent): string | undefined {
+  const name = `rollout ${plan.name}`;
+  switch (event.type) {
+    case 'event': {
+      const e = event.event;
+      if (e.action === 'hold') return annotation('warning', `${name} held at ${e.to}%`, e.reason);
+      if (e.action === 'rollback') return annotation('error', `${name} rolled back ${e.from}% → ${e.to}%`, e.reason);
+      return undefined;
+    }
+    case 'recovery':
+      return event.recovered ? undefined : annotation('error', `${name} not recovered after the rollback`, event.reason);
+    case 'notify-failed':
+      return annotation('warning', `${name}: notification failed`, `notifying ${event.receiver} ${event.to} of ${event.action} failed: ${event.error}`);
+    case 'run-end':
+      // Holds and rollbacks were annotated as they happened; these stops were not.
+      return event.outcome === 'timeout' || event.outcome === 'paused' || event.outcome === 'interrupted'
+        ? annotation('warning', `${name} stopped at ${event.percent}%`, event.reason)
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The GitHub Actions integration, or undefined outside GitHub Actions. */
+export function createGithubActions(plan: Plan, env: NodeJS.ProcessEnv, out: Output): GithubActions | undefined {
+  if (!env.GITHUB_ACTIONS || env.GITHUB_ACTIONS === 'false') return undefined;
+  const summaryFile = env.GITHUB_STEP_SUMMARY;
+  return {
+    annotate(event) {
+      const line = annotationFor(plan, event);
+      if (line) out.error(line);
+    },
+    annotateError(err) {
+      out.error(annotation('error', `rollout ${plan.name} failed`, err instanceof Error ? err.message : String(err)));
+    },
+    async writeSummary(events) {
+      if (!summaryFile) return;
+      try {
+        await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown'))}\n`);
+      } catch (err) {
+        out.error(`warning: could not append the report to $GITHUB_STEP_SUMMARY: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+  };
+}

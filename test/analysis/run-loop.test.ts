@@ -1,0 +1,441 @@
+/**
+ * The run loop under a fake clock and fake effects: a fake target and store that behave like the
+ * real ones (apply then save, compare-and-set on the version), a metric whose value is a function
+ * of time, and the real judge and decide. Weeks of polling run in milliseconds.
+ */
+import { describe, expect, it } from 'vitest';
+import { inWarmup } from '../../src/analysis/decide.js';
+import { judgePoll, type Judgement } from '../../src/analysis/judge.js';
+import { runLoop, type LoopChange, type RunEffects, type RunEvent, type RunLoopOptions, type RunOutcome } from '../../src/analysis/run-loop.js';
+import { historyEvent } from '../../src/commands/session.js';
+import type { Plan } from '../../src/plan/types.js';
+import { enterStage } from '../../src/state/transitions.js';
+import type { HistoryEvent, RolloutState } from '../../src/state/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plan.js';
+
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+const OK = 0.001;
+const WARNING = 0.02;
+const CRITICAL = 0.1;
+
+/** A plan with one error-rate metric (warning > 1 %, critical > 5 %); `analysis` entries override the defaults. */
+function makePlan(stages = '[10, 50, 100]', analysis: Record<string, string | number> = {}, extra = ''): Plan {
+  const settings = Object.entries({ interval: '30s', bake: '10m', failureLimit: 2, maxHold: '1h', ...analysis });
+  return planFromYaml(`
+version: 1
+name: loop
+stages: ${stages}
+analysis: { ${settings.map(([k, v]) => `${k}: ${v}`).join(', ')} }
+sources: { app: { type: json, url: "http://127.0.0.1:9/m" } }
+metrics:
+  - { name: error_rate, source: app, path: error_rate, unit: ratio, warning: "> 1%", critical: "> 5%" }
+target: { type: command, set: [echo, "{{percent}}"] }
+${extra}
+`);
+}
+
+/** Thrown by a fake effect to simulate the process dying at that step. */
+class Crash extends Error {}
+
+type Step = 'poll' | 'apply' | 'save' | 'record';
+
+/** The world outside the loop: target, store, receivers, and what the loop did to them. */
+class World {
+  readonly clock = new FakeClock();
+  target = 0;
+  stored: RolloutState | undefined;
+  readonly history: HistoryEvent[] = [];
+  readonly notified: HistoryEvent[] = [];
+  readonly emitted: RunEvent[] = [];
+  /** Monotonic start time of every poll. */
+  readonly pollStarts: number[] = [];
+  /** Monotonic time each rollback was applied to the target. */
+  readonly rollbackWrites: number[] = [];
+  private readonly judgements = new Map<string, Judgement>();
+  lockHeld = true;
+  readonly lockLog: string[] = [];
+  steps = 0;
+  crashAt?: number;
+  pollMs = 0;
+  applyMs = 0;
+  /** The metric's value at wall time `t`. */
+  metric: (t: number, world: World) => number = () => OK;
+  /** Runs on every standBy (a human acting while the run waits). */
+  onStandBy?: (world: World) => void;
+  /** Runs between the apply and the save of a commit (a signal arriving mid-apply). */
+  midApply?: (change: LoopChange) => void;
+
+  constructor(readonly plan: Plan) {}
+
+  private step(name: Step): void {
+    this.steps++;
+    if (this.steps === this.crashAt) throw new Crash(`crash at step ${this.steps} (${name})`);
+  }
+
+  effects(): RunEffects {
+    const ctx = { env: { ROLLOUT_ACTOR: 'loop-test' }, clock: this.clock };
+    return {
+      poll: async (state) => {
+        this.step('poll');
+        this.pollStarts.push(this.clock.monotonic());
+        this.clock.advance(this.pollMs);
+        // The value is read at the end of the poll: the worst case for the onset bound.
+        const value = this.metric(this.clock.now(), this);
+        const warm = inWarmup(this.plan, state, this.clock.now());
+        // Judgements are plain data and values repeat: judging each distinct reading once keeps a
+        // week of polls about the loop's own speed, not the judge's.
+        const key = `${value}/${warm}`;
+        let judgement = this.judgements.get(key);
+        if (!judgement) this.judgements.set(key, (judgement = judgePoll(this.plan, [{ name: 'error_rate', value }], { inWarmup: warm })));
+        return judgement;
+      },
+      commit: async (change) => {
+        if (!this.lockHeld) throw new Error('commit without the lock');
+        if (change.from !== change.to) {
+          this.step('apply');
+          this.clock.advance(this.applyMs);
+          this.target = change.to;
+          if (change.events.some((e) => e.action === 'rollback')) this.rollbackWrites.push(this.clock.monotonic());
+          this.midApply?.(change);
+        }
+        this.step('save');
+        if (change.next.version !== (this.stored?.version ?? 0) + 1) throw new Error(`version conflict: ${change.next.version}`);
+        this.stored = change.next;
+        this.history.push(...change.events);
+        if (this.target !== this.stored.percent) throw new Error('state and target disagree after a commit');
+      },
+      record: async (events) => {
+        if (!this.lockHeld) throw new Error('record without the lock');
+        this.step('record');
+        this.history.push(...events);
+      },
+      // Not a crash point: notifications are not awaited, so dying during one is dying at the next step.
+      notify: async (event) => {
+        this.notified.push(event);
+      },
+      emit: (event) => this.emitted.push(event),
+      event: (fields) => historyEvent(this.plan, ctx, fields),
+      standBy: async () => {
+        this.lockHeld = false;
+        this.lockLog.push('let go');
+        this.onStandBy?.(this);
+        return this.stored;
+      },
+      reclaim: async () => {
+        this.lockHeld = true;
+        this.lockLog.push('reclaimed');
+      },
+    };
+  }
+
+  run(options: RunLoopOptions = {}, signal = new AbortController().signal): Promise<RunOutcome> {
+    return runLoop({ plan: this.plan, state: this.stored, clock: this.clock, signal, effects: this.effects(), options });
+  }
+
+  actions(): string[] {
+    return this.history.map((e) => e.action);
+  }
+
+  polls(): Extract<RunEvent, { type: 'poll' }>[] {
+    return this.emitted.filter((e): e is Extract<RunEvent, { type: 'poll' }> => e.type === 'poll');
+  }
+}
+
+/** A metric script by poll: the n-th judged poll (0-based, warm-up excluded) reads values[n], then `rest`. */
+function byPoll(values: number[], rest = OK): (t: number, world: World) => number {
+  let n = 0;
+  return () => values[n++] ?? rest;
+}
+
+describe('runLoop', () => {
+  it('walks a healthy rollout to 100 %, advancing the moment each bake ends', async () => {
+    const world = new World(makePlan());
+    const start = world.clock.now();
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ kind: 'complete', exitCode: 0 });
+    expect(world.actions()).toEqual(['start', 'advance', 'advance', 'complete']);
+    expect(world.target).toBe(100);
+    expect(world.stored).toMatchObject({ completed: true, percent: 100, consecutiveCritical: 0 });
+    const times = world.history.map((e) => Date.parse(e.time) - start);
+    expect(times).toEqual([0, 10 * MIN, 20 * MIN, 30 * MIN]);
+    expect(world.notified.map((e) => e.action)).toEqual(['start', 'advance', 'advance', 'complete']);
+    expect(world.emitted.filter((e) => e.type === 'poll').length).toBe(60);
+  });
+
+  it('does not roll back a flapping metric (critical, ok, critical) with failureLimit 2', async () => {
+    const world = new World(makePlan());
+    world.metric = byPoll([CRITICAL, OK, CRITICAL, OK, CRITICAL, OK, CRITICAL]);
+    const outcome = await world.run();
+    expect(outcome.kind).toBe('complete');
+    expect(world.actions()).not.toContain('rollback');
+    // Each critical episode is recorded as the start of a hold, and a healthy poll ends it.
+    expect(world.history.filter((e) => e.action === 'hold' && e.verdict === 'critical')).toHaveLength(4);
+    expect(world.stored?.consecutiveCritical).toBe(0);
+  });
+
+  it('rolls back after two consecutive criticals, and says why', async () => {
+    const world = new World(makePlan());
+    world.metric = byPoll([OK, OK, CRITICAL, CRITICAL]);
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ kind: 'rolled-back', exitCode: 4 });
+    expect(outcome.reason).toMatch(/error_rate 10(\.0+)?% breaches critical > 5% \(critical 2\/2\)/);
+    expect(world.actions()).toEqual(['start', 'hold', 'rollback']);
+    expect(world.target).toBe(0);
+    expect(world.stored).toMatchObject({ percent: 0, stageIndex: -1, rolledBack: true, consecutiveCritical: 0 });
+    expect(world.notified.map((e) => e.action)).toEqual(['start', 'hold', 'rollback']);
+  });
+
+  it('rolls back to the previous stage when the plan says rollback.to: previous', async () => {
+    const world = new World(makePlan('[10, 50, 100]', {}, 'rollback: { to: previous }'));
+    world.metric = (_t, w) => (w.stored?.percent === 50 ? CRITICAL : OK);
+    const outcome = await world.run();
+    expect(outcome.kind).toBe('rolled-back');
+    expect(world.target).toBe(10);
+    expect(world.stored).toMatchObject({ percent: 10, stageIndex: 0, rolledBack: true });
+  });
+
+  it('never acts on warm-up readings, however bad', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { warmup: '2m' }));
+    world.metric = (t, w) => (t - (w.stored?.enteredAt ?? 0) < 2 * MIN ? CRITICAL : OK);
+    expect((await world.run()).kind).toBe('complete');
+    expect(world.actions()).toEqual(['start', 'advance', 'advance', 'complete']);
+    expect(world.polls().filter((p) => p.decision === 'warmup')).toHaveLength(3 * 3);
+  });
+
+  it('holds on a warning, records the hold once, and advances after the metric recovers', async () => {
+    const world = new World(makePlan());
+    world.metric = byPoll([OK, WARNING, WARNING, WARNING, WARNING]);
+    const outcome = await world.run();
+    expect(outcome.kind).toBe('complete');
+    expect(world.actions()).toEqual(['start', 'hold', 'advance', 'advance', 'complete']);
+    const hold = world.history[1];
+    expect(hold).toMatchObject({ action: 'hold', verdict: 'hold', from: 10, to: 10 });
+    expect(hold?.reason).toMatch(/error_rate 2(\.0+)?% breaches warning > 1%/);
+    expect(world.stored?.holdingSince).toBeUndefined();
+  });
+
+  it('stops with exit 3 when a warning outlasts maxHold (onMaxHold: fail)', async () => {
+    const world = new World(makePlan());
+    world.metric = byPoll([OK], WARNING);
+    const start = world.clock.now();
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ kind: 'max-hold', exitCode: 3 });
+    expect(outcome.reason).toMatch(/over maxHold 1h/);
+    expect(world.actions()).toEqual(['start', 'hold', 'hold']);
+    expect(world.history[2]?.reason).toMatch(/^stopped: held for 1h/);
+    expect(world.clock.now() - start).toBeLessThanOrEqual(HOUR + 2 * 30 * SEC);
+    expect(world.target).toBe(10);
+    expect(world.stored?.percent).toBe(10);
+  });
+
+  it('starts the maxHold clock afresh for each hold', async () => {
+    const world = new World(makePlan('[{ percent: 10, bake: 3h }, { percent: 100 }]'));
+    // 40 minutes of warnings, one healthy poll, 40 more: never an hour in one hold.
+    world.metric = byPoll([...Array<number>(80).fill(WARNING), OK, ...Array<number>(80).fill(WARNING)]);
+    expect((await world.run()).kind).toBe('complete');
+    expect(world.actions()).toEqual(['start', 'hold', 'hold', 'advance', 'complete']);
+  });
+
+  it('rolls back when a warning outlasts maxHold and onMaxHold is rollback', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { onMaxHold: 'rollback' }));
+    world.metric = () => WARNING;
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ kind: 'rolled-back', exitCode: 4 });
+    expect(world.actions()).toEqual(['start', 'hold', 'rollback']);
+    expect(world.target).toBe(0);
+  });
+
+  describe('an approval stage', () => {
+    const approvalPlan = () => makePlan('[{ percent: 10 }, { percent: 50 }, { percent: 100, approval: true }]');
+
+    it('stops with exit 3 "waiting for approval" without --wait-approval', async () => {
+      const world = new World(approvalPlan());
+      const outcome = await world.run();
+      expect(outcome).toMatchObject({ kind: 'approval', exitCode: 3 });
+      expect(outcome.reason).toMatch(/waiting for approval: 100% needs a human `rollout advance`/);
+      expect(world.actions()).toEqual(['start', 'advance', 'hold']);
+      expect(world.target).toBe(50);
+      expect(world.lockLog).toEqual([]);
+    });
+
+    it('with --wait-approval, lets go of the lock, keeps polling, and carries on once a human advances', async () => {
+      const world = new World(approvalPlan());
+      let waits = 0;
+      world.onStandBy = (w) => {
+        // The human's `rollout advance`: apply 100 % and record it, while the run holds no lock.
+        if (++waits < 5 || w.stored?.percent !== 50) return;
+        expect(w.lockHeld).toBe(false);
+        w.target = 100;
+        w.stored = enterStage(w.plan, w.stored, 2, w.clock.now());
+        w.history.push(historyEvent(w.plan, { env: { ROLLOUT_ACTOR: 'human' }, clock: w.clock }, { action: 'advance', from: 50, to: 100, reason: 'approved' }));
+      };
+      const outcome = await world.run({ waitApproval: true });
+      expect(outcome).toMatchObject({ kind: 'complete', exitCode: 0 });
+      expect(world.actions()).toEqual(['start', 'advance', 'hold', 'advance', 'complete']);
+      expect(world.history[3]?.actor).toBe('human');
+      expect(world.lockLog[0]).toBe('let go');
+      expect(world.lockLog.at(-1)).toBe('reclaimed');
+      expect(world.polls().filter((p) => p.decision === 'standing-by').length).toBeGreaterThanOrEqual(3);
+    });
+
+    it('still rolls back a canary that turns critical while it waits', async () => {
+      const world = new World(approvalPlan());
+      world.metric = (_t, w) => (w.lockLog.length >= 3 ? CRITICAL : OK);
+      const outcome = await world.run({ waitApproval: true });
+      expect(outcome.kind).toBe('rolled-back');
+      expect(world.lockLog.at(-1)).toBe('reclaimed');
+      expect(world.target).toBe(0);
+      expect(world.actions()).toEqual(['start', 'advance', 'hold', 'rollback']);
+    });
+
+    it('ends (exit 4) rather than start over when a human rolls back while it waits', async () => {
+      const world = new World(approvalPlan());
+      world.onStandBy = (w) => {
+        if (w.lockLog.length < 3 || w.stored?.percent === 0) return;
+        w.target = 0;
+        w.stored = { ...w.stored!, stageIndex: -1, percent: 0, rolledBack: true, version: w.stored!.version + 1 };
+      };
+      const outcome = await world.run({ waitApproval: true });
+      expect(outcome).toMatchObject({ kind: 'rolled-back', exitCode: 4 });
+      expect(world.target).toBe(0);
+      expect(world.actions()).toEqual(['start', 'advance', 'hold']);
+    });
+  });
+
+  it('--until stops with exit 0 once that stage has baked healthy', async () => {
+    const world = new World(makePlan());
+    const outcome = await world.run({ untilStage: 1 });
+    expect(outcome).toMatchObject({ kind: 'until', exitCode: 0 });
+    expect(outcome.reason).toMatch(/--until 50%/);
+    expect(world.actions()).toEqual(['start', 'advance']);
+    expect(world.target).toBe(50);
+    // A second run with the same --until has nothing left to do; one without it carries on.
+    expect((await world.run({ untilStage: 1 })).kind).toBe('until');
+    expect((await world.run()).kind).toBe('complete');
+    expect(world.actions()).toEqual(['start', 'advance', 'advance', 'complete']);
+  });
+
+  it('--timeout stops with exit 3 and keeps the state', async () => {
+    const world = new World(makePlan());
+    const start = world.clock.monotonic();
+    const outcome = await world.run({ timeoutMs: 15 * MIN });
+    expect(outcome).toMatchObject({ kind: 'timeout', exitCode: 3 });
+    expect(world.clock.monotonic() - start).toBe(15 * MIN);
+    expect(world.stored).toMatchObject({ percent: 50, stageIndex: 1 });
+    expect(world.target).toBe(50);
+    expect((await world.run()).kind).toBe('complete');
+  });
+
+  it('resumes its counters: a stored critical plus one more critical poll rolls back', async () => {
+    const world = new World(makePlan());
+    const now = world.clock.now();
+    world.target = 50;
+    world.stored = { plan: 'loop', stageIndex: 1, percent: 50, enteredAt: now - 3 * MIN, consecutiveCritical: 1, holdingSince: now - MIN, completed: false, rolledBack: false, version: 3 };
+    world.metric = () => CRITICAL;
+    const outcome = await world.run();
+    expect(outcome.kind).toBe('rolled-back');
+    expect(world.polls()).toHaveLength(1);
+  });
+
+  it('resumes after a crash at any step and ends exactly where an uninterrupted run does', async () => {
+    const plan = makePlan();
+    const reference = new World(plan);
+    reference.metric = byPoll([OK, WARNING, OK]);
+    await reference.run();
+    const total = reference.steps;
+    expect(total).toBeGreaterThan(60);
+    let drifted = 0;
+    for (let crashAt = 1; crashAt <= total; crashAt++) {
+      const world = new World(plan);
+      world.metric = byPoll([OK, WARNING, OK]);
+      world.crashAt = crashAt;
+      await expect(world.run()).rejects.toBeInstanceOf(Crash);
+      // Only a crash between an apply and its save leaves the target ahead of state: the next
+      // `rollout run` reports that as drift (exit 5 unless --adopt); resuming from state, as
+      // here, re-applies the same stage, which is idempotent.
+      if (world.target !== (world.stored?.percent ?? 0)) drifted++;
+      world.clock.advance(5 * MIN);
+      const outcome = await world.run();
+      expect(outcome.kind, `crash at step ${crashAt}`).toBe('complete');
+      expect(world.target).toBe(100);
+      const moves = world.actions().filter((a) => a !== 'hold');
+      expect(moves, `crash at step ${crashAt}`).toEqual(['start', 'advance', 'advance', 'complete']);
+    }
+    expect(drifted).toBe(3);
+  });
+
+  it('on SIGINT mid-apply finishes the apply, records it, and returns interrupted (130)', async () => {
+    const world = new World(makePlan());
+    const controller = new AbortController();
+    world.midApply = (change) => {
+      if (change.to === 50) controller.abort(new Error('SIGINT'));
+    };
+    const outcome = await world.run({}, controller.signal);
+    expect(outcome).toMatchObject({ kind: 'interrupted', exitCode: 130 });
+    expect(world.target).toBe(50);
+    expect(world.stored?.percent).toBe(50);
+    expect(outcome.state.percent).toBe(50);
+    expect(world.actions()).toEqual(['start', 'advance']);
+  });
+
+  it('on SIGINT while waiting between polls changes nothing and returns interrupted', async () => {
+    const world = new World(makePlan());
+    const controller = new AbortController();
+    world.metric = (_t, w) => {
+      if (w.pollStarts.length === 3) controller.abort(new Error('SIGTERM'));
+      return OK;
+    };
+    const outcome = await world.run({}, controller.signal);
+    expect(outcome.kind).toBe('interrupted');
+    expect(world.actions()).toEqual(['start']);
+    expect(world.target).toBe(10);
+  });
+
+  it('runs a seven-day plan in well under a second, polling on a grid that does not drift', async () => {
+    const world = new World(makePlan('[{ percent: 1, bake: 1d }, { percent: 10, bake: 1d }, { percent: 50, bake: 2d }, { percent: 100, bake: 3d }]'));
+    world.pollMs = 1300;
+    const started = performance.now();
+    const outcome = await world.run();
+    const elapsed = performance.now() - started;
+    expect(outcome.kind).toBe('complete');
+    expect(elapsed).toBeLessThan(1000);
+    // Within a stage, poll k starts exactly k intervals after the stage was entered, although
+    // every poll took 1.3 s: sleeping a fixed interval after each poll would drift by 1.3 s a poll.
+    const firstStage = world.pollStarts.filter((t) => t < world.pollStarts[0]! + DAY - 30 * SEC);
+    firstStage.forEach((t, k) => expect(t - world.pollStarts[0]!).toBe(k * 30 * SEC));
+    expect(world.pollStarts.length).toBeGreaterThanOrEqual((7 * DAY) / (30 * SEC) - 1);
+    expect(world.pollStarts.length).toBeLessThanOrEqual((7 * DAY) / (30 * SEC) + 4);
+  });
+
+  it('does not pile up polls after one overruns the interval', async () => {
+    const world = new World(makePlan('[{ percent: 100, bake: 1h }]'));
+    world.pollMs = 75 * SEC;
+    await world.run();
+    const gaps = world.pollStarts.slice(1).map((t, i) => t - world.pollStarts[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(30 * SEC);
+    expect(Math.max(...gaps)).toBe(75 * SEC);
+  });
+
+  it('rolls back within interval × failureLimit + one read + one write of the metric turning critical', async () => {
+    const plan = makePlan('[10, 50, 100]', { failureLimit: 3 });
+    const interval = plan.analysis.intervalMs;
+    const bound = interval * plan.analysis.failureLimit;
+    for (let offset = 0; offset < interval; offset += 1700) {
+      const world = new World(plan);
+      world.pollMs = 2 * SEC;
+      world.applyMs = 1 * SEC;
+      const onsetWall = world.clock.now() + 4 * MIN + offset;
+      const onsetMono = world.clock.monotonic() + 4 * MIN + offset;
+      world.metric = (t) => (t >= onsetWall ? CRITICAL : OK);
+      expect((await world.run()).kind).toBe('rolled-back');
+      const delay = world.rollbackWrites[0]! - onsetMono;
+      expect(delay).toBeLessThanOrEqual(bound + world.pollMs + world.applyMs);
+      expect(delay).toBeGreaterThan(bound - interval);
+    }
+  });
+});

@@ -1,0 +1,106 @@
+/** `rollout run`'s output: the live view's block and redraw, plain log lines, JSON lines, GitHub annotations. */
+import { describe, expect, it } from 'vitest';
+import { judgePoll } from '../../src/analysis/judge.js';
+import type { RunEvent } from '../../src/analysis/run-loop.js';
+import { annotation, annotationFor } from '../../src/cli/github-actions.js';
+import { memoryOutput } from '../../src/cli/output.js';
+import { createRunView, progressBar, renderLiveBlock, runEventJson } from '../../src/cli/run-view.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { planFromYaml } from '../helpers/plan.js';
+
+const plan = planFromYaml(`
+version: 1
+name: view
+stages: [10, 50, 100]
+analysis: { interval: 30s, bake: 10m }
+sources: { app: { type: json, url: "http://127.0.0.1:9/m" } }
+metrics:
+  - { name: error_rate, source: app, path: e, unit: ratio, warning: "> 1%", critical: "> 5%" }
+target: { type: command, set: [echo, "{{percent}}"] }
+`);
+const clock = new FakeClock();
+const judgement = judgePoll(plan, [{ name: 'error_rate', value: 0.02 }]);
+const poll: Extract<RunEvent, { type: 'poll' }> = {
+  type: 'poll',
+  stageIndex: 1,
+  percent: 50,
+  enteredAt: clock.now() - 4 * 60_000,
+  bakeMs: 10 * 60_000,
+  bakeLeftMs: 6 * 60_000,
+  verdict: judgement.verdict,
+  reasons: judgement.reasons,
+  readings: judgement.readings,
+  decision: 'hold',
+  reason: judgement.reasons.join('; '),
+  consecutiveCritical: 0,
+};
+const rollback: RunEvent = {
+  type: 'event',
+  event: { time: '2025-03-01T09:30:00.000Z', plan: 'view', actor: 'ci', action: 'rollback', from: 50, to: 0, verdict: 'critical', metrics: { error_rate: 0.09 }, reason: 'error_rate 9% breaches critical > 5% (critical 2/2)' },
+};
+
+describe('the live view', () => {
+  it('shows stage, a bake bar with time left, the metric table and the last decision', () => {
+    const block = renderLiveBlock(plan, poll, clock.now(), clock.now(), memoryOutput().color);
+    const lines = block.split('\n');
+    expect(lines[0]).toBe('rollout run · view · 50% (stage 2/3)');
+    expect(lines[1]).toBe(`bake [${progressBar(0.4)}] 40%  6m left`);
+    expect(block).toMatch(/error_rate .*2(\.0+)?%.*> 1%.*> 5%.*warning/);
+    expect(lines.at(-1)).toBe('last decision (0ms ago): HOLD → hold: error_rate 2% breaches warning > 1%');
+  });
+
+  it('moves the bar between polls', () => {
+    const later = renderLiveBlock(plan, poll, clock.now(), clock.now() + 3 * 60_000, memoryOutput().color);
+    expect(later.split('\n')[1]).toBe(`bake [${progressBar(0.7)}] 70%  3m left`);
+  });
+
+  it('redraws in place: erases its previous block, logs events above it', () => {
+    const out = memoryOutput({ isTTY: true });
+    const view = createRunView(plan, out, clock);
+    view.show(poll);
+    const height = out.stdout[0]!.trimEnd().split('\n').length;
+    view.show(poll);
+    expect(out.stdout[1]!.startsWith(`\x1b[${height}A\r\x1b[J`)).toBe(true);
+    view.show(rollback);
+    expect(out.stdout[2]).toMatch(/rollback 50% → 0% by ci: error_rate 9%/);
+    expect(out.stdout[2]).toContain('rollout run · view');
+    view.close();
+  });
+});
+
+describe('plain and JSON lines', () => {
+  it('prints one timestamped line per event without a terminal', () => {
+    const out = memoryOutput();
+    const view = createRunView(plan, out, clock);
+    view.show(poll);
+    view.show(rollback);
+    expect(out.stdout).toEqual([
+      `${new Date(clock.now()).toISOString()} 50% (stage 2/3) HOLD → hold: error_rate 2% breaches warning > 1% [error_rate 2% warning]\n`,
+      `${new Date(clock.now()).toISOString()} rollback 50% → 0% by ci: error_rate 9% breaches critical > 5% (critical 2/2)\n`,
+    ]);
+  });
+
+  it('prints one JSON object per line with --json; history events keep their own fields', () => {
+    const out = memoryOutput({ json: true });
+    createRunView(plan, out, clock).show(rollback);
+    expect(out.stdout).toHaveLength(1);
+    expect(out.stdout[0]!.trimEnd()).not.toContain('\n');
+    expect(JSON.parse(out.stdout[0]!)).toEqual({ type: 'event', ...(rollback as Extract<RunEvent, { type: 'event' }>).event });
+    expect(runEventJson(poll, 0)).toMatchObject({ type: 'poll', time: '1970-01-01T00:00:00.000Z', percent: 50 });
+  });
+});
+
+describe('GitHub Actions annotations', () => {
+  it('escapes workflow command data and properties', () => {
+    expect(annotation('error', 'a: b, 5%', 'line 1\nline 2 at 5%')).toBe('::error title=a%3A b%2C 5%25::line 1%0Aline 2 at 5%25');
+  });
+
+  it('warns on holds and timeouts, errs on rollbacks and failed recoveries, ignores the rest', () => {
+    expect(annotationFor(plan, rollback)).toBe('::error title=rollout view rolled back 50%25 → 0%25::error_rate 9%25 breaches critical > 5%25 (critical 2/2)');
+    expect(annotationFor(plan, { type: 'recovery', recovered: false, reason: 'still bad', watchedMs: 60_000 })).toMatch(/^::error title=rollout view not recovered/);
+    expect(annotationFor(plan, { type: 'recovery', recovered: true, reason: 'ok', watchedMs: 60_000 })).toBeUndefined();
+    expect(annotationFor(plan, { type: 'run-end', outcome: 'timeout', exitCode: 3, percent: 50, reason: '--timeout reached' })).toMatch(/^::warning title=rollout view stopped at 50%25::/);
+    expect(annotationFor(plan, { type: 'run-end', outcome: 'complete', exitCode: 0, percent: 100, reason: 'done' })).toBeUndefined();
+    expect(annotationFor(plan, poll)).toBeUndefined();
+  });
+});
