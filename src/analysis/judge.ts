@@ -3,17 +3,11 @@
  * one verdict for the poll, the worst reading winning. Sources never judge; this is the only place.
  */
 import type { Limit, MetricConfig, Plan } from '../plan/types.js';
+import type { MetricValue } from '../sources/read-metrics.js';
 import { breaches } from './limits.js';
 import { formatRelative, formatValue } from './format.js';
 
-/** One metric's value as read: a number (and its baseline's), or why there is none. */
-export interface MetricValue {
-  name: string;
-  value?: number;
-  baseline?: number;
-  /** Why the metric could not be read. */
-  noData?: string;
-}
+export type { MetricValue };
 
 export type ReadingStatus = 'ok' | 'warning' | 'critical' | 'nodata';
 

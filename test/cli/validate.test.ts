@@ -78,3 +78,25 @@ describe('the example plans', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('exposition expressions', () => {
+  it('are parsed at validation, and a syntax error is named with its line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-validate-'));
+    writeFileSync(
+      join(dir, 'rollout.yaml'),
+      `version: 1
+name: scraped
+stages: [50, 100]
+sources: { page: { type: exposition, url: "http://127.0.0.1:9/metrics" } }
+metrics:
+  - { name: ok_expr, source: page, expr: 'sum(increase(http_requests_total{status=~"5.."}))', critical: "> 5" }
+  - { name: bad_expr, source: page, expr: 'sum(rate(http_requests_total[5m])', critical: "> 5" }
+target: { type: command, set: [echo, "{{percent}}"] }
+`,
+    );
+    const r = await runCli(['validate'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/rollout\.yaml:7:\d+: cannot parse expression: /);
+    expect(r.stderr).not.toMatch(/:6:\d+:/);
+  });
+});
