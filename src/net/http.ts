@@ -69,6 +69,23 @@ export function describeUrl(url: string): string {
 
 /** Sends one request and reads the whole body, within the deadline and the size cap. */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  const chunks: Buffer[] = [];
+  const head = await httpStream(req, () => (chunk) => chunks.push(chunk));
+  return { ...head, body: Buffer.concat(chunks).toString('utf8') };
+}
+
+/** A response before its body: status and headers. */
+export type HttpHead = Omit<HttpResponse, 'body'>;
+
+/** Takes a response body chunk by chunk, as it arrives. */
+export type BodySink = (chunk: Buffer) => void;
+
+/**
+ * Sends one request and hands the body to the sink `onHead` chooses for the response (undefined
+ * discards it), within the same deadline and size cap as `httpRequest`: a large body is processed
+ * as it arrives instead of being held whole.
+ */
+export async function httpStream(req: HttpRequest, onHead: (head: HttpHead) => BodySink | undefined): Promise<HttpHead> {
   const where = `${req.method ?? 'GET'} ${describeUrl(req.url)}`;
   const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
   const deadline = AbortSignal.timeout(req.timeoutMs);
@@ -83,10 +100,15 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     });
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       throw new HttpFailure('too-large', `${where}: response of ${declared} bytes is over the ${maxBytes}-byte cap`);
     }
-    const chunks: Buffer[] = [];
+    const head: HttpHead = { status: res.statusCode, headers: res.headers };
+    const sink = onHead(head);
+    if (!sink) {
+      discard(res.body);
+      return head;
+    }
     let size = 0;
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
@@ -94,12 +116,20 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         res.body.destroy();
         throw new HttpFailure('too-large', `${where}: response is over the ${maxBytes}-byte cap`);
       }
-      chunks.push(chunk as Buffer);
+      sink(chunk as Buffer);
     }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+    return head;
   } catch (err) {
     throw toHttpFailure(err, where, req, deadline);
   }
+}
+
+/**
+ * Lets go of a body that will not be read: a short one is drained so its connection can serve
+ * again, a long one is cut off. (A bare `destroy()` makes undici emit an error nobody listens to.)
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  void body.dump().catch(() => undefined);
 }
 
 function toHttpFailure(err: unknown, where: string, req: HttpRequest, deadline: AbortSignal): HttpFailure {

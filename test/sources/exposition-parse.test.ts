@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ExpositionParser, parseExposition, type Labels, type ParsedPage } from '../../src/sources/exposition/parse.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/exposition/${name}`, import.meta.url));
+
+/** The kept series as plain `[labels, value]` pairs, by name, for comparisons. */
+function pairs(page: ParsedPage): Record<string, [Labels, number][]> {
+  const out: Record<string, [Labels, number][]> = {};
+  for (const [name, samples] of page.series) out[name] = samples.labels.map((labels, i) => [labels, samples.values[i]!]);
+  return out;
+}
+
+function single(line: string): { labels: Labels; value: number } {
+  const page = parseExposition(`${line}\n`);
+  expect(page.firstProblem).toBeUndefined();
+  const samples = page.series.get('m')!;
+  expect(samples.values).toHaveLength(1);
+  return { labels: samples.labels[0]!, value: samples.values[0]! };
+}
+
+describe('parseExposition', () => {
+  it('keeps only the wanted metrics, and reads HELP, TYPE and comments as nothing', () => {
+    const page = parseExposition(fixture('app-1.prom'), ['http_requests_total', 'queue_depth']);
+    expect(page.problems).toBe(0);
+    expect([...page.series.keys()]).toEqual(['http_requests_total', 'queue_depth']);
+    expect(pairs(page).queue_depth).toEqual([
+      [{ queue: 'emails' }, 7],
+      [{ queue: 'sms' }, NaN],
+    ]);
+    expect(pairs(page).http_requests_total?.[1]).toEqual([{ variant: 'canary', status: '500', method: 'GET' }, 10]);
+    expect(page.lines).toBe(27);
+  });
+
+  it('keeps everything without a filter, and a metric seen again adds to its samples', () => {
+    const page = parseExposition('a 1\nb{x="1"} 2\na{y="2"} 3\n');
+    expect(pairs(page)).toEqual({ a: [[{}, 1], [{ y: '2' }, 3]], b: [[{ x: '1' }, 2]] });
+  });
+
+  it('reads escapes, blanks, trailing commas, timestamps, ±Inf and UTF-8', () => {
+    const page = parseExposition(fixture('syntax.prom'), ['weird_total']);
+    expect(page.firstProblem).toBeUndefined();
+    expect(pairs(page).weird_total).toEqual([
+      [{ path: 'C:\\DIR\\FILE.TXT', error: 'Cannot find file:\n"FILE.TXT"' }, 1.458255915e9],
+      [{ path: '/tmp', error: '' }, Infinity],
+      [{ path: '/spaced', error: 'tabs\tand spaces' }, 3],
+      [{}, -Infinity],
+      [{ path: 'héllo ✓', error: 'ünïcode' }, 7],
+      [{ path: '/leading-blanks' }, 8],
+      [{}, 9],
+    ]);
+  });
+
+  it.each([
+    ['1', 1],
+    ['0.1', 0.1],
+    ['123.456', 123.456],
+    ['5.', 5],
+    ['.5', 0.5],
+    ['-2', -2],
+    ['+3', 3],
+    ['1e3', 1000],
+    ['1.5E-3', 0.0015],
+    ['12345678901234567890', 12345678901234567890],
+    ['0.12345678901234567890', 0.1234567890123456789],
+    ['NaN', NaN],
+    ['nan', NaN],
+    ['+Inf', Infinity],
+    ['Inf', Infinity],
+    ['-Inf', -Infinity],
+    ['-inf', -Infinity],
+  ])('reads the value %s like Go ParseFloat', (text, expected) => {
+    expect(single(`m ${text}`).value).toBe(expected);
+  });
+
+  it.each([
+    ['m{a="x"} 1 1700000000000', { a: 'x' }, 1],
+    ['m{a="x"} 2 -5', { a: 'x' }, 2],
+    ['m 3 1700000000000  ', {}, 3],
+    ['m{a="x",} 4', { a: 'x' }, 4],
+    ['m{} 5', {}, 5],
+    ['m\t{a="x"}\t6', { a: 'x' }, 6],
+    ['m{a=""} 7', { a: '' }, 7],
+    ['m{a="\\\\"} 8', { a: '\\' }, 8],
+    ['m{a="\\"quoted\\""} 9', { a: '"quoted"' }, 9],
+    ['m{a="two\\nlines"} 10', { a: 'two\nlines' }, 10],
+    ['m{a="}{,=\\" "} 11', { a: '}{,=" ' }, 11],
+    ['m{le="+Inf"} 12', { le: '+Inf' }, 12],
+    ['m:recorded:rate5m{a_b="c"} 13', null, 13],
+  ])('reads %s', (line, labels, value) => {
+    const name = line.startsWith('m:') ? 'm:recorded:rate5m' : 'm';
+    const page = parseExposition(line, [name]);
+    expect(page.firstProblem).toBeUndefined();
+    const samples = page.series.get(name)!;
+    if (labels) expect(samples.labels).toEqual([labels]);
+    expect(samples.values).toEqual([value]);
+  });
+
+  it.each([
+    ['<html><body>Bad gateway</body></html>', 'expected a metric name, found "<html><body>Bad gate"'],
+    ['m{a=1} 1', 'expected a quoted value for a, found "1} 1"'],
+    ['m{a="1" 1', 'expected "," or "}" after the value of a, found "1"'],
+    ['m{a="1"', 'expected "," or "}" after the value of a, found the end of the line'],
+    ['m{a="unterminated} 1', 'the value of a has a bad escape or no closing quote'],
+    ['m{a="bad \\q escape"} 1', 'the value of a has a bad escape or no closing quote'],
+    ['m{"a"="1"} 1', 'expected a label name, found "\\"a\\"=\\"1\\"} 1"'],
+    ['m{a:b="1"} 1', 'expected "=" after a, found ":b=\\"1\\"} 1"'],
+    ['m{__proto__="x"} 1', 'label name __proto__ is reserved'],
+    ['m', 'expected a value after m, found the end of the line'],
+    ['m{a="1"}', 'expected a value after m, found the end of the line'],
+    ['m 12abc', '"12abc" is not a number'],
+    ['m 1 2 3', 'expected a timestamp or the line\'s end, found "2 3"'],
+    ['m 1 soon', 'expected a timestamp or the line\'s end, found "soon"'],
+  ])('reports the bad line %s and goes on', (garbage, message) => {
+    const page = parseExposition(`m{ok="before"} 1\n${garbage}\nm{ok="after"} 2\n`, ['m']);
+    expect(page.problems).toBe(1);
+    expect(page.firstProblem).toEqual({ line: 2, message });
+    expect(page.series.get('m')?.labels).toEqual([{ ok: 'before' }, { ok: 'after' }]);
+  });
+
+  it('does not read lines of metrics it does not keep, so their faults do not count', () => {
+    const page = parseExposition('other{a=1 1\nm 1\n', ['m']);
+    expect(page.problems).toBe(0);
+    expect(pairs(page)).toEqual({ m: [[{}, 1]] });
+  });
+
+  it('tells a name from a longer name it starts', () => {
+    const page = parseExposition('m_total 1\nm 2\nm{a="b"} 3\nm_bucket 4\n', ['m']);
+    expect(page.series.get('m')?.values).toEqual([2, 3]);
+  });
+
+  it('reads CRLF line ends and a last line without a line end', () => {
+    const page = parseExposition('# TYPE m gauge\r\nm{a="x"} 1\r\nm{a="y"} 2', ['m']);
+    expect(page.firstProblem).toBeUndefined();
+    expect(pairs(page).m).toEqual([
+      [{ a: 'x' }, 1],
+      [{ a: 'y' }, 2],
+    ]);
+  });
+
+  // Lines are read against the previous one (shared leading labels are taken, not parsed) and
+  // label values are reused by hash: neither may ever hand a line another line's labels.
+  it.each([
+    ['a value that only starts like the previous one', ['m{a="ab"} 1', 'm{a="abc"} 2', 'm{a="ab"} 3'], [{ a: 'ab' }, { a: 'abc' }, { a: 'ab' }]],
+    ['more, then fewer labels', ['m{a="x",b="1"} 1', 'm{a="x",b="1",c="2"} 2', 'm{a="x"} 3', 'm 4'], [{ a: 'x', b: '1' }, { a: 'x', b: '1', c: '2' }, { a: 'x' }, {}]],
+    ['the same labels in another order', ['m{a="1",b="2"} 1', 'm{b="2",a="1"} 2'], [{ a: '1', b: '2' }, { b: '2', a: '1' }]],
+    ['values whose hashes collide ("Aa", "BB")', ['m{x="1",a="Aa"} 1', 'm{x="2",a="BB"} 2', 'm{x="3",a="Aa"} 3'], [{ x: '1', a: 'Aa' }, { x: '2', a: 'BB' }, { x: '3', a: 'Aa' }]],
+    ['an escaped value after a plain one', ['m{a="x\\\\y"} 1', 'm{a="x\\\\y"} 2', 'm{a="x\\"y"} 3'], [{ a: 'x\\y' }, { a: 'x\\y' }, { a: 'x"y' }]],
+    ['a non-ASCII value after an ASCII one', ['m{a="e"} 1', 'm{a="é"} 2', 'm{a="e"} 3'], [{ a: 'e' }, { a: 'é' }, { a: 'e' }]],
+    ['a bad line between good ones', ['m{a="x",b="1"} 1', 'm{a="x",b=2} 2', 'm{a="x",b="1"} 3'], [{ a: 'x', b: '1' }, { a: 'x', b: '1' }]],
+    ['a line bad after its labels', ['m{a="x",b="1"} 1', 'm{a="y",b="2"} bad', 'm{a="x",b="1"} 3', 'm{a="y",b="2"} x', 'm 5'], [{ a: 'x', b: '1' }, { a: 'x', b: '1' }, {}]],
+    ['no labels after labels', ['m{a="x"} 1', 'm 2', 'm 3', 'm{a="x"} 4'], [{ a: 'x' }, {}, {}, { a: 'x' }]],
+    ['another kept metric in between', ['m{a="x"} 1', 'n{a="x"} 2', 'm{a="x"} 3'], [{ a: 'x' }, { a: 'x' }]],
+  ])('gives each line its own labels: %s', (_, lines, expected) => {
+    const page = parseExposition(lines.join('\n'), ['m', 'n']);
+    expect(page.series.get('m')?.labels).toEqual(expected);
+  });
+
+  it('gives the same result however the page is cut into chunks, even inside a UTF-8 character', () => {
+    const page = Buffer.concat([fixture('syntax.prom'), fixture('app-1.prom')]);
+    const whole = pairs(parseExposition(page));
+    for (let cut = 1; cut < page.length; cut++) {
+      const parser = new ExpositionParser();
+      parser.push(page.subarray(0, cut));
+      parser.push(page.subarray(cut));
+      expect(pairs(parser.end()), `cut at byte ${cut}`).toEqual(whole);
+    }
+    const dripped = new ExpositionParser();
+    for (let i = 0; i < page.length; i++) dripped.push(page.subarray(i, i + 1));
+    expect(pairs(dripped.end())).toEqual(whole);
+  });
+
+  it('reads strings and buffers alike', () => {
+    const text = fixture('app-2.prom').toString('utf8');
+    expect(pairs(parseExposition(text))).toEqual(pairs(parseExposition(Buffer.from(text))));
+  });
+
+  it('does not keep the caller\'s buffer: a chunk may be reused once pushed', () => {
+    const parser = new ExpositionParser(['m']);
+    const chunk = Buffer.from('m{a="first"} 1\nm{a="sec');
+    parser.push(chunk);
+    chunk.fill(0x20);
+    parser.push('ond"} 2\n');
+    expect(parser.end().series.get('m')?.labels).toEqual([{ a: 'first' }, { a: 'second' }]);
+  });
+});
