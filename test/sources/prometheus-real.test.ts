@@ -3,9 +3,13 @@
  * runbooks' error-rate and p95 queries must return the numbers the service's behaviour implies,
  * and a stopped Prometheus must read as "connection refused".
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusSource } from '../../src/sources/prometheus.js';
 import { NoDataError, type MetricSource } from '../../src/sources/source.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/http-server.js';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus.js';
 
@@ -91,6 +95,13 @@ describe('prometheus source against a real Prometheus', () => {
   let app: TestServer;
   let prometheus: PrometheusServer;
   let source: MetricSource;
+  let planDir: string;
+
+  /** `rollout check` of the runbook's gates (error rate 1 %/5 %, p95 5 s/10 s) against this Prometheus. */
+  const check = async () => {
+    const r = await runCli(['check', '--json'], { cwd: planDir });
+    return { code: r.code, result: JSON.parse(r.stdout) as { verdict: string; readings: { name: string; status: string; reason: string }[] } };
+  };
 
   beforeAll(async () => {
     service = new FakeService();
@@ -100,6 +111,19 @@ describe('prometheus source against a real Prometheus', () => {
     });
     prometheus = await startPrometheus({ targets: [`127.0.0.1:${app.port}`] });
     source = createPrometheusSource({ type: 'prometheus', name: 'prom', url: prometheus.url, headers: {}, timeoutMs: 3000 });
+    planDir = mkdtempSync(join(tmpdir(), 'rollout-prom-check-'));
+    writeFileSync(
+      join(planDir, 'rollout.yaml'),
+      `version: 1
+name: prom-check
+stages: [10, 100]
+sources: { prom: { type: prometheus, url: "${prometheus.url}", timeout: 3s } }
+metrics:
+  - { name: error_rate, source: prom, query: '${errorRate('canary')}', unit: ratio, warning: "> 1%", critical: "> 5%" }
+  - { name: p95_latency, source: prom, query: '${p95('canary')}', unit: seconds, warning: "> 5s", critical: "> 10s" }
+target: { type: command, set: [echo, "{{percent}}"] }
+`,
+    );
   });
 
   afterAll(async () => {
@@ -112,12 +136,18 @@ describe('prometheus source against a real Prometheus', () => {
   it('reads a healthy canary: 0.5 % errors, p95 in the (0.05, 0.1] bucket', async () => {
     await expectSettles(source, errorRate('canary'), 0.005);
     await expectSettles(source, p95('canary'), 0.0975);
+    const { code, result } = await check();
+    expect(result.verdict).toBe('healthy');
+    expect(code).toBe(0);
   });
 
   it('follows the canary as it degrades: 2 % errors, p95 in (5, 10]', async () => {
     service.behaviour.canary = { errorRatio: 0.02, latencySeconds: 7 };
     await expectSettles(source, errorRate('canary'), 0.02);
     await expectSettles(source, p95('canary'), 9.75);
+    const { code, result } = await check();
+    expect(result.readings.map((r) => r.status)).toEqual(['warning', 'warning']);
+    expect(code).toBe(3);
   });
 
   it('follows the canary as it breaks: 10 % errors, p95 in (10, 30], while stable stays healthy', async () => {
@@ -126,6 +156,9 @@ describe('prometheus source against a real Prometheus', () => {
     await expectSettles(source, p95('canary'), 29);
     expect(await source.measure(errorRate('stable'), AbortSignal.timeout(5000))).toBeCloseTo(0.005, 3);
     expect(await source.measure(p95('stable'), AbortSignal.timeout(5000))).toBeCloseTo(0.0975, 3);
+    const { code, result } = await check();
+    expect(result.readings.map((r) => r.status)).toEqual(['critical', 'critical']);
+    expect(code).toBe(4);
   });
 
   it('reads a scalar', async () => {
@@ -152,5 +185,10 @@ describe('prometheus source against a real Prometheus', () => {
       name: 'NoDataError',
       reason: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: connection refused$/),
     });
+    // Never healthy on a dead source: the check holds (exit 3) and says why.
+    const { code, result } = await check();
+    expect(code).toBe(3);
+    expect(result.verdict).toBe('hold');
+    expect(result.readings.every((r) => r.status === 'nodata' && /connection refused/.test(r.reason))).toBe(true);
   });
 });
