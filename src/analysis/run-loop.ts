@@ -11,7 +11,7 @@
  * interval × failureLimit + one read + one write.
  */
 import type { Clock } from '../clock.js';
-import { ExitCode, InterruptedError, RolloutError } from '../errors.js';
+import { ExitCode, InterruptedError, RolloutError, StateStoreError } from '../errors.js';
 import type { EventAction, Plan } from '../plan/types.js';
 import { completeRollout, enterStage, notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';
@@ -92,6 +92,8 @@ export type RunEvent =
   | { type: 'event'; event: HistoryEvent }
   | { type: 'notify-failed'; action: EventAction; receiver: string; to: string; error: string }
   | { type: 'recovery'; recovered: boolean; reason: string; watchedMs: number }
+  /** State could not be written; nothing was applied, and the loop holds and retries next interval. */
+  | { type: 'store-unavailable'; percent: number; reason: string }
   | { type: 'run-end'; outcome: RunOutcomeKind; exitCode: ExitCode; percent: number; reason: string };
 
 /** The world as the loop sees it. Only `poll` may be cut short by an interrupt: a commit always finishes. */
@@ -165,10 +167,23 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
     }
   };
 
-  const commit = async (change: LoopChange) => {
-    await effects.commit(change);
+  /**
+   * Commits a change; false when the state store is unreachable. commitChange checks the store
+   * before it touches the target, so nothing was applied: the loop holds and retries, never
+   * advancing blind. A rollback is different: it goes ahead unrecorded and its failure propagates.
+   */
+  const commit = async (change: LoopChange): Promise<boolean> => {
+    try {
+      await effects.commit(change);
+    } catch (err) {
+      if (!(err instanceof StateStoreError) || change.towardsSafety) throw err;
+      effects.emit({ type: 'store-unavailable', percent: state.percent, reason: `${err.message}; holding at ${state.percent}%, retrying every interval` });
+      due = clock.monotonic() + intervalMs;
+      return false;
+    }
     state = change.next;
     announce(change.events);
+    return true;
   };
 
   const record = async (events: HistoryEvent[]) => {
@@ -199,13 +214,15 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
   const holdEvent = (reason: string, judgement: Judgement) =>
     effects.event({ action: 'hold', from: state.percent, to: state.percent, reason, judgement });
 
-  const enter = async (action: 'start' | 'advance', index: number, reason: string, judgement?: Judgement) => {
+  /** Applies stage `index`; false when the state store was unreachable and nothing was applied. */
+  const enter = async (action: 'start' | 'advance', index: number, reason: string, judgement?: Judgement): Promise<boolean> => {
     const stage = plan.stages[index];
     if (!stage) throw new Error(`no stage ${index}`);
     const event = effects.event({ action, from: state.percent, to: stage.percent, reason, judgement, verdict: judgement ? undefined : 'skipped' });
-    await commit({ from: state.percent, to: stage.percent, next: enterStage(plan, state, index, clock.now()), events: [event] });
     // Canary traffic needs an interval to show up in the metrics.
-    due = clock.monotonic() + intervalMs;
+    const committed = await commit({ from: state.percent, to: stage.percent, next: enterStage(plan, state, index, clock.now()), events: [event] });
+    if (committed) due = clock.monotonic() + intervalMs;
+    return committed;
   };
 
   /** Sleeps until `at` (monotonic); false when the --timeout deadline comes first. */
@@ -226,7 +243,8 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
       if (state.completed) return await finish('complete', `complete at ${state.percent}%`);
       if (pastUntil(state.stageIndex)) return await finish('until', `already past --until: at ${state.percent}%`);
       if (state.stageIndex < 0) {
-        await enter('start', 0, `start at ${plan.stages[0]?.percent}%`);
+        const started = await enter('start', 0, `start at ${plan.stages[0]?.percent}%`);
+        if (!started && !(await sleepUntil(due))) return await finish('timeout', `--timeout reached at ${state.percent}%; state kept`);
         continue;
       }
       if (!(await sleepUntil(due))) return await finish('timeout', `--timeout reached at ${state.percent}%; state kept`);
@@ -277,7 +295,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
           await enter(decision.action, decision.toStage, decision.reason, judgement);
           break;
         case 'complete':
-          await commit({ from: state.percent, to: state.percent, next: completeRollout(state), events: [effects.event({ action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement })] });
+          if (!(await commit({ from: state.percent, to: state.percent, next: completeRollout(state), events: [effects.event({ action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement })] }))) break;
           return await finish('complete', decision.reason);
         case 'hold':
         case 'critical': {

@@ -75,6 +75,8 @@ export function describeRunEvent(plan: Plan, event: RunEvent, color: ChalkInstan
       return color.yellow(`warning: notifying ${event.receiver} ${event.to} of ${event.action} failed: ${event.error}`);
     case 'recovery':
       return event.recovered ? color.green(`metrics recovered after the rollback`) : color.red.bold(`metrics NOT recovered after the rollback: ${event.reason}`);
+    case 'store-unavailable':
+      return color.yellow(`state store unavailable at ${event.percent}%: ${event.reason}`);
     case 'run-end':
       return `run ended: ${event.outcome} at ${event.percent}% (exit ${event.exitCode}): ${event.reason}`;
   }

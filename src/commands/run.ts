@@ -19,7 +19,7 @@ import type { Lock } from '../state/types.js';
 import { reconcileDrift } from './advance.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
-import { commitChange, historyEvent, measureAndJudge, openRollout, type Rollout, type StateOptions } from './session.js';
+import { commitChange, historyEvent, measureAndJudge, openRollout, releaseQuietly, type Rollout, type StateOptions } from './session.js';
 
 /** `rollout run` options (see src/cli/program.ts). */
 export interface RunOptions extends StateOptions {
@@ -50,7 +50,7 @@ export async function runCommand(options: RunOptions, ctx: CommandContext): Prom
     try {
       return await runLocked(rollout, { ...options, untilStage, timeoutMs }, ctx, emit, lock);
     } finally {
-      await lock.release();
+      await releaseQuietly(lock, ctx);
     }
   } catch (err) {
     github?.annotateError(err);

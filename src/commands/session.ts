@@ -73,10 +73,15 @@ export async function withStoreLock<T>(
   try {
     return await fn(lock);
   } finally {
-    await lock.release().catch((err: unknown) => {
-      ctx.out.error(`warning: the lock was not released (${err instanceof Error ? err.message : String(err)}); it lapses once this process has exited or its lease has expired`);
-    });
+    await releaseQuietly(lock, ctx);
   }
+}
+
+/** Releases `lock`; a failure is a warning, since the lock lapses once this process has exited or its lease has expired. */
+export async function releaseQuietly(lock: Pick<Lock, 'release'>, ctx: Pick<CommandContext, 'out'>): Promise<void> {
+  await lock.release().catch((err: unknown) => {
+    ctx.out.error(`warning: the lock was not released (${err instanceof Error ? err.message : String(err)}); it lapses once this process has exited or its lease has expired`);
+  });
 }
 
 /** One poll's judgement with the values behind it. */
@@ -133,13 +138,7 @@ export interface Change {
  */
 export async function commitChange(rollout: Rollout, change: Change): Promise<void> {
   const touchesTarget = change.alwaysApply || change.from !== change.to;
-  if (touchesTarget && !change.force) {
-    // The target moves only if the change can be recorded: a store that cannot be reached, or
-    // state saved meanwhile by a command that took the lock over, fails here with the target
-    // untouched instead of after it was moved and then put back.
-    const stored = await rollout.store.load();
-    if ((stored?.version ?? 0) !== change.next.version - 1) throw staleWriteError(rollout.plan.name, change.next.version);
-  }
+  if (touchesTarget && !change.force) await checkUnchanged(rollout, change);
   if (touchesTarget) {
     try {
       await rollout.target.apply(change.to);
@@ -153,6 +152,23 @@ export async function commitChange(rollout: Rollout, change: Change): Promise<vo
     if (!touchesTarget) throw err;
     throw await withRevert(rollout, change, err, 'recording');
   }
+}
+
+/**
+ * The target moves only if the change can be recorded: a store that cannot be reached, or state
+ * saved meanwhile by a command that took the lock over, fails here with the target untouched
+ * instead of after it was moved and then put back. A rollback still goes ahead without a store,
+ * since less exposure unrecorded beats more exposure; the next command reports the drift.
+ */
+async function checkUnchanged(rollout: Rollout, change: Change): Promise<void> {
+  let stored: RolloutState | undefined;
+  try {
+    stored = await rollout.store.load();
+  } catch (err) {
+    if (change.towardsSafety) return;
+    throw err;
+  }
+  if ((stored?.version ?? 0) !== change.next.version - 1) throw staleWriteError(rollout.plan.name, change.next.version);
 }
 
 async function withRevert(rollout: Rollout, change: Change, cause: unknown, step: string): Promise<Error> {

@@ -28,6 +28,15 @@ describe('createStore', () => {
     });
   });
 
+  it('takes the lock lease from ROLLOUT_LOCK_LEASE_MS, refusing one that is not whole milliseconds ≥ 1000', async () => {
+    expect((await createStore({ ...base, backend: 'file', env: { ROLLOUT_LOCK_LEASE_MS: '2000' } })).dir).toBe(base.dir);
+    for (const value of ['500', '1500.5', 'soon']) {
+      await expect(createStore({ ...base, backend: 'file', env: { ROLLOUT_LOCK_LEASE_MS: value } })).rejects.toThrow(
+        `ROLLOUT_LOCK_LEASE_MS=${value} is not a whole number of milliseconds of at least 1000`,
+      );
+    }
+  });
+
   it('refuses an unknown scheme without echoing the rest of the URL', async () => {
     const err = await createStore({ ...base, backend: 'file', url: 'mysql://u:hunter2@db/app', env: {} }).catch(
       (e: unknown) => e,
