@@ -1,0 +1,421 @@
+/**
+ * `rollout init`: asks what a first plan needs (name, target, stages, bake, metrics source, the
+ * common metrics and their limits), writes it as a commented YAML file and checks it with the
+ * real loader first. Every question has a flag; a flag that is given is never asked, and without
+ * a terminal a question with no default is a UsageError naming its flag.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkLimitPair, parseLimit } from '../analysis/limits.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration } from '../plan/duration.js';
+import { parsePlan } from '../plan/load-plan.js';
+import { NAME_PATTERN } from '../plan/schema.js';
+import { Secrets } from '../plan/secrets.js';
+import type { MetricUnit } from '../plan/types.js';
+import type { CommandContext, CommandResult } from './context.js';
+import {
+  COMMON_METRICS,
+  referencedVariables,
+  renderPlan,
+  TARGET_TYPES,
+  type InitAnswers,
+  type MetricAnswer,
+  type MetricId,
+  type SourceType,
+  type TargetAnswers,
+} from './init-plan.js';
+
+/** The flags of `rollout init`, one per question (plus where to write). */
+export interface InitOptions {
+  json?: boolean;
+  output?: string;
+  force?: boolean;
+  name?: string;
+  target?: string;
+  envPath?: string;
+  key?: string;
+  flagUrl?: string;
+  flagMethod?: string;
+  readBackPath?: string;
+  flagTokenEnv?: string;
+  unleashUrl?: string;
+  project?: string;
+  feature?: string;
+  environment?: string;
+  tokenEnv?: string;
+  setCommand?: string;
+  getCommand?: string;
+  stages?: string;
+  bake?: string;
+  source?: string;
+  sourceUrl?: string;
+  sourceTokenEnv?: string;
+  metrics?: string;
+  /** Limits per metric: errorRateWarning, p95LatencyCritical, … (from --error-rate-warning, …). */
+  [limit: `${string}${'Warning' | 'Critical'}`]: string | undefined;
+}
+
+/** A question, and the flag that answers it without a terminal. */
+export interface Question {
+  flag: string;
+  message: string;
+  /** Taken when the flag is not given, in a terminal or not. */
+  default?: string;
+  /** Offered in a terminal only: a guess a person confirms, never taken silently in CI. */
+  suggest?: string;
+  /** Returns what is wrong with an answer, or undefined when it is fine. */
+  validate?: (value: string) => string | undefined;
+}
+
+/** One option of a select or checkbox question. */
+export interface Choice<T extends string> {
+  value: T;
+  name: string;
+}
+
+/** A question with a fixed set of answers. */
+export interface SelectQuestion<T extends string> extends Question {
+  choices: Choice<T>[];
+}
+
+/** A question with any number of answers from a fixed set; `default` is what is ticked. */
+export interface CheckboxQuestion<T extends string> extends Omit<Question, 'default' | 'suggest' | 'validate'> {
+  choices: Choice<T>[];
+  default: T[];
+}
+
+/** Asks the questions: the terminal wizard, or without a terminal a stand-in that takes defaults. */
+export interface Asker {
+  input(q: Question): Promise<string>;
+  select<T extends string>(q: SelectQuestion<T>): Promise<T>;
+  checkbox<T extends string>(q: CheckboxQuestion<T>): Promise<T[]>;
+}
+
+/** Writes a plan from the answers (asked, or taken from the flags) and says what to do next. */
+export async function initCommand(options: InitOptions, ctx: CommandContext): Promise<CommandResult> {
+  const file = resolve(options.output ?? 'rollout.yaml');
+  const shown = options.output ?? 'rollout.yaml';
+  // Refuse before the questions, not after someone has answered all of them.
+  if (!options.force && existsSync(file)) throw alreadyExists(shown);
+  const asker = ctx.prompter.interactive ? (await import('../cli/init-wizard.js')).createWizardAsker(ctx.signal) : flagsOnly;
+  const answers = await gatherAnswers(options, asker, dirname(file));
+  const text = renderPlan(answers, schemaReference(dirname(file)));
+  const variables = referencedVariables(answers);
+  // Checked as the loader will check it; the variables only have to exist, not hold real secrets.
+  parsePlan(text, file, { env: Object.fromEntries(variables.map((v) => [v, 'set-at-run-time'])), secrets: new Secrets() });
+  await mkdir(dirname(file), { recursive: true });
+  try {
+    await writeFile(file, text, { flag: options.force ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists(shown);
+    throw err;
+  }
+  report(answers, shown, variables, options, ctx);
+  return { exitCode: ExitCode.ok };
+}
+
+function alreadyExists(file: string): UsageError {
+  return new UsageError(`${file} already exists; not overwriting it`, 'pass --force to replace it, or --output <file> to write elsewhere');
+}
+
+/** Without a terminal: the default when there is one, else an error naming the flag. */
+const flagsOnly: Asker = {
+  input: async (q) => q.default ?? missing(q),
+  select: async <T extends string>(q: SelectQuestion<T>) => (q.default as T | undefined) ?? missing(q),
+  checkbox: async (q) => q.default,
+};
+
+function missing(q: Question): never {
+  throw new UsageError(`${q.flag} is required without a terminal (${q.message})`, `pass ${q.flag} <value>, or run \`rollout init\` in a terminal to be asked`);
+}
+
+/** The flag's value (checked), or the question's answer. */
+async function answer(asker: Asker, given: string | undefined, q: Question): Promise<string> {
+  if (given === undefined) return asker.input(q);
+  const problem = q.validate?.(given);
+  if (problem) throw new UsageError(`${q.flag} ${JSON.stringify(given)}: ${problem}`, `run \`rollout init --help\` for the accepted values`);
+  return given;
+}
+
+async function choose<T extends string>(asker: Asker, given: string | undefined, q: SelectQuestion<T>): Promise<T> {
+  if (given === undefined) return asker.select(q);
+  const choice = q.choices.find((c) => c.value === given);
+  if (!choice) throw new UsageError(`${q.flag} ${JSON.stringify(given)} is not one of ${q.choices.map((c) => c.value).join(', ')}`, `pass one of them, e.g. ${q.flag} ${q.choices[0]?.value}`);
+  return choice.value;
+}
+
+async function pick<T extends string>(asker: Asker, given: string | undefined, q: CheckboxQuestion<T>): Promise<T[]> {
+  if (given === undefined) return asker.checkbox(q);
+  if (given === 'none' || given === '') return [];
+  const values = q.choices.map((c) => c.value);
+  const picked = given.split(',').map((v) => v.trim());
+  const unknown = picked.filter((v) => !values.includes(v as T));
+  if (unknown.length > 0) throw new UsageError(`${q.flag}: unknown ${unknown.join(', ')}`, `use a comma-separated list of ${values.join(', ')} (or none)`);
+  return values.filter((v) => picked.includes(v));
+}
+
+/** "" and "none" both mean "leave it out" for optional answers. */
+function optional(value: string): string | undefined {
+  const v = value.trim();
+  return v === '' || v === 'none' ? undefined : v;
+}
+
+async function gatherAnswers(options: InitOptions, asker: Asker, dir: string): Promise<InitAnswers> {
+  const name = await answer(asker, options.name, {
+    flag: '--name',
+    message: 'Rollout name (it keys state and history)',
+    suggest: toName(basename(dir)),
+    validate: (v) => (new RegExp(NAME_PATTERN).test(v) ? undefined : 'use lower-case letters, digits and dashes, e.g. checkout-v2'),
+  });
+  const target = await askTarget(options, asker, name);
+  const stages = await askStages(options, asker);
+  const bake = await answer(asker, options.bake, {
+    flag: '--bake',
+    message: 'Bake time: how long each stage must stay healthy before the next',
+    default: '30m',
+    validate: (v) => (parseDuration(v) === undefined ? 'expected a duration such as 30m, 2h or 48h' : undefined),
+  });
+  const sourceType = await choose<SourceType | 'none'>(asker, options.source, {
+    flag: '--source',
+    message: 'Where do the metrics come from?',
+    suggest: 'prometheus',
+    choices: [
+      { value: 'prometheus', name: 'Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics)' },
+      { value: 'json', name: 'a JSON endpoint (e.g. a metrics summary route)' },
+      { value: 'exposition', name: 'a /metrics page in Prometheus text format, scraped directly' },
+      { value: 'none', name: 'none for now (stages advance on bake time alone)' },
+    ],
+  });
+  if (sourceType === 'none') return { name, target, stages, bake, metrics: [] };
+  const url = await answer(asker, options.sourceUrl, {
+    flag: '--source-url',
+    message: SOURCE_URL[sourceType].message,
+    suggest: SOURCE_URL[sourceType].suggest,
+    validate: checkUrl,
+  });
+  const tokenEnv = optional(await answer(asker, options.sourceTokenEnv, { flag: '--source-token-env', message: 'Environment variable holding a bearer token for the metrics source (empty: none)', default: '', validate: checkOptionalVariable }));
+  const ids = await pick<MetricId>(asker, options.metrics, {
+    flag: '--metrics',
+    message: 'Which metrics judge the canary?',
+    choices: (Object.keys(COMMON_METRICS) as MetricId[]).map((id) => ({ value: id, name: COMMON_METRICS[id].label })),
+    default: Object.keys(COMMON_METRICS) as MetricId[],
+  });
+  const metrics: MetricAnswer[] = [];
+  for (const id of ids) metrics.push(await askLimits(options, asker, id, COMMON_METRICS[id].queries[sourceType].unit));
+  return { name, target, stages, bake, source: { type: sourceType, url, tokenEnv }, metrics };
+}
+
+const SOURCE_URL: Record<SourceType, { message: string; suggest?: string }> = {
+  prometheus: { message: 'Prometheus URL', suggest: 'http://127.0.0.1:9090' },
+  json: { message: 'URL of the JSON metrics endpoint' },
+  exposition: { message: 'URL of the /metrics page', suggest: 'http://127.0.0.1:8080/metrics' },
+};
+
+async function askTarget(options: InitOptions, asker: Asker, name: string): Promise<TargetAnswers> {
+  const type = await choose(asker, options.target, {
+    flag: '--target',
+    message: 'How is the percentage applied?',
+    choices: TARGET_TYPES.map((value) => ({ value, name: TARGET_NAMES[value] })),
+  });
+  switch (type) {
+    case 'env-file':
+      return {
+        type,
+        path: await answer(asker, options.envPath, { flag: '--env-path', message: 'Path of the env file (relative to the plan)', default: '.env', validate: required }),
+        key: await answer(asker, options.key, {
+          flag: '--key',
+          message: 'Variable that holds the percentage',
+          suggest: `${name.toUpperCase().replace(/-/g, '_')}_ROLLOUT_PERCENTAGE`,
+          validate: checkVariable,
+        }),
+      };
+    case 'http':
+      return {
+        type,
+        url: await answer(asker, options.flagUrl, { flag: '--flag-url', message: 'URL of the flag API', validate: checkUrl }),
+        method: await choose(asker, options.flagMethod, {
+          flag: '--flag-method',
+          message: 'HTTP method that sets the percentage',
+          default: 'PUT',
+          choices: (['PUT', 'POST', 'PATCH'] as const).map((value) => ({ value, name: value })),
+        }),
+        readBackPath: optional(await answer(asker, options.readBackPath, { flag: '--read-back-path', message: 'Path of the percentage in its GET answer (none: no read-back)', default: 'percentage' })),
+        tokenEnv: optional(await answer(asker, options.flagTokenEnv, { flag: '--flag-token-env', message: 'Environment variable holding a bearer token for the flag API (empty: none)', default: '', validate: checkOptionalVariable })),
+      };
+    case 'unleash':
+      return {
+        type,
+        url: await answer(asker, options.unleashUrl, { flag: '--unleash-url', message: 'Unleash URL', validate: checkUrl }),
+        project: await answer(asker, options.project, { flag: '--project', message: 'Unleash project', default: 'default', validate: required }),
+        feature: await answer(asker, options.feature, { flag: '--feature', message: 'Feature toggle name', suggest: name, validate: required }),
+        environment: await answer(asker, options.environment, { flag: '--environment', message: 'Unleash environment', default: 'production', validate: required }),
+        tokenEnv: await answer(asker, options.tokenEnv, { flag: '--token-env', message: 'Environment variable holding the Admin API token', default: 'UNLEASH_API_TOKEN', validate: checkVariable }),
+      };
+    case 'command': {
+      const get = optional(await answer(asker, options.getCommand, { flag: '--get-command', message: 'Command that prints the current percentage (empty: none)', default: '' }));
+      return {
+        type,
+        set: splitArgv(
+          await answer(asker, options.setCommand, {
+            flag: '--set-command',
+            message: 'Command that sets the percentage, with {{percent}} where the number goes',
+            validate: (v) => (v.includes('{{percent}}') ? undefined : 'put {{percent}} where the percentage goes, e.g. "flagctl set checkout {{percent}}"'),
+          }),
+        ),
+        get: get === undefined ? undefined : splitArgv(get),
+      };
+    }
+  }
+}
+
+const TARGET_NAMES: Record<TargetAnswers['type'], string> = {
+  'env-file': 'env-file: one line of a .env file',
+  http: 'http: a flag API (PUT/POST the percentage, GET it back)',
+  unleash: 'unleash: an Unleash feature toggle\'s gradual rollout',
+  command: 'command: a program you run with the percentage',
+};
+
+const PRESET_STAGES = '10,25,50,75,100';
+
+async function askStages(options: InitOptions, asker: Asker): Promise<number[]> {
+  const custom: Question = { flag: '--stages', message: 'Stages: ascending percentages, comma-separated, ending at 100', validate: (v) => parseStages(v).problem };
+  let list = options.stages;
+  if (list === undefined) {
+    list = await asker.select({
+      flag: '--stages',
+      message: 'Stages',
+      default: PRESET_STAGES,
+      choices: [
+        { value: PRESET_STAGES, name: '10 → 25 → 50 → 75 → 100' },
+        { value: '10,50,100', name: '10 → 50 → 100' },
+        { value: 'custom', name: 'my own list' },
+      ],
+    });
+    if (list === 'custom') list = await asker.input(custom);
+  }
+  const { stages, problem } = parseStages(list);
+  if (problem) throw new UsageError(`--stages ${JSON.stringify(list)}: ${problem}`, `e.g. --stages ${PRESET_STAGES}`);
+  return stages;
+}
+
+/** Parses "10, 25, 100" into stages, or says what is wrong with it. */
+function parseStages(text: string): { stages: number[]; problem?: string } {
+  const stages = text.split(',').map((s) => Number(s.trim()));
+  if (stages.some((s) => !Number.isInteger(s) || s < 1 || s > 100)) return { stages, problem: 'each stage is a whole percentage from 1 to 100' };
+  if (stages.some((s, i) => i > 0 && s <= (stages[i - 1] ?? 0))) return { stages, problem: 'stages must go up' };
+  if (stages[stages.length - 1] !== 100) return { stages, problem: 'the last stage must be 100' };
+  return { stages };
+}
+
+async function askLimits(options: InitOptions, asker: Asker, id: MetricId, unit: MetricUnit): Promise<MetricAnswer> {
+  const common = COMMON_METRICS[id];
+  const given = (level: 'warning' | 'critical') => options[`${camel(common.flag)}${level === 'warning' ? 'Warning' : 'Critical'}`];
+  const limitProblem = (v: string) => {
+    const parsed = parseLimit(v, unit, false);
+    return 'message' in parsed ? `${parsed.message} (${parsed.hint})` : undefined;
+  };
+  const warning = await answer(asker, given('warning'), { flag: `--${common.flag}-warning`, message: `${capitalise(common.label)}: warning (holds the stage)`, default: common.warning, validate: limitProblem });
+  const critical = await answer(asker, given('critical'), {
+    flag: `--${common.flag}-critical`,
+    message: `${capitalise(common.label)}: critical (rolls back)`,
+    default: common.critical,
+    validate: (v) => {
+      const own = limitProblem(v);
+      if (own) return own;
+      const [w, c] = [parseLimit(warning, unit, false), parseLimit(v, unit, false)];
+      const pair = 'message' in w || 'message' in c ? undefined : checkLimitPair(w, c);
+      return pair && `${pair.message} (${pair.hint})`;
+    },
+  });
+  return { id, warning, critical };
+}
+
+function required(v: string): string | undefined {
+  return v.trim() === '' ? 'an answer is needed' : undefined;
+}
+
+function checkUrl(v: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return 'expected a URL such as https://flags.example.com/api/flags/checkout';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http:// or https:// URL';
+  // Credentials in a URL end up in a file that gets committed; they belong in an environment variable.
+  if (url.username || url.password) return 'take the credentials out of the URL and give the name of a variable holding a token instead';
+  return undefined;
+}
+
+function checkVariable(v: string): string | undefined {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'expected an environment variable name such as FLAG_TOKEN';
+}
+
+function checkOptionalVariable(v: string): string | undefined {
+  return optional(v) === undefined ? undefined : checkVariable(v.trim());
+}
+
+/** Splits a command line into argv: whitespace separates, quotes group, no shell is involved. */
+function splitArgv(line: string): string[] {
+  return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+}
+
+/** A valid rollout name from a directory name ("My App" → "my-app"). */
+function toName(text: string): string | undefined {
+  const name = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return name === '' ? undefined : name;
+}
+
+function camel(kebab: string): string {
+  return kebab.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The schema header's target: the schema shipped with this copy of rollout, relative to the plan,
+ * so editors find it offline. Found by walking up from this module (src/ in development, a
+ * bundled chunk under dist/ once built).
+ */
+function schemaReference(planDir: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    const candidate = join(dir, 'schema', 'rollout-plan.schema.json');
+    if (existsSync(candidate)) {
+      const path = relative(planDir, candidate);
+      return path.startsWith('.') || path.startsWith('/') ? path : `./${path}`;
+    }
+  }
+  return './node_modules/rollout/schema/rollout-plan.schema.json';
+}
+
+function report(answers: InitAnswers, file: string, variables: string[], options: InitOptions, ctx: CommandContext): void {
+  const unset = variables.filter((v) => !ctx.env[v]);
+  if (options.json) {
+    ctx.out.printJson({
+      file,
+      name: answers.name,
+      stages: answers.stages,
+      bake: answers.bake,
+      target: answers.target.type,
+      source: answers.source?.type ?? null,
+      metrics: answers.metrics,
+      variables,
+      unset,
+    });
+    return;
+  }
+  const metrics = answers.source ? `${answers.metrics.length} metric${answers.metrics.length === 1 ? '' : 's'} from ${answers.source.type}` : 'no metrics';
+  const arg = file === 'rollout.yaml' ? '' : ` ${file}`;
+  ctx.out.print(`${ctx.out.color.green('wrote')} ${file}: ${answers.name}, stages ${answers.stages.join(' → ')}%, bake ${answers.bake}, ${metrics}, ${answers.target.type} target`);
+  ctx.out.print('next:');
+  for (const v of unset) ctx.out.print(`  export ${v}=…     # read from the environment when the plan loads`);
+  ctx.out.print(`  rollout validate${arg}`);
+  ctx.out.print(`  rollout status${arg}`);
+  ctx.out.print(`  rollout advance${arg}     # applies the first stage (${answers.stages[0]}%)`);
+}
