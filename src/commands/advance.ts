@@ -12,7 +12,7 @@ import { completeRollout, enterStage, notStarted } from '../state/transitions.js
 import type { HistoryEvent, RolloutState } from '../state/types.js';
 import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, measureAndJudge, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
+import { commitChange, historyEvent, measureAndJudge, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
 
 export interface AdvanceOptions extends StateOptions {
   yes?: boolean;
@@ -59,6 +59,7 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
       await confirm(ctx, options, `Advance ${summary}?`);
       const event = historyEvent(plan, ctx, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement, verdict: judgement ? undefined : 'skipped' });
       await commitChange(rollout, { from: state.percent, to: stage.percent, next: enterStage(plan, state, decision.toStage, ctx.clock.now()), events: [event] });
+      await notifyEvents(plan, [event], ctx);
       const bake = formatDuration(stage.bakeMs);
       return report(ctx, options, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement }, `${ctx.out.color.green('advanced')} ${summary}; bake ${bake}, then \`rollout advance\` again`, ExitCode.ok);
     }
@@ -66,6 +67,7 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
       if (options.dryRun) return report(ctx, options, { action: 'complete', dryRun: true, from: state.percent, to: state.percent, reason: decision.reason, judgement }, `would mark ${plan.name} complete`, ExitCode.ok);
       const event = historyEvent(plan, ctx, { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement });
       await commitChange(rollout, { from: state.percent, to: state.percent, next: completeRollout(state), events: [event] });
+      await notifyEvents(plan, [event], ctx);
       return report(ctx, options, { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement }, `${ctx.out.color.green('complete')}: ${plan.name} is at 100% and baked healthy`, ExitCode.ok);
     }
     case 'done':
@@ -102,12 +104,16 @@ export async function reconcileDrift(rollout: Rollout, stored: RolloutState | un
   const targetPercent = drift.targetPercent;
   const event = (reason: string): HistoryEvent => historyEvent(plan, ctx, { action: 'drift', from: state.percent, to: targetPercent, reason });
   if (!options.adopt) {
-    await rollout.store.append([event(`refused: ${drift.message}`)]);
+    const refused = event(`refused: ${drift.message}`);
+    await rollout.store.append([refused]);
+    await notifyEvents(plan, [refused], ctx);
     throw new ConflictError(`drift: ${drift.message}`, `rerun with --adopt to take the target's ${targetPercent}% as the truth, or set the target back to ${state.percent}%`);
   }
   const index = plan.stages.findIndex((s) => s.percent === targetPercent);
   const adopted: RolloutState = { ...state, percent: targetPercent, stageIndex: index, enteredAt: ctx.clock.now(), completed: false, consecutiveCritical: 0, holdingSince: undefined, version: state.version + 1 };
-  await rollout.store.save(adopted, [event(`adopted: ${drift.message}`)]);
+  const adoption = event(`adopted: ${drift.message}`);
+  await rollout.store.save(adopted, [adoption]);
+  await notifyEvents(plan, [adoption], ctx);
   ctx.out.error(`drift adopted: ${drift.message}; state now says ${targetPercent}%${index < 0 ? ' (not a stage of the plan: the next advance starts from the first stage above it)' : ''}`);
   if (index >= 0) return adopted;
   // Between stages: continue as if at the highest stage below the adopted percentage.

@@ -3,7 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { detectActor } from '../state/actor.js';
 import { notStarted } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, openRollout, withLock, type StateOptions } from './session.js';
+import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type StateOptions } from './session.js';
 
 export interface HoldOptions extends StateOptions {
   reason?: string;
@@ -20,6 +20,7 @@ export async function holdCommand(options: HoldOptions, ctx: CommandContext): Pr
       const paused = { reason, by: detectActor(ctx.env), at: ctx.clock.now() };
       const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });
       await commitChange(rollout, { from: state.percent, to: state.percent, next: { ...state, paused, version: state.version + 1 }, events: [event] });
+      await notifyEvents(rollout.plan, [event], ctx);
       if (options.json) ctx.out.printJson({ action: 'hold', percent: state.percent, paused });
       else ctx.out.print(`${rollout.plan.name} held at ${state.percent}% by ${paused.by}: ${reason}\nresume with: rollout resume ${options.plan}`);
       return { exitCode: ExitCode.ok };

@@ -4,10 +4,9 @@
  */
 import type { Judgement } from '../analysis/judge.js';
 import type { Plan } from '../plan/types.js';
-import { notifyEvent } from '../notify/notify.js';
 import type { RolloutState, StateStore } from '../state/types.js';
 import type { CommandContext } from './context.js';
-import { historyEvent, measureAndJudge } from './session.js';
+import { historyEvent, measureAndJudge, notifyEvents } from './session.js';
 
 /** What the watch saw. */
 export interface RecoveryOutcome {
@@ -30,6 +29,6 @@ export async function watchRecovery(plan: Plan, store: StateStore, state: Rollou
   const reason = recovered ? 'metrics recovered after the rollback' : `metrics still critical after the rollback: ${last.reasons.join('; ')}`;
   const event = historyEvent(plan, ctx, { action: recovered ? 'recovered' : 'not-recovered', from: state.percent, to: state.percent, reason, judgement: last });
   await store.append([event]);
-  await notifyEvent(plan, event);
+  await notifyEvents(plan, [event], ctx);
   return { recovered, judgement: last, watchedMs: ctx.clock.monotonic() - started };
 }

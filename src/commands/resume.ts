@@ -2,7 +2,7 @@
 import { ExitCode } from '../errors.js';
 import { notStarted } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, openRollout, withLock, type StateOptions } from './session.js';
+import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type StateOptions } from './session.js';
 
 /** Resumes a paused rollout (a no-op, exit 0, when it is not paused). */
 export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
@@ -18,6 +18,7 @@ export async function resumeCommand(options: StateOptions, ctx: CommandContext):
       const { paused: _lifted, ...rest } = state;
       const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
       await commitChange(rollout, { from: state.percent, to: state.percent, next: { ...rest, holdingSince: undefined, version: state.version + 1 }, events: [event] });
+      await notifyEvents(rollout.plan, [event], ctx);
       if (options.json) ctx.out.printJson({ action: 'resume', percent: state.percent });
       else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);
       return { exitCode: ExitCode.ok };

@@ -4,14 +4,13 @@
  * emergency actions and notifies — and still works when metrics, the lock or state are broken.
  */
 import { ExitCode, RolloutError, StateCorruptError, TargetError, UsageError } from '../errors.js';
-import { notifyEvent, type Delivery } from '../notify/notify.js';
 import { lockHolder } from '../state/actor.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
 import type { Lock, RolloutState } from '../state/types.js';
 import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
-import { commitChange, historyEvent, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
+import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
 
 export interface RollbackOptions extends StateOptions {
   emergency?: boolean;
@@ -47,8 +46,7 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
   const event = historyEvent(plan, ctx, { action: 'rollback', from, to: destination.percent, reason });
   const next = rolledBack(plan, state, destination, ctx.clock.now());
   await commitChange(rollout, { from, to: destination.percent, next, events: [event], alwaysApply: drift.drift, towardsSafety: true });
-  const deliveries = await notifyEvent(plan, event);
-  reportDeliveries(deliveries, ctx);
+  const deliveries = await notifyEvents(plan, [event], ctx);
   let recovered: boolean | undefined;
   if (options.verify) {
     ctx.out.error(`verifying recovery: ${plan.analysis.failureLimit} polls, ${plan.analysis.intervalMs / 1000}s apart…`);
@@ -108,8 +106,7 @@ async function emergencyRollback(rollout: Rollout, options: RollbackOptions, ctx
     } catch (err) {
       problems.push(`recording: ${messageOf(err)}`);
     }
-    const deliveries = await notifyEvent(plan, event);
-    reportDeliveries(deliveries, ctx);
+    const deliveries = await notifyEvents(plan, [event], ctx);
     for (const p of problems) ctx.out.error(`warning: ${p}`);
     if (options.json) ctx.out.printJson({ action: 'emergency-rollback', from, to: 0, ok: !targetFailure, problems, notifications: deliveries });
     if (targetFailure) {
@@ -128,10 +125,6 @@ function parseTo(text: string | undefined, planned: number | 'previous'): number
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 100) throw new UsageError(`--to ${text} is not a percentage`, 'use --to 0, --to previous, or a stage percentage such as --to 10');
   return n;
-}
-
-function reportDeliveries(deliveries: Delivery[], ctx: CommandContext): void {
-  for (const d of deliveries) if (!d.ok) ctx.out.error(`warning: notification to ${d.type} ${d.to} failed: ${d.error}`);
 }
 
 function messageOf(err: unknown): string {

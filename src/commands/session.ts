@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inWarmup } from '../analysis/decide.js';
 import { judgePoll, type Judgement } from '../analysis/judge.js';
 import { TargetError } from '../errors.js';
+import { notifyEvent, type Delivery } from '../notify/notify.js';
 import type { EventAction, Plan } from '../plan/types.js';
 import { createSources, readPoll } from '../sources/read-metrics.js';
 import { detectActor, lockHolder, staleWriteError } from '../state/actor.js';
@@ -110,6 +111,16 @@ export function historyEvent(
     metrics,
     reason: plan.secrets.redact(fields.reason),
   };
+}
+
+/**
+ * Sends each event to the plan's receivers that subscribe to it. A failed delivery is a warning on
+ * stderr, never an error: the change it reports has already happened.
+ */
+export async function notifyEvents(plan: Plan, events: HistoryEvent[], ctx: Pick<CommandContext, 'out'>): Promise<Delivery[]> {
+  const deliveries = (await Promise.all(events.map((event) => notifyEvent(plan, event)))).flat();
+  for (const d of deliveries) if (!d.ok) ctx.out.error(`warning: notification to ${d.type} ${d.to} failed: ${d.error}`);
+  return deliveries;
 }
 
 /** A change to commit: the percentage before and after, the state after, and its events. */

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/state/types.js';
 import { runCli } from '../helpers/cli.js';
 import { servicePlan, startFakeService, type FakeService } from '../helpers/fake-service.js';
+import { closedPort, startTestServer } from '../helpers/http-server.js';
 
 const env = { APP_TOKEN: 'app-secret-token', ROLLOUT_ACTOR: 'alice' };
 let service: FakeService;
@@ -128,6 +129,38 @@ describe('advance', () => {
     expect(loser.stderr).toMatch(new RegExp(`locked by ${winner} \\(pid \\d+`));
     expect(service.puts).toEqual([10]);
     expect(actions()).toEqual(['start 0→10']);
+  });
+});
+
+describe('notifications', () => {
+  it('advance, drift, hold and rollback are sent to a signed webhook; a dead Slack never fails the command', async () => {
+    const received: { action: string; signature: string }[] = [];
+    const receiver = await startTestServer((req, res) => {
+      received.push({ action: (JSON.parse(req.body) as { action: string }).action, signature: String(req.headers['x-rollout-signature']) });
+      res.writeHead(204).end();
+    });
+    const deadPort = await closedPort();
+    try {
+      writeFileSync(
+        join(dir, 'rollout.yaml'),
+        servicePlan(service, {
+          extra: `notify:\n  - { type: webhook, url: "${receiver.url}/hook", secret: "\${HOOK_SECRET}", on: [start, advance, drift, hold, rollback] }\n  - { type: slack, url: "http://127.0.0.1:${deadPort}/services/T0/B0/xyz" }\n`,
+        }),
+      );
+      const withHook = { ...env, HOOK_SECRET: 'hook-secret-value' };
+      const first = await runCli(['advance', '--yes'], { cwd: dir, env: withHook });
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(/warning: notification to slack .* failed/);
+      service.percentage = 30;
+      expect((await runCli(['advance', '--yes'], { cwd: dir, env: withHook })).code).toBe(5);
+      expect((await runCli(['advance', '--yes', '--adopt'], { cwd: dir, env: withHook })).code).toBe(0);
+      expect((await runCli(['hold', '--reason', 'lunch'], { cwd: dir, env: withHook })).code).toBe(0);
+      expect((await runCli(['rollback', '--yes'], { cwd: dir, env: withHook })).code).toBe(0);
+      expect(received.map((r) => r.action)).toEqual(['start', 'drift', 'drift', 'advance', 'hold', 'rollback']);
+      expect(received.every((r) => /^sha256=[0-9a-f]{64}$/.test(r.signature))).toBe(true);
+    } finally {
+      await receiver.close();
+    }
   });
 });
 
