@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/state/types.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { servicePlan, startFakeService, type FakeService } from '../helpers/fake-service.js';
 import { closedPort, startTestServer } from '../helpers/http-server.js';
 
@@ -240,6 +240,23 @@ describe('status, check, history, report', () => {
     expect(r.stdout).toMatch(/next: hold: error_rate 2% breaches warning > 1%/);
     const json = JSON.parse((await rollout('status', '--json')).stdout);
     expect(json).toMatchObject({ plan: 'e2e', stage: { index: 1, of: 5, percent: 10 }, verdict: 'hold', target: { percent: 10, drift: false } });
+  });
+
+  it('status --watch refreshes every interval until interrupted (exit 130)', async () => {
+    await rollout('advance', '--yes');
+    const watching = startCli(['status', '--watch', '--interval', '500ms', '--json'], { cwd: dir, env });
+    await expect.poll(() => service.server.requests.filter((q) => q.url === '/metrics.json').length, { timeout: 10_000, interval: 100 }).toBeGreaterThanOrEqual(4);
+    service.metrics = { errorRate: 0.09, p95: 0.2 };
+    await expect.poll(() => service.server.requests.filter((q) => q.url === '/metrics.json').length, { timeout: 10_000, interval: 100 }).toBeGreaterThanOrEqual(6);
+    watching.child.kill('SIGINT');
+    const r = await watching.result;
+    expect(r.code).toBe(130);
+    const documents = r.stdout.split(/\n(?=\{)/).map((doc) => JSON.parse(doc) as { plan?: string; verdict?: string; exitCode?: number });
+    expect(documents.at(-1)).toMatchObject({ exitCode: 130, error: expect.stringContaining('interrupted') });
+    const snapshots = documents.filter((d) => d.plan === 'e2e');
+    expect(snapshots.length).toBeGreaterThanOrEqual(4);
+    expect(snapshots[0]?.verdict).toBe('healthy');
+    expect(snapshots.at(-1)?.verdict).toBe('critical');
   });
 
   it('check judges once and changes nothing: 0 healthy, 3 hold, 4 critical', async () => {
