@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock } from '../clock.js';
 import { describeUrl, HttpFailure, httpStream, type HttpHead } from '../net/http.js';
+import { prepareSourceRequest } from './http-json.js';
 import type { ExpositionSourceConfig } from '../plan/types.js';
 import { evaluateExpression, type Scrape } from './exposition/evaluate.js';
 import { ExpositionParser, type Labels, type Samples, type SeriesByName } from './exposition/parse.js';
@@ -109,10 +110,11 @@ class ExpositionSource implements MetricSource {
     const parser = new ExpositionParser(this.wanted);
     let refusal: string | undefined;
     try {
+      const prepared = prepareSourceRequest({ url: this.config.url, headers: this.config.headers, timeoutMs: this.config.timeoutMs });
       await httpStream(
         {
-          url: this.config.url,
-          headers: withAccept(this.config.headers),
+          url: prepared.url,
+          headers: withAccept(prepared.headers),
           timeoutMs: this.config.timeoutMs,
           maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
           ...(this.options.signal && { signal: this.options.signal }),

@@ -25,14 +25,9 @@ export interface FetchOptions {
 const EXCERPT_CHARS = 160;
 const HTML_HINT = '(a login page or proxy error?)';
 
-/** GETs the URL and returns the 2xx response; anything else throws `NoDataError`. */
-export async function fetchOk(req: SourceRequest, options: FetchOptions = {}): Promise<HttpResponse> {
-  return send(prepare(req), options);
-}
-
 /** GETs the URL and parses the 2xx body as JSON; anything else throws `NoDataError`. */
 export async function fetchJson(req: SourceRequest, options: FetchOptions = {}): Promise<unknown> {
-  const prepared = prepare(req);
+  const prepared = prepareSourceRequest(req);
   const response = await send(prepared, options);
   if (isHtml(response)) throw new NoDataError(`HTML page instead of JSON from ${prepared.where} ${HTML_HINT}`);
   try {
@@ -42,7 +37,8 @@ export async function fetchJson(req: SourceRequest, options: FetchOptions = {}):
   }
 }
 
-interface Prepared {
+/** A source request ready to send: credentials moved from the URL into a header, and remembered. */
+export interface Prepared {
   url: string;
   headers: HttpHeaders;
   where: string;
@@ -54,7 +50,7 @@ interface Prepared {
 // undici silently drops user:pass@ from a URL, so credentials there become a Basic header (an
 // explicit Authorization header in the plan wins). Everything the request carries as a credential
 // is remembered, so no reason can repeat it.
-function prepare(req: SourceRequest): Prepared {
+export function prepareSourceRequest(req: SourceRequest): Prepared {
   const secrets = new Secrets();
   for (const value of Object.values(req.headers)) {
     secrets.add(value);

@@ -111,6 +111,13 @@ describe('exposition source', () => {
     expect(server.requests).toHaveLength(3);
   });
 
+  it('sends credentials written into the URL as a Basic header, never in a reason', async () => {
+    const withUser = config({ url: `${server.url.replace('http://', 'http://scraper:p%40ss@')}/metrics`, headers: {} });
+    const source = createExpositionSource(withUser, { expressions: ['sum(rate(http_requests_total))'], scrapeFile: join(dir, 'scrape.json'), clock });
+    await expect(source.measure('sum(rate(http_requests_total))', AbortSignal.timeout(2000))).rejects.toThrow(/warming up/);
+    expect(server.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('scraper:p@ss').toString('base64')}`);
+  });
+
   it('keeps the last good scrape when a poll fails', async () => {
     const app = source();
     await app.measure(OPEN_FDS, signal);
