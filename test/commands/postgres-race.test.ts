@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/state/types.js';
-import { runCli, startCli, type CliOptions, type CliResult } from '../helpers/cli.js';
+import { startCli, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { servicePlan } from '../helpers/fake-service.js';
 import { expectNoPassword, usePostgresRollout } from '../helpers/postgres-rollout.js';
 

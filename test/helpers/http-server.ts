@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 export interface RecordedRequest {
   method: string;
@@ -85,4 +86,27 @@ export async function closedPort(): Promise<number> {
   const port = s.port;
   await s.close();
   return port;
+}
+
+/**
+ * One recording server for a whole test file: started before all tests, its request log cleared
+ * (and `handler`, if given, reinstalled) before each, closed after all. Read `.server` in tests.
+ */
+export function useTestServer(handler?: Handler): { readonly server: TestServer } {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+  beforeEach(() => {
+    if (!server) return;
+    server.requests.length = 0;
+    if (handler) server.handle(handler);
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the test server starts in beforeAll');
+      return server;
+    },
+  };
 }

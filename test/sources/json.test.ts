@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JsonSourceConfig } from '../../src/plan/types.js';
 import { createJsonSource } from '../../src/sources/json.js';
 import type { MetricSource } from '../../src/sources/source.js';
-import { closedPort, sendJson, startTestServer, type Handler, type TestServer } from '../helpers/http-server.js';
+import { closedPort, sendJson, useTestServer, type Handler } from '../helpers/http-server.js';
 
 // The shape of a tRPC (superjson) answer, as the runbooks' metrics route returns it.
 const trpc = {
@@ -13,19 +13,11 @@ const trpc = {
   },
 };
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.handle((_req, res) => sendJson(res, 200, trpc));
-});
+const local = useTestServer((_req, res) => sendJson(res, 200, trpc));
 
 const route = '/api/trpc/aiMetrics.getSummary?lastMinutes=60';
 function source(overrides: Partial<JsonSourceConfig> = {}): MetricSource {
-  return createJsonSource({ type: 'json', name: 'app', url: `${server.url}${route}`, headers: {}, timeoutMs: 2000, ...overrides });
+  return createJsonSource({ type: 'json', name: 'app', url: `${local.server.url}${route}`, headers: {}, timeoutMs: 2000, ...overrides });
 }
 const signal = () => new AbortController().signal;
 
@@ -39,14 +31,14 @@ describe('json source: reading', () => {
     ['items[1].value', { items: [{ value: 1 }, { value: 2 }] }, 2],
     ['[0].x', [{ x: 0.5 }], 0.5],
   ])('%s', async (path, doc, value) => {
-    server.handle((_req, res) => sendJson(res, 200, doc));
+    local.server.handle((_req, res) => sendJson(res, 200, doc));
     await expect(source().measure(path, signal())).resolves.toBe(value);
   });
 
   it('GETs the URL with its query string and the configured headers', async () => {
     await source({ headers: { Authorization: 'Bearer t0k3n-abc' } }).measure('result.data.json.errorRate', signal());
-    expect(server.requests).toEqual([expect.objectContaining({ method: 'GET', url: route })]);
-    expect(server.requests[0]!.headers.authorization).toBe('Bearer t0k3n-abc');
+    expect(local.server.requests).toEqual([expect.objectContaining({ method: 'GET', url: route })]);
+    expect(local.server.requests[0]!.headers.authorization).toBe('Bearer t0k3n-abc');
   });
 
   it('fetches the document once per poll, however many paths are read', async () => {
@@ -54,21 +46,21 @@ describe('json source: reading', () => {
     await expect(
       Promise.all(['result.data.json.errorRate', 'result.data.json.avgResponseTime', 'result.data.json.windows[0].minutes'].map((p) => app.measure(p, signal()))),
     ).resolves.toEqual([0.012, 840, 5]);
-    expect(server.requests).toHaveLength(1);
+    expect(local.server.requests).toHaveLength(1);
     await app.finishPoll?.();
     await app.measure('result.data.json.errorRate', signal());
-    expect(server.requests).toHaveLength(2);
+    expect(local.server.requests).toHaveLength(2);
   });
 
   it('shares a failed fetch within the poll, and retries in the next', async () => {
-    server.handle((_req, res) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('boom'));
+    local.server.handle((_req, res) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('boom'));
     const app = source();
     const reads = await Promise.allSettled(['result.data.json.errorRate', 'result.data.json.p95'].map((p) => app.measure(p, signal())));
     const failed = { status: 'rejected', reason: expect.objectContaining({ name: 'NoDataError', reason: expect.stringMatching(/^HTTP 500 from .*: boom$/) }) };
     expect(reads).toEqual([failed, failed]);
-    expect(server.requests).toHaveLength(1);
+    expect(local.server.requests).toHaveLength(1);
     await app.finishPoll?.();
-    server.handle((_req, res) => sendJson(res, 200, trpc));
+    local.server.handle((_req, res) => sendJson(res, 200, trpc));
     await expect(app.measure('result.data.json.errorRate', signal())).resolves.toBe(0.012);
   });
 });
@@ -96,12 +88,12 @@ describe('json source: no data', () => {
     ['an HTML login page', (_r, res) => void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><body>Sign in</body></html>'), /^HTML page instead of JSON from http:\/\/127\.0\.0\.1:\d+\/api\/trpc\/aiMetrics\.getSummary \(a login page or proxy error\?\)$/],
     ['a body that is not JSON', (_r, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"v": 1'), /^not JSON from http:\/\/127\.0\.0\.1:\d+\/api\/trpc\/aiMetrics\.getSummary: \{"v": 1$/],
   ])('%s', async (_name, handler, reason) => {
-    server.handle(handler);
+    local.server.handle(handler);
     await expect(source().measure('v', signal())).rejects.toMatchObject({ name: 'NoDataError', reason: expect.stringMatching(reason) });
   });
 
   it('a timeout', async () => {
-    server.handle(() => {
+    local.server.handle(() => {
       // never answers
     });
     await expect(source({ timeoutMs: 150 }).measure('v', signal())).rejects.toMatchObject({

@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PrometheusSourceConfig } from '../../src/plan/types.js';
 import { createPrometheusSource } from '../../src/sources/prometheus.js';
 import type { NoDataError } from '../../src/sources/source.js';
-import { closedPort, sendJson, startTestServer, type Handler, type TestServer } from '../helpers/http-server.js';
+import { closedPort, sendJson, useTestServer, type Handler } from '../helpers/http-server.js';
 
 const QUERY = 'sum(rate(http_requests_total{variant="canary",status=~"5.."}[5m])) / sum(rate(http_requests_total{variant="canary"}[5m]))';
 const TOKEN = 'tok-3f9a7c1e';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-});
+const local = useTestServer();
 
 function config(overrides: Partial<PrometheusSourceConfig> = {}): PrometheusSourceConfig {
-  return { type: 'prometheus', name: 'prom', url: server.url, headers: {}, timeoutMs: 2000, ...overrides };
+  return { type: 'prometheus', name: 'prom', url: local.server.url, headers: {}, timeoutMs: 2000, ...overrides };
 }
 
 function measure(overrides: Partial<PrometheusSourceConfig> = {}, query = QUERY): Promise<number> {
@@ -36,33 +29,33 @@ const answer =
 
 describe('prometheus source: the request', () => {
   it('sends the query to /api/v1/query, URL-encoded', async () => {
-    server.handle(answer(vector('0.25')));
+    local.server.handle(answer(vector('0.25')));
     await expect(measure()).resolves.toBe(0.25);
-    expect(server.requests).toHaveLength(1);
-    const sent = new URL(server.requests[0]!.url, server.url);
-    expect(server.requests[0]!.method).toBe('GET');
+    expect(local.server.requests).toHaveLength(1);
+    const sent = new URL(local.server.requests[0]!.url, local.server.url);
+    expect(local.server.requests[0]!.method).toBe('GET');
     expect(sent.pathname).toBe('/api/v1/query');
     expect(sent.searchParams.get('query')).toBe(QUERY);
     expect([...sent.searchParams.keys()]).toEqual(['query']);
   });
 
   it('sends the configured headers (bearer auth, tenant)', async () => {
-    server.handle(answer(vector('1')));
+    local.server.handle(answer(vector('1')));
     await measure({ headers: { Authorization: `Bearer ${TOKEN}`, 'X-Scope-OrgID': 'team-a' } });
-    expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(server.requests[0]!.headers['x-scope-orgid']).toBe('team-a');
+    expect(local.server.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(local.server.requests[0]!.headers['x-scope-orgid']).toBe('team-a');
   });
 
   it('turns user:pass@ in the URL into a Basic header', async () => {
-    server.handle(answer(vector('1')));
-    await measure({ url: server.url.replace('http://', 'http://ops:p%40ss%3Aword@') });
-    expect(server.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('ops:p@ss:word').toString('base64')}`);
+    local.server.handle(answer(vector('1')));
+    await measure({ url: local.server.url.replace('http://', 'http://ops:p%40ss%3Aword@') });
+    expect(local.server.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('ops:p@ss:word').toString('base64')}`);
   });
 
   it('lets an explicit Authorization header win over URL credentials', async () => {
-    server.handle(answer(vector('1')));
-    await measure({ url: server.url.replace('http://', 'http://ops:pw@'), headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    local.server.handle(answer(vector('1')));
+    await measure({ url: local.server.url.replace('http://', 'http://ops:pw@'), headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(local.server.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
   it.each([
@@ -70,15 +63,15 @@ describe('prometheus source: the request', () => {
     ['/prometheus/', '/prometheus/api/v1/query'],
     ['/select/0/prometheus', '/select/0/prometheus/api/v1/query'],
   ])('keeps the path prefix %s (Thanos, Mimir, VictoriaMetrics)', async (prefix, path) => {
-    server.handle(answer(vector('1')));
-    await measure({ url: `${server.url}${prefix}` });
-    expect(new URL(server.requests[0]!.url, server.url).pathname).toBe(path);
+    local.server.handle(answer(vector('1')));
+    await measure({ url: `${local.server.url}${prefix}` });
+    expect(new URL(local.server.requests[0]!.url, local.server.url).pathname).toBe(path);
   });
 
   it('keeps query parameters of the base URL', async () => {
-    server.handle(answer(vector('1')));
-    await measure({ url: `${server.url}/?tenant=a` });
-    const sent = new URL(server.requests[0]!.url, server.url);
+    local.server.handle(answer(vector('1')));
+    await measure({ url: `${local.server.url}/?tenant=a` });
+    const sent = new URL(local.server.requests[0]!.url, local.server.url);
     expect(sent.searchParams.get('tenant')).toBe('a');
     expect(sent.searchParams.get('query')).toBe(QUERY);
   });
@@ -92,7 +85,7 @@ describe('prometheus source: results', () => {
     ['a scalar', { status: 'success', data: { resultType: 'scalar', result: [1700000000, '42'] } }, 42],
     ['a success with warnings', { ...vector('7'), warnings: ['partial response'] }, 7],
   ])('reads %s', async (_name, body, value) => {
-    server.handle(answer(body));
+    local.server.handle(answer(body));
     await expect(measure()).resolves.toBe(value);
   });
 });
@@ -133,7 +126,7 @@ describe('prometheus source: no data', () => {
     ['JSON that is not a Prometheus answer', answer({ dashboards: [] }), 'not a Prometheus API answer (no status/data): is the url the Prometheus base URL?'],
     ['a body over the size cap', (_r, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.alloc(11 * 1024 * 1024, 32)), /over the \d+-byte cap/],
   ])('%s', async (_name, handler, reason) => {
-    server.handle(handler);
+    local.server.handle(handler);
     await expect(measure()).rejects.toMatchObject({
       name: 'NoDataError',
       reason: typeof reason === 'string' ? expect.stringContaining(reason) : expect.stringMatching(reason),
@@ -141,7 +134,7 @@ describe('prometheus source: no data', () => {
   });
 
   it('a timeout', async () => {
-    server.handle(() => {
+    local.server.handle(() => {
       // never answers
     });
     await expect(measure({ timeoutMs: 200 })).rejects.toMatchObject({
@@ -159,9 +152,9 @@ describe('prometheus source: no data', () => {
   });
 
   it('never repeats credentials, the query string or a token the server echoes', async () => {
-    server.handle((req, res) => void res.writeHead(401, { 'content-type': 'text/plain' }).end(`invalid token ${TOKEN} in ${req.headers.authorization ?? ''} for ${req.url}`));
+    local.server.handle((req, res) => void res.writeHead(401, { 'content-type': 'text/plain' }).end(`invalid token ${TOKEN} in ${req.headers.authorization ?? ''} for ${req.url}`));
     const reasons = await Promise.all(
-      [measure({ headers: { Authorization: `Bearer ${TOKEN}` } }), measure({ url: server.url.replace('http://', `http://ops:${TOKEN}@`) })].map((read) =>
+      [measure({ headers: { Authorization: `Bearer ${TOKEN}` } }), measure({ url: local.server.url.replace('http://', `http://ops:${TOKEN}@`) })].map((read) =>
         read.then(String, (err: NoDataError) => err.reason),
       ),
     );
