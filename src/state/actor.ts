@@ -6,6 +6,7 @@
 import { hostname, userInfo } from 'node:os';
 import { systemClock, type Clock } from '../clock.js';
 import { ConflictError } from '../errors.js';
+import { isPidGone } from '../orphans.js';
 import type { Lock, LockHolder } from './types.js';
 
 type Env = Record<string, string | undefined>;
@@ -78,14 +79,7 @@ export function lockHolder(command: string, env: Env = process.env, clock: Clock
  * exists. Holders on other hosts cannot be checked; their lease decides.
  */
 export function isHolderGone(holder: LockHolder): boolean {
-  if (holder.host !== hostname()) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user, so it is alive.
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return holder.host === hostname() && isPidGone(holder.pid);
 }
 
 /** The exit-5 error for a lock held by someone else, naming them and what they run. */

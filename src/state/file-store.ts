@@ -5,7 +5,8 @@
  * Crash consistency (kill -9 at any instant):
  * - State is replaced whole: temp file, fsync, rename, fsync of the directory. A reader sees the
  *   old state or the new one, never a mix; a crash before the rename leaves the old state and an
- *   orphaned `*.tmp` file, which nothing reads.
+ *   orphaned `*.tmp` file, which nothing reads; the next command that takes the lock removes the
+ *   temp files of writers that are gone (see orphans.ts).
  * - save() appends the events (fsync) BEFORE it writes the state. By the time a command saves, it
  *   has already changed the target; if it dies between the two writes, history still tells what
  *   was done to the target and the next command reports the lagging state as drift (the target is
@@ -21,6 +22,7 @@ import { link, mkdir, open, readFile, rename, truncate, unlink, utimes, writeFil
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, RolloutError, StateCorruptError, StateStoreError } from '../errors.js';
+import { literal, removeOrphans } from '../orphans.js';
 import { processSecrets } from '../plan/secrets.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, lockHolder, staleWriteError } from './actor.js';
 import {
@@ -214,6 +216,8 @@ export function createFileStore(options: FileStoreOptions): StateStore {
   const lockPath = join(dir, `${plan}.lock`);
   const savingPath = join(dir, `${plan}.saving`);
   const refreshes = new Set<() => void>();
+  // siblingPath() names of this rollout's files (temp and evicted copies), which carry the writer's pid.
+  const orphanPattern = new RegExp(`^${literal(plan)}\\.(json|lock|saving)\\.(?<pid>\\d+)\\.[0-9a-f]+\\.(tmp|evicted)$`);
 
   async function load(): Promise<RolloutState | undefined> {
     let raw: string;
@@ -341,6 +345,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
   async function lock(holder: LockHolder, lockOptions: { takeOver?: boolean } = {}): Promise<Lock> {
     await mkdir(dir, { recursive: true });
     const { raw, tookOverFrom } = await acquireLockFile(lockPath, holder, leaseMs, lockOptions.takeOver ?? false);
+    await removeOrphans(dir, orphanPattern);
     return holdLock({
       holder,
       tookOverFrom,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, copyFile, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TargetError } from '../errors.js';
+import { literal, removeOrphans } from '../orphans.js';
 import type { EnvFileTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { runCommand } from './command.js';
@@ -53,15 +54,28 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** A temp file's path beside `target`, named so that a later sweep can tell its writer (orphans.ts). */
+function tempBeside(target: string): string {
+  return join(dirname(target), `.${basename(target)}.rollout-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Removes the temp files beside `target` that a writer killed before its rename left behind. */
+function removeOrphansBeside(target: string): Promise<void> {
+  return removeOrphans(dirname(target), new RegExp(`^\\.${literal(basename(target))}\\.rollout-(?<pid>\\d+)-[0-9a-f]+\\.tmp$`));
+}
+
 /**
  * Replaces the file at `path` (already resolved through symlinks) with `text`, keeping its mode
- * and (as root) its owner, and the previous content as `backupPath`.
+ * and (as root) its owner, and the previous content as `backupPath`. Both are replaced whole, by a
+ * rename: a crash leaves each old or new, never torn.
  */
 async function replaceFile(path: string, text: string, backupPath: string, options: EnvFileTargetOptions): Promise<void> {
   const before = await stat(path);
   const mode = before.mode & 0o7777;
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.rollout-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  await Promise.all([removeOrphansBeside(path), removeOrphansBeside(backupPath)]);
+  const temp = tempBeside(path);
+  const backupTemp = tempBeside(backupPath);
   try {
     const handle = await open(temp, 'wx', mode);
     try {
@@ -73,13 +87,14 @@ async function replaceFile(path: string, text: string, backupPath: string, optio
     } finally {
       await handle.close();
     }
-    await copyFile(path, backupPath);
-    await chmod(backupPath, mode);
-    if (isRoot()) await chown(backupPath, before.uid, before.gid);
+    await copyFile(path, backupTemp);
+    await chmod(backupTemp, mode);
+    if (isRoot()) await chown(backupTemp, before.uid, before.gid);
+    await rename(backupTemp, backupPath);
     await options.beforeRename?.(temp);
     await rename(temp, path);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await Promise.all([unlink(temp).catch(() => undefined), unlink(backupTemp).catch(() => undefined)]);
     throw err;
   }
   await syncDirectory(dir);

@@ -53,6 +53,13 @@ const BACKSLASH = 92;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 
+/**
+ * The longest unfinished line held while it waits for its end. A line of the format is a name,
+ * labels and a number; one this long is not the format (a page of one endless line, say), and
+ * holding it would grow and re-copy a buffer with every chunk, up to the page's size cap.
+ */
+const MAX_LINE_BYTES = 1024 * 1024;
+
 /** Size of the table of label values already made (a power of two; a slot holds the latest value). */
 const VALUE_TABLE_SIZE = 4096;
 
@@ -78,6 +85,8 @@ export class ExpositionParser {
   private readonly series: SeriesByName = new Map();
   /** The unfinished last line of what has arrived so far. */
   private pending: Buffer | undefined;
+  /** Set while the rest of a line over MAX_LINE_BYTES is dropped, up to its end. */
+  private skippingLine = false;
   /** The buffer being parsed, seen as a DataView to compare lines four bytes at a time. */
   private view = viewOf(Buffer.alloc(0));
   private lineNumber = 0;
@@ -114,9 +123,15 @@ export class ExpositionParser {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let lineStart = 0;
     let lineEnd = bytes.indexOf(LF);
-    if (this.pending) {
+    if (this.skippingLine) {
+      if (lineEnd < 0) return;
+      this.skippingLine = false;
+      lineStart = lineEnd + 1;
+      lineEnd = bytes.indexOf(LF, lineStart);
+    } else if (this.pending) {
       if (lineEnd < 0) {
         this.pending = Buffer.concat([this.pending, bytes]);
+        this.dropIfTooLong();
         return;
       }
       const joined = Buffer.concat([this.pending, bytes.subarray(0, lineEnd)]);
@@ -133,7 +148,19 @@ export class ExpositionParser {
       lineEnd = bytes.indexOf(LF, lineStart);
     }
     // A copy, so the caller may reuse its buffer.
-    if (lineStart < bytes.length) this.pending = Buffer.from(bytes.subarray(lineStart));
+    if (lineStart < bytes.length) {
+      this.pending = Buffer.from(bytes.subarray(lineStart));
+      this.dropIfTooLong();
+    }
+  }
+
+  /** Gives up an unfinished line over MAX_LINE_BYTES: a problem on its line, the rest skipped. */
+  private dropIfTooLong(): void {
+    if (this.pending === undefined || this.pending.length <= MAX_LINE_BYTES) return;
+    this.pending = undefined;
+    this.skippingLine = true;
+    this.lineNumber++;
+    this.problem(`a line longer than ${MAX_LINE_BYTES} bytes`);
   }
 
   /** Parses the last line (a page need not end with a line end) and returns what was kept. */
