@@ -12,6 +12,24 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
+/**
+ * zod re-exports all its ~50 message locales (`z.locales`, 358 KB of the bundle) and esbuild keeps
+ * them, since `z` is used as a namespace object; only English is ever configured. Every command
+ * that loads a plan compiled them: about 30 ms of `rollout validate` (bench/README.md).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: root,
+    }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { rollout: 'src/main.ts' },
@@ -29,6 +47,7 @@ const result = await build({
   // CommonJS dependencies (cli-table3, pg) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   define: { __ROLLOUT_VERSION__: JSON.stringify(version) },
+  plugins: [zodEnglishOnly],
   logLevel: 'warning',
 });
 

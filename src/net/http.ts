@@ -3,8 +3,16 @@
  * whole exchange (slow-drip bodies included), and a cap on the body size so a 100 MB answer is cut
  * off, not read into memory. Failures are `HttpFailure`s whose message names what went wrong.
  */
+import { setFlagsFromString } from 'node:v8';
 import { Agent, request, type Dispatcher } from 'undici';
 import { onShutdown } from '../shutdown.js';
+
+// undici parses HTTP with llhttp compiled to WebAssembly. By default V8 also compiles that module
+// with TurboFan on background threads, and a process exiting soon after its first request waits
+// for that compile: 80-190 ms added to every `rollout rollback --emergency` or `status` on the
+// benchmark machine (bench/README.md). Liftoff, V8's baseline wasm compiler, is plenty for
+// parsing response heads. Must run before undici compiles the module, i.e. before the first request.
+setFlagsFromString('--liftoff-only');
 
 /** Why a request produced no usable response. */
 export type HttpFailureKind = 'connect' | 'timeout' | 'too-large' | 'aborted' | 'network';
