@@ -4,7 +4,9 @@
  * off, not read into memory. Failures are `HttpFailure`s whose message names what went wrong.
  */
 import { setFlagsFromString } from 'node:v8';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent.js';
+import dispatchRequest from 'undici/lib/api/api-request.js';
 import { onShutdown } from '../shutdown.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. By default V8 also compiles that module
@@ -99,12 +101,14 @@ export async function httpStream(req: HttpRequest, onHead: (head: HttpHead) => B
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
   try {
-    const res = await request(req.url, {
+    const url = new URL(req.url);
+    const res = await dispatchRequest.call(req.dispatcher ?? sharedDispatcher(), {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: req.headers,
       body: req.body,
       signal,
-      dispatcher: req.dispatcher ?? sharedDispatcher(),
     });
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
