@@ -9,5 +9,8 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   require('node:fs').writeSync(1, `${require('../package.json').version}\n`);
 } else {
+  // Node >= 22.1 keeps V8's compiled code for the bundle on disk between runs (Node 20 has no
+  // such cache; the call is skipped there).
+  require('node:module').enableCompileCache?.();
   import('../dist/rollout.js').then(async ({ main }) => process.exit(await main(argv)));
 }
