@@ -8,6 +8,7 @@
  * for --json lines.
  */
 import { appendFile } from 'node:fs/promises';
+import type { Judgement } from '../analysis/judge.js';
 import type { RunEvent } from '../analysis/run-loop.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent } from '../state/types.js';
@@ -63,9 +64,29 @@ export function annotationFor(plan: Plan, event: RunEvent): string | undefined {
   }
 }
 
+/** True inside a GitHub Actions job. */
+export function inGithubActions(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.GITHUB_ACTIONS) && env.GITHUB_ACTIONS !== 'false';
+}
+
+/** Annotations for the readings of one judgement: warnings (and no data) as warnings, criticals as errors. */
+export function readingAnnotations(plan: Plan, judgement: Judgement): string[] {
+  return judgement.readings
+    .filter((r) => r.status !== 'ok' && !r.dryRun)
+    .map((r) =>
+      annotation(r.status === 'critical' ? 'error' : 'warning', `rollout ${plan.name}: ${r.name} ${r.status}`, `${r.name} ${r.display}: ${r.reason}`),
+    );
+}
+
+/** Prints `readingAnnotations` when running under GitHub Actions (check, status, advance). */
+export function annotateReadings(plan: Plan, judgement: Judgement | undefined, env: NodeJS.ProcessEnv, out: Output): void {
+  if (!judgement || !inGithubActions(env)) return;
+  for (const line of readingAnnotations(plan, judgement)) out.error(line);
+}
+
 /** The GitHub Actions integration, or undefined outside GitHub Actions. */
 export function createGithubActions(plan: Plan, env: NodeJS.ProcessEnv, out: Output): GithubActions | undefined {
-  if (!env.GITHUB_ACTIONS || env.GITHUB_ACTIONS === 'false') return undefined;
+  if (!inGithubActions(env)) return undefined;
   const summaryFile = env.GITHUB_STEP_SUMMARY;
   return {
     annotate(event) {

@@ -5,6 +5,7 @@
  */
 import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
+import { annotateReadings } from '../cli/github-actions.js';
 import { paintVerdict, renderReadings } from '../cli/readings-table.js';
 import { ConflictError, ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
@@ -47,6 +48,7 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
     if (next) decision = { action: 'advance', toStage: state.stageIndex + 1, reason: `forced past a hold (${decision.reason}): ${options.reason}` };
   }
   if (judgement && !options.json) showJudgement(rollout, judgement, ctx);
+  annotateReadings(plan, judgement, ctx.env, ctx.out);
 
   switch (decision.action) {
     case 'start':

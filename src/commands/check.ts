@@ -1,6 +1,7 @@
 /** `rollout check [plan]`: one judgement now, no changes. Exit 0 healthy, 3 hold, 4 critical. */
 import { inWarmup } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
+import { annotateReadings } from '../cli/github-actions.js';
 import { paintVerdict, renderReadings } from '../cli/readings-table.js';
 import { ExitCode, StateCorruptError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
@@ -34,6 +35,7 @@ export async function checkCommand(options: StateOptions, ctx: CommandContext): 
   const { state, warning } = await peekState(plan, options, ctx);
   if (warning) ctx.out.error(`warning: ${warning}`);
   const judgement = await measureAndJudge(plan, state, stateDirOf(plan, options), ctx);
+  annotateReadings(plan, judgement, ctx.env, ctx.out);
   const exitCode = verdictExitCode(judgement);
   if (options.json) {
     ctx.out.printJson({ plan: plan.name, verdict: judgement.verdict, reasons: judgement.reasons, inWarmup: inWarmup(plan, state, ctx.clock.now()), readings: judgement.readings, exitCode });

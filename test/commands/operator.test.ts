@@ -259,6 +259,20 @@ describe('status, check, history, report', () => {
     expect(snapshots.at(-1)?.verdict).toBe('critical');
   });
 
+  it('in GitHub Actions, check and advance annotate warnings and criticals', async () => {
+    await rollout('advance', '--yes');
+    service.metrics = { errorRate: 0.02, p95: 4 };
+    const github = { ...env, GITHUB_ACTIONS: 'true' };
+    const check = await runCli(['check'], { cwd: dir, env: github });
+    expect(check.code).toBe(4);
+    expect(check.stderr).toContain('::warning title=rollout e2e%3A error_rate warning::error_rate 2%25: breaches warning > 1%25');
+    expect(check.stderr).toContain('::error title=rollout e2e%3A p95_latency critical::p95_latency 4s: breaches critical > 3s');
+    const advance = await runCli(['advance', '--yes'], { cwd: dir, env: github });
+    expect(advance.code).toBe(4);
+    expect(advance.stderr).toContain('::error title=rollout e2e%3A p95_latency critical::');
+    expect((await rollout('check')).stderr).not.toContain('::');
+  });
+
   it('check judges once and changes nothing: 0 healthy, 3 hold, 4 critical', async () => {
     expect((await rollout('check')).code).toBe(0);
     service.metrics = { errorRate: 0.02, p95: 0.2 };
