@@ -6,7 +6,6 @@
 import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent.js';
-import dispatchRequest from 'undici/lib/api/api-request.js';
 import { onShutdown } from '../shutdown.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. By default V8 also compiles that module
@@ -95,59 +94,136 @@ export type BodySink = (chunk: Buffer) => void;
  * discards it), within the same deadline and size cap as `httpRequest`: a large body is processed
  * as it arrives instead of being held whole.
  */
-export async function httpStream(req: HttpRequest, onHead: (head: HttpHead) => BodySink | undefined): Promise<HttpHead> {
-  const where = `${req.method ?? 'GET'} ${describeUrl(req.url)}`;
-  const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
-  const deadline = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
-  try {
-    const url = new URL(req.url);
-    const res = await dispatchRequest.call(req.dispatcher ?? sharedDispatcher(), {
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: req.headers,
-      body: req.body,
-      signal,
-    });
-    const declared = Number(res.headers['content-length']);
+export function httpStream(req: HttpRequest, onHead: (head: HttpHead) => BodySink | undefined): Promise<HttpHead> {
+  return new Promise((resolve, reject) => new Exchange(req, onHead, resolve, reject).send());
+}
+
+/** A discarded body up to this size is drained so its connection can serve again; a longer one is cut off. */
+const DRAIN_MAX_BYTES = 128 * 1024;
+
+/**
+ * One request and its response, as the handler undici calls back. A poll sends dozens of these at
+ * once, so each costs one timer and one listener on the caller's signal: no AbortSignal of its own,
+ * no body stream (what undici's `request` API and `AbortSignal.timeout`/`any` would add per request).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Why the exchange was cut short, once it was; undici may hand it a connection only afterwards. */
+  private failure: Error | undefined;
+  private ended = false;
+  private head: HttpHead | undefined;
+  /** Undefined while the body is being discarded. */
+  private sink: BodySink | undefined;
+  private size = 0;
+
+  constructor(
+    private readonly req: HttpRequest,
+    private readonly onHead: (head: HttpHead) => BodySink | undefined,
+    private readonly resolve: (head: HttpHead) => void,
+    private readonly reject: (failure: HttpFailure) => void,
+  ) {}
+
+  send(): void {
+    const { req } = this;
+    if (req.signal?.aborted) return this.onAbort();
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.timer = setTimeout(() => this.fail(new HttpFailure('timeout', `${this.where()}: no complete answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    req.signal?.addEventListener('abort', this.onAbort);
+    (req.dispatcher ?? sharedDispatcher()).dispatch(
+      { origin: url.origin, path: `${url.pathname}${url.search}`, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: req.headers, body: req.body },
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.failure) controller.abort(this.failure);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: HttpHead['headers']): void {
+    if (status < 200) return; // informational (e.g. 100 Continue): the real answer follows
+    const { maxBytes } = this;
+    const declared = Number(headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      discard(res.body);
-      throw new HttpFailure('too-large', `${where}: response of ${declared} bytes is over the ${maxBytes}-byte cap`);
+      return this.fail(new HttpFailure('too-large', `${this.where()}: response of ${declared} bytes is over the ${maxBytes}-byte cap`));
     }
-    const head: HttpHead = { status: res.statusCode, headers: res.headers };
-    const sink = onHead(head);
-    if (!sink) {
-      discard(res.body);
-      return head;
+    this.head = { status, headers };
+    try {
+      this.sink = this.onHead(this.head);
+    } catch (err) {
+      return this.fail(err);
     }
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        res.body.destroy();
-        throw new HttpFailure('too-large', `${where}: response is over the ${maxBytes}-byte cap`);
-      }
-      sink(chunk as Buffer);
+    if (!this.sink) this.resolve(this.head);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.ended) return;
+    this.size += chunk.length;
+    if (!this.sink) {
+      if (this.size > DRAIN_MAX_BYTES) this.stop(new HttpFailure('too-large', `${this.where()}: discarded response is over ${DRAIN_MAX_BYTES} bytes`));
+      return;
     }
-    return head;
-  } catch (err) {
-    throw toHttpFailure(err, where, req, deadline);
+    if (this.size > this.maxBytes) return this.fail(new HttpFailure('too-large', `${this.where()}: response is over the ${this.maxBytes}-byte cap`));
+    try {
+      this.sink(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.ended) return;
+    this.end();
+    // Always set: undici ends a response only after its head.
+    this.resolve(this.head!);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  // An arrow, so it can be removed from the caller's signal again.
+  private readonly onAbort = (): void => this.fail(new HttpFailure('aborted', `${this.where()}: aborted`));
+
+  private get maxBytes(): number {
+    return this.req.maxBytes ?? DEFAULT_MAX_BYTES;
+  }
+
+  // Only failures name the URL: parsing it again for a message is cheaper than doing so for every request.
+  private where(): string {
+    return `${this.req.method ?? 'GET'} ${describeUrl(this.req.url)}`;
+  }
+
+  private fail(err: unknown): void {
+    if (this.ended) return;
+    const failure = toHttpFailure(err, this.where());
+    this.stop(failure);
+    // A no-op once the head was resolved for a discarded body: its drain failing concerns no one.
+    this.reject(failure);
+  }
+
+  /** Ends the exchange and tears down its connection (undici then reports `reason`, ignored as ended). */
+  private stop(reason: Error): void {
+    this.end();
+    this.failure = reason;
+    this.controller?.abort(reason);
+  }
+
+  private end(): void {
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.req.signal?.removeEventListener('abort', this.onAbort);
   }
 }
 
-/**
- * Lets go of a body that will not be read: a short one is drained so its connection can serve
- * again, a long one is cut off. (A bare `destroy()` makes undici emit an error nobody listens to.)
- */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  void body.dump().catch(() => undefined);
-}
-
-function toHttpFailure(err: unknown, where: string, req: HttpRequest, deadline: AbortSignal): HttpFailure {
+function toHttpFailure(err: unknown, where: string): HttpFailure {
   if (err instanceof HttpFailure) return err;
-  if (deadline.aborted) return new HttpFailure('timeout', `${where}: no complete answer within ${req.timeoutMs} ms`);
-  if (req.signal?.aborted) return new HttpFailure('aborted', `${where}: aborted`);
   const code = errorCode(err);
   if (code === 'ECONNREFUSED') return new HttpFailure('connect', `${where}: connection refused`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new HttpFailure('connect', `${where}: host not found`);

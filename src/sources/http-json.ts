@@ -26,8 +26,12 @@ const EXCERPT_CHARS = 160;
 const HTML_HINT = '(a login page or proxy error?)';
 
 /** GETs the URL and parses the 2xx body as JSON; anything else throws `NoDataError`. */
-export async function fetchJson(req: SourceRequest, options: FetchOptions = {}): Promise<unknown> {
-  const prepared = prepareSourceRequest(req);
+export function fetchJson(req: SourceRequest, options: FetchOptions = {}): Promise<unknown> {
+  return fetchPreparedJson(prepareSourceRequest(req), options);
+}
+
+/** `fetchJson` of a request prepared beforehand, e.g. once per source for all its queries. */
+export async function fetchPreparedJson(prepared: Prepared, options: FetchOptions = {}): Promise<unknown> {
   const response = await send(prepared, options);
   if (isHtml(response)) throw new NoDataError(`HTML page instead of JSON from ${prepared.where} ${HTML_HINT}`);
   try {

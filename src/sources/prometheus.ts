@@ -3,30 +3,42 @@
  * is served by Thanos, Mimir (under a path prefix such as `/prometheus`) and VictoriaMetrics.
  */
 import type { PrometheusSourceConfig } from '../plan/types.js';
-import { fetchJson } from './http-json.js';
+import { fetchPreparedJson, prepareSourceRequest, type Prepared } from './http-json.js';
 import { toFiniteNumber } from './json-path.js';
 import { NoDataError, type MetricSource } from './source.js';
 
 /** A source that evaluates PromQL queries against a Prometheus-compatible HTTP API. */
 export function createPrometheusSource(config: PrometheusSourceConfig): MetricSource {
+  // The URL parsed and its credentials moved into a header once, not for every query of every poll;
+  // on first use, so that a bad URL fails reads (with its reason), not the building of the sources.
+  let endpoint: QueryEndpoint | undefined;
+  const options = { describeErrorBody: describeApiError };
   return {
     async measure(query, signal) {
-      const doc = await fetchJson(
-        { url: queryUrl(config.url, query), headers: config.headers, timeoutMs: config.timeoutMs, signal },
-        { describeErrorBody: describeApiError },
-      );
-      return sampleOf(doc);
+      const { prepared, queryUrlPrefix } = (endpoint ??= queryEndpoint(config));
+      const url = `${queryUrlPrefix}${new URLSearchParams({ query }).toString()}`;
+      return sampleOf(await fetchPreparedJson({ ...prepared, url, signal }, options));
     },
   };
 }
 
+interface QueryEndpoint {
+  prepared: Prepared;
+  /** The query URL up to the encoded query: ends with `?` or `&`. */
+  queryUrlPrefix: string;
+}
+
 // Appending to the path keeps any prefix (Mimir's `/prometheus`, VictoriaMetrics' `/select/0/prometheus`)
-// and any query parameters the base URL already has (e.g. a tenant).
-function queryUrl(base: string, query: string): string {
-  const url = new URL(base);
+// and any query parameters the base URL already has (e.g. a tenant), re-encoded as
+// `searchParams.append` would; `query` goes last. The fragment is never sent.
+function queryEndpoint(config: PrometheusSourceConfig): QueryEndpoint {
+  const url = new URL(config.url);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
-  url.searchParams.append('query', query);
-  return url.toString();
+  const params = url.searchParams.toString();
+  url.search = '';
+  url.hash = '';
+  const prepared = prepareSourceRequest({ url: url.toString(), headers: config.headers, timeoutMs: config.timeoutMs });
+  return { prepared, queryUrlPrefix: `${prepared.url}?${params === '' ? '' : `${params}&`}` };
 }
 
 interface ApiResponse {

@@ -1,8 +1,9 @@
 /**
  * One poll: every metric of the plan (and its baseline, and the traffic counter) read in parallel,
- * each under its own source's deadline, so a hanging source costs the others nothing. Failures
+ * each under its source's deadline, so a hanging source costs the others nothing. Failures
  * become `noData` readings with their reason; judging them is analysis/judge.ts's job.
  */
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { MetricConfig, Plan, RequestsConfig, SourceConfig } from '../plan/types.js';
@@ -39,7 +40,7 @@ export interface ReadOptions {
  * One call per poll: a second call would fetch the json documents and scrape the /metrics pages again.
  */
 export async function readPoll(plan: Plan, sources: Record<string, MetricSource>, options: ReadOptions = {}): Promise<PollReadings> {
-  const reader = createReader(plan, sources, options);
+  const reader = new PollReader(plan, sources, options);
   const requestsConfig = plan.analysis.requests;
   const [metrics, requests] = await Promise.all([
     Promise.all(plan.metrics.map((metric) => readMetric(metric, reader))),
@@ -101,16 +102,14 @@ type Readable = RequestsConfig & Pick<MetricConfig, 'name' | 'baseline'>;
 /** A read's outcome: the number, or why there is none. */
 type Outcome = { value: number } | { noData: string };
 
-type Reader = (sourceName: string, query: string | undefined) => Promise<Outcome>;
-
 function queryOf(readable: RequestsConfig): string | undefined {
   return readable.query ?? readable.path ?? readable.expr;
 }
 
-async function readMetric(metric: Readable, read: Reader): Promise<MetricValue> {
+async function readMetric(metric: Readable, reader: PollReader): Promise<MetricValue> {
   const [main, baseline] = await Promise.all([
-    read(metric.source, queryOf(metric)),
-    metric.baseline === undefined ? undefined : read(metric.source, metric.baseline),
+    reader.read(metric.source, queryOf(metric)),
+    metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline),
   ]);
   if ('noData' in main) return { name: metric.name, noData: main.noData };
   if (baseline === undefined) return { name: metric.name, value: main.value };
@@ -118,40 +117,82 @@ async function readMetric(metric: Readable, read: Reader): Promise<MetricValue> 
   return { name: metric.name, value: main.value, baseline: baseline.value };
 }
 
-function createReader(plan: Plan, sources: Record<string, MetricSource>, options: ReadOptions): Reader {
-  return async (sourceName, query) => {
+/**
+ * The reads of one poll, each source's under one deadline its reads share. They all start in the
+ * same tick (`readPoll`), so the shared deadline bounds each read as one of its own would, at a
+ * fraction of the cost per read (benchmark 3, bench/README.md).
+ */
+class PollReader {
+  private readonly deadlines = new Map<string, Deadline>();
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly sources: Record<string, MetricSource>,
+    private readonly options: ReadOptions,
+  ) {}
+
+  async read(sourceName: string, query: string | undefined): Promise<Outcome> {
     try {
-      const source = sources[sourceName];
-      const timeoutMs = options.timeoutMs?.(sourceName) ?? plan.sources[sourceName]?.timeoutMs;
+      const source = this.sources[sourceName];
+      const timeoutMs = this.options.timeoutMs?.(sourceName) ?? this.plan.sources[sourceName]?.timeoutMs;
       if (source === undefined || timeoutMs === undefined) throw new Error(`no source named ${sourceName}`);
       if (query === undefined) throw new Error('the metric has no query, path or expr');
-      return { value: await measureWithin(source, query, timeoutMs, options.signal) };
+      let deadline = this.deadlines.get(sourceName);
+      if (deadline === undefined) this.deadlines.set(sourceName, (deadline = new Deadline(timeoutMs, this.options.signal)));
+      return { value: await deadline.measure(source, query) };
     } catch (err) {
       return { noData: err instanceof NoDataError ? err.reason : `unexpected: ${err instanceof Error ? err.message : String(err)}` };
     }
-  };
-}
-
-// The deadline is enforced here and not only handed to the source as a signal: a source that
-// ignores its signal (or is stuck before it reaches the network) must still not hold up the poll.
-async function measureWithin(source: MetricSource, query: string, timeoutMs: number, pollSignal?: AbortSignal): Promise<number> {
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new NoDataError(`timeout after ${timeoutMs} ms`)), timeoutMs);
-  const signal = pollSignal ? AbortSignal.any([pollSignal, deadline.signal]) : deadline.signal;
-  try {
-    return await untilAborted(source.measure(query, signal), signal);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+/**
+ * One source's deadline in one poll, also ended by the poll's signal, and over with the last read
+ * it bounds (so a source that answered in time never sees its signal abort). It is enforced here
+ * and not only handed to the source as a signal: a source that ignores its signal (or is stuck
+ * before it reaches the network) must still not hold up the poll.
+ */
+class Deadline {
+  private readonly controller = new AbortController();
+  /** Aborts at the deadline or with the poll. */
+  private readonly signal: AbortSignal;
+  private readonly timer: NodeJS.Timeout;
+  private reads = 0;
+  private expire!: (reason: unknown) => void;
+  /** Rejects with the signal's reason when it aborts; each read races it. */
+  private readonly expired = new Promise<never>((_resolve, reject) => {
+    this.expire = reject;
   });
+
+  constructor(timeoutMs: number, pollSignal: AbortSignal | undefined) {
+    this.signal = pollSignal ? AbortSignal.any([pollSignal, this.controller.signal]) : this.controller.signal;
+    // Each read's HTTP request listens to this signal: dozens at once are expected, not a leak to warn of.
+    setMaxListeners(0, this.signal);
+    this.timer = setTimeout(() => this.controller.abort(new NoDataError(`timeout after ${timeoutMs} ms`)), timeoutMs);
+    // Listening before any read starts, `expired` rejects before a source reacts to the abort: the
+    // read fails with the signal's reason, not with whatever its source makes of the abort.
+    if (this.signal.aborted) this.onAbort();
+    else this.signal.addEventListener('abort', this.onAbort);
+  }
+
+  async measure(source: MetricSource, query: string): Promise<number> {
+    this.reads++;
+    try {
+      return await Promise.race([source.measure(query, this.signal), this.expired]);
+    } finally {
+      if (--this.reads === 0) this.end();
+    }
+  }
+
+  private readonly onAbort = (): void => {
+    this.end();
+    this.expire(this.signal.reason);
+  };
+
+  private end(): void {
+    clearTimeout(this.timer);
+    this.signal.removeEventListener('abort', this.onAbort);
+  }
 }
 
 // Readings of an interrupted poll are not judged: the caller gets the abort instead. A source
