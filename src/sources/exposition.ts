@@ -13,7 +13,7 @@ import { describeUrl, HttpFailure, httpStream, type HttpHead } from '../net/http
 import { prepareSourceRequest } from './http-json.js';
 import type { ExpositionSourceConfig } from '../plan/types.js';
 import { evaluateExpression, type Scrape } from './exposition/evaluate.js';
-import { ExpositionParser, type Labels, type Samples, type SeriesByName } from './exposition/parse.js';
+import { ExpositionParser, Samples, type Labels, type SeriesByName } from './exposition/parse.js';
 import { ExpressionSyntaxError, metricNamesOf, parseExpression, type Expr } from './exposition/promql.js';
 import { NoDataError, type MetricSource } from './source.js';
 
@@ -233,7 +233,7 @@ function decodeSamples(entry: unknown): Samples | undefined {
     if (number === undefined) return undefined;
     numbers.push(number);
   }
-  return { labels, values: numbers };
+  return Samples.from(labels, numbers);
 }
 
 const NOT_FINITE = new Map<unknown, number>([

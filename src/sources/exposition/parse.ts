@@ -3,23 +3,14 @@
  * chunk as it arrives and keeps only the series whose metric name the plan's expressions use.
  *
  * It reads bytes, not text: a line of an unwanted metric is skipped once its name is compared, so
- * it is never decoded, and a kept line is scanned once, byte by byte, with the strings it yields
- * (label names and values) reused from earlier lines where the bytes are the same. That is what
- * makes it fast and small: the page itself is never held, only the kept samples.
+ * it is never decoded, and a kept line is scanned once, byte by byte, its label names and values
+ * turned into ids of the page's string table (series.ts), a string made only the first time its
+ * bytes are seen. That is what makes it fast and small: the page itself is never held, only the
+ * kept samples, in integer columns. A sample's own timestamp, if any, is ignored: scrapes are timed.
  */
+import { keepClassWarm, LabelTable, Samples } from './series.js';
 
-/** A series' labels (without the metric name), as written on the page. */
-export type Labels = Record<string, string>;
-
-/**
- * Samples of one metric, one series per index: `labels[i]` with `values[i]`. Columns rather than
- * an object per sample: a number array stores doubles unboxed, so a sample costs one object (its
- * labels), not three. A sample's own timestamp, if any, is ignored: scrapes are timed.
- */
-export interface Samples {
-  labels: Labels[];
-  values: number[];
-}
+export { Samples, type Labels } from './series.js';
 
 /** Kept samples by metric name. */
 export type SeriesByName = Map<string, Samples>;
@@ -60,8 +51,8 @@ const CLOSE_BRACE = 125;
  */
 const MAX_LINE_BYTES = 1024 * 1024;
 
-/** Size of the table of label values already made (a power of two; a slot holds the latest value). */
-const VALUE_TABLE_SIZE = 4096;
+/** Initial size of the hash table of ASCII label values' ids (a power of two, grown at half full). */
+const VALUE_SLOTS = 1024;
 
 /**
  * A one-byte string the parser compares lines against, with its bytes: comparing bytes to bytes
@@ -82,6 +73,7 @@ function toKnown(text: string): Known {
  */
 export class ExpositionParser {
   private readonly wanted: Known[] | undefined;
+  private readonly table = new LabelTable();
   private readonly series: SeriesByName = new Map();
   /** The unfinished last line of what has arrived so far. */
   private pending: Buffer | undefined;
@@ -94,25 +86,34 @@ export class ExpositionParser {
   private firstProblem: ParseProblem | undefined;
   /** The previous kept line's metric and its samples: a metric's lines come together on a page. */
   private lastName: Known = toKnown('');
-  private lastSamples: Samples = { labels: [], values: [] };
+  private lastSamples = new Samples(this.table);
   /**
-   * The previous kept line (from its name on) and its labels: where its bytes, compared with the
-   * next line's, run unchanged past the end of a label's value, that label is the same and is
-   * taken without being parsed. On a page, neighbouring lines differ mostly in their last labels.
+   * The previous kept line (from its name on) and its labels' schema: where its bytes, compared
+   * with the next line's, run unchanged past the end of a label's value, that label is the same
+   * and is taken without being parsed. On a page, neighbouring lines differ mostly in their last
+   * labels, and have the same label names.
    */
   private previousLine: DataView | undefined;
   private previousStart = 0;
   private previousEnd = 0;
   private previousLabelCount = 0;
-  private previousLabels: Labels | undefined;
-  /** Whether the line being read has a label name the previous line had not at its position. */
-  private namesChanged = false;
-  /** By label position: the name, the value, and where the value's closing quote ends (from the line's name). */
+  private previousSchema = -1;
+  /**
+   * By label position: the name (its bytes and its id), the value's id, and where the value's
+   * closing quote ends (from the line's name).
+   */
   private readonly labelNames: Known[] = [];
-  private readonly labelValues: string[] = [];
+  private readonly labelNameIds: number[] = [];
+  private readonly labelValueIds: number[] = [];
   private readonly labelEnds: number[] = [];
-  /** Label values already made, by a hash of their bytes: values repeat across lines. */
-  private readonly knownValues: (Known | undefined)[] = new Array<Known | undefined>(VALUE_TABLE_SIZE);
+  /**
+   * Ids of the ASCII label values seen, by a hash of their bytes (open addressing; -1 is empty):
+   * a value's bytes are compared with its string, never decoded twice. Never evicting keeps ids
+   * canonical: the same value has one id, which evaluation relies on.
+   */
+  private valueSlots = new Int32Array(VALUE_SLOTS).fill(-1);
+  private valueHashes = new Int32Array(VALUE_SLOTS);
+  private valueCount = 0;
 
   constructor(wanted?: Iterable<string>) {
     this.wanted = wanted ? [...new Set(wanted)].map(toKnown) : undefined;
@@ -172,6 +173,7 @@ export class ExpositionParser {
       this.parseLine(rest, 0, rest.length);
     }
     this.previousLine = undefined;
+    for (const samples of this.series.values()) samples.seal();
     return { series: this.series, lines: this.lineNumber, problems: this.problems, firstProblem: this.firstProblem };
   }
 
@@ -184,10 +186,7 @@ export class ExpositionParser {
     const name = this.keptName(buf, nameStart, end);
     if (name === undefined) return;
     if (name === null) return this.problem(`expected a metric name, found ${quote(buf, nameStart, end)}`);
-    const sameMetric = name === this.lastName;
-    const same = sameMetric ? this.sameLabelsAsPrevious(nameStart + name.bytes.byteLength, nameStart, end) : 0;
-    const countBefore = this.previousLabelCount;
-    this.namesChanged = false;
+    const same = name === this.lastName ? this.sameLabelsAsPrevious(nameStart + name.bytes.byteLength, nameStart, end) : 0;
     let at: number;
     if (same > 0) {
       at = this.parseLabels(buf, nameStart, nameStart + this.labelEnds[same - 1]!, end, same);
@@ -197,12 +196,6 @@ export class ExpositionParser {
       else this.previousLabelCount = 0;
     }
     if (at < 0) return;
-    const count = this.previousLabelCount;
-    // The same names as the previous line, in the same order: copying its labels and setting the
-    // values that differ is cheaper than building the object name by name.
-    const model = sameMetric && count === countBefore && !this.namesChanged ? this.previousLabels : undefined;
-    const labels: Labels = model ? { ...model } : {};
-    for (let i = model ? same : 0; i < count; i++) labels[this.labelNames[i]!.text] = this.labelValues[i]!;
     at = skipBlanks(buf, at, end);
     const valueStart = at;
     while (at < end && buf[at] !== SPACE && buf[at] !== TAB) at++;
@@ -213,17 +206,25 @@ export class ExpositionParser {
     if (at < end && !isTimestamp(buf, at, end)) {
       return this.problem(`expected a timestamp or the line's end, found ${quote(buf, at, end)}`);
     }
+    const schema = this.schemaOfLine();
     this.previousLine = this.view;
     this.previousStart = nameStart;
     this.previousEnd = end;
-    this.previousLabels = labels;
+    this.previousSchema = schema;
     if (name !== this.lastName) {
       this.lastName = name;
-      this.lastSamples = this.series.get(name.text) ?? { labels: [], values: [] };
+      this.lastSamples = this.series.get(name.text) ?? new Samples(this.table);
       this.series.set(name.text, this.lastSamples);
     }
-    this.lastSamples.labels.push(labels);
-    this.lastSamples.values.push(value);
+    this.lastSamples.push(schema, this.labelValueIds, value);
+  }
+
+  /** The schema of the line's label names: the previous line's when they are the same, as they mostly are. */
+  private schemaOfLine(): number {
+    const count = this.previousLabelCount;
+    const previous = this.previousSchema;
+    if (previous >= 0 && this.table.schemaIs(previous, this.labelNameIds, count)) return previous;
+    return this.table.schema(this.labelNameIds, count);
   }
 
   /**
@@ -232,11 +233,11 @@ export class ExpositionParser {
    */
   private keptName(buf: Buffer, at: number, end: number): Known | undefined | null {
     if (!(CHAR_CLASS[buf[at]!]! & NAME_START)) return null;
+    if (isWordAt(this.view, at, end, this.lastName.bytes, NAME_CHAR)) return this.lastName;
     if (this.wanted) {
       for (const name of this.wanted) if (isWordAt(this.view, at, end, name.bytes, NAME_CHAR)) return name;
       return undefined;
     }
-    if (isWordAt(this.view, at, end, this.lastName.bytes, NAME_CHAR)) return this.lastName;
     let nameEnd = at + 1;
     while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & NAME_CHAR) nameEnd++;
     return toKnown(buf.toString('latin1', at, nameEnd));
@@ -317,14 +318,13 @@ export class ExpositionParser {
       return undefined;
     }
     this.labelNames[index] = toKnown(name);
-    this.namesChanged = true;
+    this.labelNameIds[index] = this.table.intern(name);
     return name;
   }
 
   /**
-   * Reads the label value after the opening quote at `start` into `labelValues[index]`; returns
-   * the index past its closing quote, or -1. An ASCII value is the string already made for the
-   * same bytes when there is one: a string not made is one less to allocate and to collect.
+   * Reads the label value after the opening quote at `start` into `labelValueIds[index]`; returns
+   * the index past its closing quote, or -1.
    */
   private labelValue(buf: Buffer, start: number, end: number, index: number): number {
     let at = start;
@@ -342,32 +342,56 @@ export class ExpositionParser {
         this.problem(`the value of ${this.labelNames[index]!.text} has a bad escape or no closing quote`);
         return -1;
       }
-      this.labelValues[index] = escaped.value;
+      this.labelValueIds[index] = this.table.intern(escaped.value);
       return escaped.end;
     }
-    if (high >= 0x80) {
-      // Non-ASCII bytes are decoded afresh each time: the table compares bytes with one-byte chars.
-      this.labelValues[index] = buf.toString('utf8', start, at);
-      return at + 1;
-    }
-    const slot = hash & (VALUE_TABLE_SIZE - 1);
-    let value = this.knownValues[slot];
-    if (value === undefined || value.bytes.byteLength !== at - start || !equalsBytes(this.view, start, value.bytes)) {
-      value = toKnown(buf.toString('latin1', start, at));
-      this.knownValues[slot] = value;
-    }
-    this.labelValues[index] = value.text;
+    // Non-ASCII bytes are decoded each time: the hash table compares bytes with one-byte chars.
+    this.labelValueIds[index] = high >= 0x80 ? this.table.intern(buf.toString('utf8', start, at)) : this.asciiValueId(buf, start, at, hash);
     return at + 1;
+  }
+
+  /** The id of the ASCII value in `buf` from `start` to `end`, whose bytes hash to `hash`. */
+  private asciiValueId(buf: Buffer, start: number, end: number, hash: number): number {
+    const strings = this.table.strings;
+    const mask = this.valueSlots.length - 1;
+    let slot = hash & mask;
+    for (let id = this.valueSlots[slot]!; id >= 0; id = this.valueSlots[slot]!) {
+      if (this.valueHashes[slot] === hash && isTextAt(strings[id]!, buf, start, end)) return id;
+      slot = (slot + 1) & mask;
+    }
+    // Interned through the table, which may have the string already (as a label name, say).
+    const id = this.table.intern(buf.toString('latin1', start, end));
+    this.valueSlots[slot] = id;
+    this.valueHashes[slot] = hash;
+    if (++this.valueCount * 2 > this.valueSlots.length) this.growValueSlots();
+    return id;
+  }
+
+  private growValueSlots(): void {
+    const slots = this.valueSlots;
+    const hashes = this.valueHashes;
+    this.valueSlots = new Int32Array(slots.length * 2).fill(-1);
+    this.valueHashes = new Int32Array(slots.length * 2);
+    const mask = this.valueSlots.length - 1;
+    for (let old = 0; old < slots.length; old++) {
+      if (slots[old]! < 0) continue;
+      let slot = hashes[old]! & mask;
+      while (this.valueSlots[slot]! >= 0) slot = (slot + 1) & mask;
+      this.valueSlots[slot] = slots[old]!;
+      this.valueHashes[slot] = hashes[old]!;
+    }
   }
 
   private problem(message: string): void {
     // The line may have overwritten the labels kept by position: it is no model for the next.
     this.previousLabelCount = 0;
-    this.previousLabels = undefined;
+    this.previousSchema = -1;
     this.problems++;
     this.firstProblem ??= { line: this.lineNumber, message };
   }
 }
+
+keepClassWarm(new ExpositionParser());
 
 /** Parses a whole page at once (tests, benchmarks): the same as one `push` and `end`. */
 export function parseExposition(page: string | Buffer, wanted?: Iterable<string>): ParsedPage {
@@ -393,6 +417,13 @@ function equalsBytes(view: DataView, at: number, bytes: DataView): boolean {
   let i = 0;
   for (; i + 4 <= length; i += 4) if (view.getUint32(at + i) !== bytes.getUint32(i)) return false;
   for (; i < length; i++) if (view.getUint8(at + i) !== bytes.getUint8(i)) return false;
+  return true;
+}
+
+/** Whether `text`, all one-byte chars, is what `buf` holds from `start` to `end`. */
+function isTextAt(text: string, buf: Buffer, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[start + i]) return false;
   return true;
 }
 
