@@ -13,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { nodeBundleOptions } from '../scripts/node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -101,16 +102,9 @@ try {
     entryPoints: Object.fromEntries(chosen.map((b) => [b.name, join('bench', b.file)])),
     outdir,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20.18',
-    external: ['pg-native'],
-    // Bundled CommonJS (pg, parse-prometheus-text-format) calls require().
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    ...nodeBundleOptions,
     // The bundles run from the temporary directory; bench/lib.ts finds the repository by this.
     define: { __BENCH_REPO__: JSON.stringify(root) },
-    logLevel: 'warning',
   });
   const rows = [];
   for (const benchmark of chosen) {

@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBundleOptions } from './node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist');
@@ -35,20 +36,12 @@ const result = await build({
   entryPoints: { rollout: 'src/main.ts' },
   outdir,
   write: false,
-  bundle: true,
+  ...nodeBundleOptions,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20.18',
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
-  // pg optionally requires pg-native; we never use it.
-  external: ['pg-native'],
-  // CommonJS dependencies (cli-table3, pg) call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   define: { __ROLLOUT_VERSION__: JSON.stringify(version) },
   plugins: [zodEnglishOnly],
-  logLevel: 'warning',
 });
 
 const entry = join(outdir, 'rollout.js');
