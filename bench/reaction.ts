@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canaryPlan } from '../test/helpers/canary-plan.js';
 import { sendJson, startTestServer, type TestServer } from '../test/helpers/http-server.js';
 import { startPrometheus } from '../test/helpers/prometheus.js';
 import { atMost, BIN, cleanEnv, formatMs, median, progress, report, sleep, waitFor } from './lib.js';
@@ -64,25 +65,15 @@ class Canary {
 }
 
 function plan(canary: Canary, prometheusUrl: string): string {
-  const series = `http_requests_total{trial="${canary.trial}",variant="canary"`;
-  return `version: 1
-name: bench-reaction
-stages: [{ percent: 10, bake: 1h }, 100]
-analysis: { interval: ${INTERVAL_S}s, failureLimit: ${FAILURE_LIMIT}, noData: hold }
-sources:
-  prom: { type: prometheus, url: "${prometheusUrl}", timeout: 2s }
-metrics:
-  - name: error_rate
-    source: prom
-    query: sum(rate(${series},status=~"5.."}[5s])) / sum(rate(${series}}[5s]))
-    unit: ratio
-    warning: "> 2%"
-    critical: "> 5%"
-target:
-  type: http
-  set: { method: PUT, url: "${canary.server.url}/flag", body: { percentage: "{{percent}}" } }
-  get: { url: "${canary.server.url}/flag", path: percentage }
-`;
+  return canaryPlan({
+    name: 'bench-reaction',
+    stages: '[{ percent: 10, bake: 1h }, 100]',
+    analysis: `{ interval: ${INTERVAL_S}s, failureLimit: ${FAILURE_LIMIT}, noData: hold }`,
+    prometheusUrl,
+    flagUrl: `${canary.server.url}/flag`,
+    series: `http_requests_total{trial="${canary.trial}",variant="canary"`,
+    window: '5s',
+  });
 }
 
 /** One trial: a fresh `rollout run`, healthy at 10 %, then the onset; resolves with the reaction in ms. */

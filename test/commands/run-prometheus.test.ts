@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canaryPlan } from '../helpers/canary-plan.js';
 import { runCli } from '../helpers/cli.js';
 import { sendJson, startTestServer, type TestServer } from '../helpers/http-server.js';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus.js';
@@ -80,24 +81,15 @@ let service: CanaryService;
 let prometheus: PrometheusServer;
 
 function planIn(dir: string): void {
-  const plan = `version: 1
-name: prom-canary
-stages: [10, 25, 50, 100]
-analysis: { interval: ${INTERVAL_MS}ms, bake: 2s, failureLimit: ${FAILURE_LIMIT} }
-sources:
-  prom: { type: prometheus, url: "${prometheus.url}", timeout: 2s }
-metrics:
-  - name: error_rate
-    source: prom
-    query: sum(rate(http_requests_total{variant="canary",status=~"5.."}[${WINDOW}])) / sum(rate(http_requests_total{variant="canary"}[${WINDOW}]))
-    unit: ratio
-    warning: "> 2%"
-    critical: "> 5%"
-target:
-  type: http
-  set: { method: PUT, url: "${service.server.url}/flag", body: { percentage: "{{percent}}" } }
-  get: { url: "${service.server.url}/flag", path: percentage }
-`;
+  const plan = canaryPlan({
+    name: 'prom-canary',
+    stages: '[10, 25, 50, 100]',
+    analysis: `{ interval: ${INTERVAL_MS}ms, bake: 2s, failureLimit: ${FAILURE_LIMIT} }`,
+    prometheusUrl: prometheus.url,
+    flagUrl: `${service.server.url}/flag`,
+    series: 'http_requests_total{variant="canary"',
+    window: WINDOW,
+  });
   writeFileSync(join(dir, 'rollout.yaml'), plan);
 }
 
