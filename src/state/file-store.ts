@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, RolloutError, StateCorruptError, StateStoreError } from '../errors.js';
 import { literal, removeOrphans } from '../orphans.js';
 import { processSecrets } from '../plan/secrets.js';
+import { syncDirectory } from '../sync-directory.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, lockHolder, staleWriteError } from './actor.js';
 import {
   parseStoredEvent,
@@ -76,17 +77,11 @@ function siblingPath(path: string, suffix: string): string {
   return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.${suffix}`;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Replaces `path` whole: readers see the old content or the new, also after a crash. */
-async function writeAtomic(dir: string, path: string, data: string): Promise<void> {
+/**
+ * Replaces `path` whole: readers see the old content or the new, also after a crash. The caller
+ * syncs the directory afterwards: once the rename is done, the new content is in place.
+ */
+async function writeAtomic(path: string, data: string): Promise<void> {
   const tmp = siblingPath(path, 'tmp');
   try {
     const fh = await open(tmp, 'wx');
@@ -101,7 +96,6 @@ async function writeAtomic(dir: string, path: string, data: string): Promise<voi
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  await fsyncDir(dir);
 }
 
 /** Content and age of a lock file read through one descriptor, or undefined when it is gone. */
@@ -252,7 +246,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
         await fh.appendFile(lines);
         await fh.sync();
       }
-      if (size === 0) await fsyncDir(dir);
+      if (size === 0) await syncDirectory(dir);
       return length;
     } finally {
       await fh.close();
@@ -302,12 +296,15 @@ export function createFileStore(options: FileStoreOptions): StateStore {
       }
       const historyLength = await appendEvents(events);
       try {
-        await writeAtomic(dir, statePath, `${JSON.stringify({ ...next, version }, null, 2)}\n`);
+        await writeAtomic(statePath, `${JSON.stringify({ ...next, version }, null, 2)}\n`);
       } catch (err) {
-        // Best effort: if even this fails, the events stay, as after a crash at this point.
+        // The state was not replaced, so its events go too. Best effort: if even this fails, the
+        // events stay, as after a crash at this point.
         await truncate(historyPath, historyLength).catch(() => undefined);
         throw err;
       }
+      // After the rename the new state stands with its events; only its durability is left.
+      await syncDirectory(dir);
     });
   }
 

@@ -10,6 +10,7 @@ import { TargetError } from '../errors.js';
 import { literal, removeOrphans } from '../orphans.js';
 import type { EnvFileTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
+import { syncDirectory } from '../sync-directory.js';
 import { runCommand } from './command.js';
 import { readEnvValue, setEnvValues } from './env-lines.js';
 import { checkReadBack, parsePercent } from './percent.js';
@@ -38,20 +39,6 @@ function fileError(path: string, err: unknown): TargetError {
   if (code === 'ENOENT') return new TargetError(`env file ${path} does not exist`, 'check `target.path` in the plan');
   const message = err instanceof Error ? err.message : String(err);
   return new TargetError(`env file ${path}: ${processSecrets.redact(message)}`);
-}
-
-/** Makes a directory entry change durable; a no-op where directories cannot be synced. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM') throw err;
-  } finally {
-    await handle?.close();
-  }
 }
 
 /** A temp file's path beside `target`, named so that a later sweep can tell its writer (orphans.ts). */
