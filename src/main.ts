@@ -1,7 +1,7 @@
 /**
  * The entry point: runs the program and maps every outcome to an exit code. This is the ONLY
- * place that decides how the process exits. Kept tiny so `--version` answers without loading
- * the rest; everything else is imported lazily.
+ * place that decides how the process exits. Kept tiny: everything else is imported lazily
+ * (bin/rollout.js answers `--version` before even this module loads).
  */
 import { ExitCode, InterruptedError, RolloutError } from './errors.js';
 import { processSecrets } from './plan/secrets.js';
@@ -13,10 +13,6 @@ export const VERSION = typeof __ROLLOUT_VERSION__ === 'string' ? __ROLLOUT_VERSI
 
 /** Runs `rollout` with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(`${VERSION}\n`);
-    return ExitCode.ok;
-  }
   const wantsJson = argv.includes('--json');
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {

@@ -24,5 +24,6 @@ export function createPrompter(interactive: boolean): Prompter {
 
 /** Whether this process may prompt: a terminal on stdin and not in CI. */
 export function canPrompt(env: NodeJS.ProcessEnv, stdinIsTTY: boolean | undefined): boolean {
-  return Boolean(stdinIsTTY) && !env.CI;
+  // CI=false or CI=0 (set by some shells and runners to say "not CI") allows prompts.
+  return Boolean(stdinIsTTY) && (!env.CI || env.CI === 'false' || env.CI === '0');
 }

@@ -13,7 +13,7 @@ import { completeRollout, enterStage, notStarted } from '../state/transitions.js
 import type { HistoryEvent, RolloutState } from '../state/types.js';
 import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, measureAndJudge, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
+import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
 
 export interface AdvanceOptions extends StateOptions {
   yes?: boolean;
@@ -40,8 +40,8 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
   const state = await reconcileDrift(rollout, stored, options, ctx);
   const now = ctx.clock.now();
   const started = state.stageIndex >= 0 && !state.completed && !state.paused;
-  const judgement = started ? await measureAndJudge(plan, state, rollout.stateDir, ctx) : undefined;
-  let { decision } = decide({ plan, state: state.stageIndex >= 0 || state.completed ? state : undefined, judgement, now, mode: 'manual' });
+  const judgement = started ? await rollout.meter.judge(state) : undefined;
+  let { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
 
   if (decision.action === 'hold' && options.force && !state.paused) {
     const next = plan.stages[state.stageIndex + 1];

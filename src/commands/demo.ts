@@ -12,7 +12,7 @@ import { BAD_FROM_PERCENT, startSimulatedService, type Scenario, type SimulatedS
 import { ExitCode, InterruptedError, RolloutError, UsageError } from '../errors.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { runCommand } from './run.js';
-import { openRollout } from './session.js';
+import { readHistory } from './session.js';
 
 /** `rollout demo` options. */
 export interface DemoOptions {
@@ -151,12 +151,8 @@ async function runReal(plan: string, json: boolean, ctx: CommandContext): Promis
 
 /** Critical polls that began a hold: the blips a run saw and did not roll back on. */
 async function countCriticalHolds(plan: string, ctx: CommandContext): Promise<number> {
-  const rollout = await openRollout({ plan, json: false }, ctx);
-  try {
-    return (await rollout.store.history()).filter((e) => e.action === 'hold' && e.verdict === 'critical').length;
-  } finally {
-    await rollout.close();
-  }
+  const { events } = await readHistory({ plan, json: false }, ctx);
+  return events.filter((e) => e.action === 'hold' && e.verdict === 'critical').length;
 }
 
 function describeMiss(o: Outcome): string {

@@ -6,7 +6,7 @@ import type { Judgement } from '../analysis/judge.js';
 import type { Plan } from '../plan/types.js';
 import type { RolloutState, StateStore } from '../state/types.js';
 import type { CommandContext } from './context.js';
-import { historyEvent, measureAndJudge, notifyEvents } from './session.js';
+import { historyEvent, notifyEvents, type Meter } from './session.js';
 
 /** What the watch saw. */
 export interface RecoveryOutcome {
@@ -17,14 +17,14 @@ export interface RecoveryOutcome {
 }
 
 /** Polls `failureLimit` times, `interval` apart, records recovered / not-recovered and notifies. */
-export async function watchRecovery(plan: Plan, store: StateStore, state: RolloutState, stateDir: string, ctx: CommandContext): Promise<RecoveryOutcome> {
+export async function watchRecovery(plan: Plan, store: StateStore, state: RolloutState, meter: Meter, ctx: CommandContext): Promise<RecoveryOutcome> {
   const started = ctx.clock.monotonic();
   let judgement: Judgement | undefined;
   for (let poll = 0; poll < plan.analysis.failureLimit; poll++) {
     await ctx.clock.sleep(plan.analysis.intervalMs, ctx.signal);
-    judgement = await measureAndJudge(plan, undefined, stateDir, ctx);
+    judgement = await meter.judge(undefined);
   }
-  const last = judgement ?? (await measureAndJudge(plan, undefined, stateDir, ctx));
+  const last = judgement ?? (await meter.judge(undefined));
   const recovered = last.verdict !== 'critical';
   const reason = recovered ? 'metrics recovered after the rollback' : `metrics still critical after the rollback: ${last.reasons.join('; ')}`;
   const event = historyEvent(plan, ctx, { action: recovered ? 'recovered' : 'not-recovered', from: state.percent, to: state.percent, reason, judgement: last });

@@ -2,7 +2,7 @@
 import { renderReport, type ReportFormat } from '../cli/deployment-report.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { openRollout, type StateOptions } from './session.js';
+import { readHistory, type StateOptions } from './session.js';
 
 export interface ReportOptions extends StateOptions {
   format?: string;
@@ -14,11 +14,7 @@ const FORMATS: ReportFormat[] = ['markdown', 'json', 'junit'];
 export async function reportCommand(options: ReportOptions, ctx: CommandContext): Promise<CommandResult> {
   const format = (options.json ? 'json' : (options.format ?? 'markdown')) as ReportFormat;
   if (!FORMATS.includes(format)) throw new UsageError(`unknown report format "${format}"`, `use --format ${FORMATS.join(', --format ')}`);
-  const rollout = await openRollout(options, ctx);
-  try {
-    ctx.out.print(renderReport(rollout.plan, await rollout.store.history(), format));
-    return { exitCode: ExitCode.ok };
-  } finally {
-    await rollout.close();
-  }
+  const { plan, events } = await readHistory(options, ctx);
+  ctx.out.print(renderReport(plan, events, format));
+  return { exitCode: ExitCode.ok };
 }

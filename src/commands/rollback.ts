@@ -50,7 +50,7 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
   let recovered: boolean | undefined;
   if (options.verify) {
     ctx.out.error(`verifying recovery: ${plan.analysis.failureLimit} polls, ${plan.analysis.intervalMs / 1000}s apart…`);
-    recovered = (await watchRecovery(plan, rollout.store, next, rollout.stateDir, ctx)).recovered;
+    recovered = (await watchRecovery(plan, rollout.store, next, rollout.meter, ctx)).recovered;
   }
   if (options.json) ctx.out.printJson({ action: 'rollback', from, to: destination.percent, reason, recovered, notifications: deliveries });
   else {

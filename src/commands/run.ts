@@ -19,7 +19,7 @@ import type { Lock } from '../state/types.js';
 import { reconcileDrift } from './advance.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
-import { commitChange, historyEvent, measureAndJudge, openRollout, releaseQuietly, type Rollout, type StateOptions } from './session.js';
+import { commitChange, historyEvent, openRollout, releaseQuietly, type Rollout, type StateOptions } from './session.js';
 
 /** `rollout run` options (see src/cli/program.ts). */
 export interface RunOptions extends StateOptions {
@@ -74,7 +74,7 @@ async function runLocked(
   const state = await reconcileDrift(rollout, stored, options, ctx);
   emit({ type: 'run-start', plan: plan.name, stageIndex: state.stageIndex, percent: state.percent, stages: plan.stages.length, resumed: state.stageIndex >= 0 });
   const effects: RunEffects = {
-    poll: (current) => measureAndJudge(plan, current, rollout.stateDir, ctx),
+    poll: (current) => rollout.meter.judge(current),
     commit: (change) => commitChange(rollout, change),
     record: (events) => rollout.store.append(events),
     async notify(event) {
@@ -106,7 +106,7 @@ async function runLocked(
 /** SPEC: after a rollback, keep reading for interval × failureLimit and say whether the metrics recovered. */
 async function verifyRecovery(rollout: Rollout, outcome: RunOutcome, ctx: CommandContext, emit: (event: RunEvent) => void): Promise<RunOutcome> {
   try {
-    const recovery = await watchRecovery(rollout.plan, rollout.store, outcome.state, rollout.stateDir, ctx);
+    const recovery = await watchRecovery(rollout.plan, rollout.store, outcome.state, rollout.meter, ctx);
     const reason = recovery.recovered ? 'metrics recovered after the rollback' : `metrics still critical: ${recovery.judgement.reasons.join('; ')}`;
     emit({ type: 'recovery', recovered: recovery.recovered, reason, watchedMs: recovery.watchedMs });
     return outcome;

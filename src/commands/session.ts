@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import { inWarmup } from '../analysis/decide.js';
 import { judgePoll, type Judgement } from '../analysis/judge.js';
-import { TargetError } from '../errors.js';
+import { ExitCode, StateCorruptError, TargetError } from '../errors.js';
 import { notifyEvent, type Delivery } from '../notify/notify.js';
 import type { EventAction, Plan } from '../plan/types.js';
-import { createSources, readPoll } from '../sources/read-metrics.js';
+import type { MetricSource } from '../sources/source.js';
 import { detectActor, lockHolder, staleWriteError } from '../state/actor.js';
 import { createStore } from '../state/create-store.js';
 import type { HistoryEvent, Lock, LockHolder, RolloutState, StateStore } from '../state/types.js';
@@ -25,6 +25,8 @@ export interface Rollout {
   target: Target;
   /** Where local files (state for the file backend, exposition scrapes) live. */
   stateDir: string;
+  /** Reads and judges the metrics, with sources kept for the whole command. */
+  meter: Meter;
   close(): Promise<void>;
 }
 
@@ -39,12 +41,28 @@ export function stateDirOf(plan: Plan, options: Pick<CommonOptions, 'stateDir'>)
   return options.stateDir ?? join(plan.dir, '.rollout');
 }
 
+/** Opens the plan's state store: the plan's `state` block, `--state`, `--state-dir`, ROLLOUT_STATE_URL. */
+export function openStore(plan: Plan, options: StateOptions, ctx: Pick<CommandContext, 'env'>): Promise<StateStore> {
+  return createStore({ backend: plan.state.backend, url: options.state ?? plan.state.url, dir: stateDirOf(plan, options), plan: plan.name, env: ctx.env });
+}
+
+/** Loads the plan and reads its history (no target, no sources: history and report need neither). */
+export async function readHistory(options: StateOptions, ctx: CommandContext): Promise<{ plan: Plan; events: HistoryEvent[] }> {
+  const plan = await loadPlanForCommand(options.plan, ctx);
+  const store = await openStore(plan, options, ctx);
+  try {
+    return { plan, events: await store.history() };
+  } finally {
+    await store.close();
+  }
+}
+
 /** Loads the plan and opens its store and target. Call `close()` when done. */
 export async function openRollout(options: StateOptions, ctx: CommandContext): Promise<Rollout> {
   const plan = await loadPlanForCommand(options.plan, ctx);
   const stateDir = stateDirOf(plan, options);
-  const store = await createStore({ backend: plan.state.backend, url: options.state ?? plan.state.url, dir: stateDir, plan: plan.name, env: ctx.env });
-  return { plan, store, stateDir, target: createTarget(plan.target), close: () => store.close() };
+  const store = await openStore(plan, options, ctx);
+  return { plan, store, stateDir, target: createTarget(plan.target), meter: createMeter(plan, stateDir, ctx), close: () => store.close() };
 }
 
 /** Runs `fn` holding the rollout's lock (exit 5 naming the holder when someone else has it). */
@@ -85,11 +103,42 @@ export async function releaseQuietly(lock: Pick<Lock, 'release'>, ctx: Pick<Comm
   });
 }
 
-/** One poll's judgement with the values behind it. */
-export async function measureAndJudge(plan: Plan, state: RolloutState | undefined, stateDir: string, ctx: CommandContext): Promise<Judgement> {
-  const sources = createSources(plan, { scrapeDir: stateDir, clock: ctx.clock });
-  const poll = await readPoll(plan, sources, { signal: ctx.signal });
-  return judgePoll(plan, poll.metrics, { inWarmup: inWarmup(plan, state, ctx.clock.now()), requests: poll.requests });
+/** Reads state without the lock; unreadable state is a warning and only costs the warm-up information. */
+export async function peekState(store: StateStore, ctx: Pick<CommandContext, 'out'>): Promise<RolloutState | undefined> {
+  try {
+    return await store.load();
+  } catch (err) {
+    if (!(err instanceof StateCorruptError)) throw err;
+    ctx.out.error(`warning: ${err.message} (${err.hint})`);
+    return undefined;
+  }
+}
+
+/** The exit code a verdict maps to (check, status --exit-code). */
+export function verdictExitCode(judgement: Judgement): 0 | 3 | 4 {
+  return judgement.verdict === 'healthy' ? ExitCode.ok : judgement.verdict === 'hold' ? ExitCode.held : ExitCode.critical;
+}
+
+/** Reads and judges a plan's metrics, one poll per call. */
+export interface Meter {
+  judge(state: RolloutState | undefined): Promise<Judgement>;
+}
+
+/**
+ * A meter for `plan`. The sources are built on the first poll and kept, so `run` does not re-read
+ * the exposition scrape file or re-parse expressions every poll, and a command that never polls
+ * never loads the source modules.
+ */
+export function createMeter(plan: Plan, stateDir: string, ctx: Pick<CommandContext, 'clock' | 'signal'>): Meter {
+  let sources: Promise<{ readPoll: typeof import('../sources/read-metrics.js').readPoll; sources: Record<string, MetricSource> }> | undefined;
+  return {
+    async judge(state) {
+      sources ??= import('../sources/read-metrics.js').then((m) => ({ readPoll: m.readPoll, sources: m.createSources(plan, { scrapeDir: stateDir, clock: ctx.clock }) }));
+      const { readPoll, sources: built } = await sources;
+      const poll = await readPoll(plan, built, { signal: ctx.signal });
+      return judgePoll(plan, poll.metrics, { inWarmup: inWarmup(plan, state, ctx.clock.now()), requests: poll.requests });
+    },
+  };
 }
 
 /** A history event stamped with now and the actor; metric values come from the judgement. */

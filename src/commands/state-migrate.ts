@@ -10,7 +10,7 @@ import { ConflictError, ExitCode, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { lockHolder } from '../state/actor.js';
 import { createStore } from '../state/create-store.js';
-import { redactUrl } from '../state/postgres-store.js';
+import { redactUrl } from '../state/redact-url.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { loadPlanForCommand } from './load.js';

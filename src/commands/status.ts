@@ -10,14 +10,13 @@ import { sparkline } from '../cli/sparkline.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
-import { createStore } from '../state/create-store.js';
-import type { HistoryEvent, RolloutState } from '../state/types.js';
+import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
 import { createTarget } from '../targets/create-target.js';
 import { compareDrift } from '../targets/drift.js';
-import { peekState, verdictExitCode } from './check.js';
+import type { Target } from '../targets/target.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { loadPlanForCommand } from './load.js';
-import { measureAndJudge, stateDirOf, type StateOptions } from './session.js';
+import { createMeter, openStore, peekState, stateDirOf, verdictExitCode, type Meter, type StateOptions } from './session.js';
 
 export interface StatusOptions extends StateOptions {
   watch?: boolean;
@@ -47,28 +46,42 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
   const plan = await loadPlanForCommand(options.plan, ctx);
   const refreshMs = options.interval ? parseDuration(options.interval) : plan.analysis.intervalMs;
   if (refreshMs === undefined) throw new UsageError(`--interval ${options.interval} is not a duration`, 'use e.g. --interval 10s');
-  for (;;) {
-    const { snapshot, judgement } = await takeSnapshot(plan, options, ctx);
-    if (options.json) ctx.out.printJson(snapshot);
-    else {
-      if (options.watch && ctx.out.isTTY) ctx.out.print('\x1b[H\x1b[2J');
-      ctx.out.print(renderStatus(plan, snapshot, judgement, await trends(plan, options, ctx), ctx));
+  // One store, target and meter for every refresh of --watch.
+  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: createTarget(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
+  try {
+    for (;;) {
+      const { snapshot, judgement } = await takeSnapshot(view, ctx);
+      if (options.json) ctx.out.printJson(snapshot);
+      else {
+        if (options.watch && ctx.out.isTTY) ctx.out.print('\x1b[H\x1b[2J');
+        ctx.out.print(renderStatus(plan, snapshot, judgement, await trends(view), ctx));
+      }
+      if (!options.watch) return { exitCode: options.exitCode && judgement ? verdictExitCode(judgement) : ExitCode.ok };
+      await ctx.clock.sleep(refreshMs, ctx.signal);
     }
-    if (!options.watch) return { exitCode: options.exitCode && judgement ? verdictExitCode(judgement) : ExitCode.ok };
-    await ctx.clock.sleep(refreshMs, ctx.signal);
+  } finally {
+    await view.store.close();
   }
 }
 
-async function takeSnapshot(plan: Plan, options: StatusOptions, ctx: CommandContext): Promise<{ snapshot: StatusSnapshot; judgement?: Judgement }> {
-  const { state, warning } = await peekState(plan, options, ctx);
-  if (warning) ctx.out.error(`warning: ${warning}`);
+/** What every refresh of the status reads from. */
+interface StatusView {
+  plan: Plan;
+  store: StateStore;
+  target: Target;
+  meter: Meter;
+}
+
+async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ snapshot: StatusSnapshot; judgement?: Judgement }> {
+  const { plan } = view;
+  const state = await peekState(view.store, ctx);
   const now = ctx.clock.now();
   const started = state !== undefined && state.stageIndex >= 0;
   const [target, judgement] = await Promise.all([
-    readTarget(plan, state, ctx),
-    plan.metrics.length > 0 && started && !state.completed ? measureAndJudge(plan, state, stateDirOf(plan, options), ctx) : Promise.resolve(undefined),
+    readTarget(view.target, state, ctx),
+    plan.metrics.length > 0 && started && !state.completed ? view.meter.judge(state) : Promise.resolve(undefined),
   ]);
-  const { decision } = decide({ plan, state: started || state?.completed ? state : undefined, judgement, now, mode: 'manual' });
+  const { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
   return {
     judgement,
     snapshot: {
@@ -89,9 +102,9 @@ async function takeSnapshot(plan: Plan, options: StatusOptions, ctx: CommandCont
   };
 }
 
-async function readTarget(plan: Plan, state: RolloutState | undefined, ctx: CommandContext): Promise<StatusSnapshot['target']> {
+async function readTarget(target: Target, state: RolloutState | undefined, ctx: CommandContext): Promise<StatusSnapshot['target']> {
   try {
-    const percent = await createTarget(plan.target).read(ctx.signal);
+    const percent = await target.read(ctx.signal);
     const drift = compareDrift(percent, state?.percent);
     return { percent, drift: drift.drift, message: drift.message };
   } catch (err) {
@@ -121,15 +134,12 @@ export function nextAction(decision: Decision, plan: Plan, state: RolloutState |
 }
 
 /** Recent values per metric from history, for the sparkline column. */
-async function trends(plan: Plan, options: StatusOptions, ctx: CommandContext): Promise<Map<string, string>> {
-  const store = await createStore({ backend: plan.state.backend, url: options.state ?? plan.state.url, dir: stateDirOf(plan, options), plan: plan.name, env: ctx.env });
+async function trends({ plan, store }: StatusView): Promise<Map<string, string>> {
   let events: HistoryEvent[] = [];
   try {
     events = await store.history();
   } catch {
     // A trend is decoration; unreadable history must not hide the status.
-  } finally {
-    await store.close();
   }
   const recent = events.filter((e) => Object.keys(e.metrics).length > 0).slice(-12);
   return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));

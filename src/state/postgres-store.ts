@@ -16,6 +16,7 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
+import { redactUrl } from './redact-url.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
 import {
   parseStoredEvent,
@@ -67,20 +68,6 @@ const MIGRATION_LOCK_KEY = '31073203935901812';
 
 // Getting a connection sends nothing, so it is safe to retry for any operation.
 const CONNECT_RETRY_DELAYS_MS = [250, 750];
-
-/** Shows a connection string with its password (and any password-like parameter) replaced by ***. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***');
-  }
-}
 
 /** The secret strings of a connection string, as they may appear in a driver's message. */
 function passwordsOf(url: string): string[] {
