@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { checkLimitPair, parseLimit } from '../analysis/limits.js';
+import { parseJsonPath } from '../sources/json-path.js';
 import { parseDuration } from './duration.js';
 import type { DataPath } from './locate.js';
 import type { RawPlan } from './schema.js';
@@ -174,6 +175,13 @@ function checkQueryFields(
   }
   if (entry[wanted] === undefined) {
     problems.push({ path: at, message: `missing \`${wanted}\` for ${source.type} source "${entry.source}"`, hint: `add \`${wanted}:\`` });
+  }
+  if (source.type === 'json') {
+    for (const field of ['path', 'baseline'] as const) {
+      const text = entry[field];
+      const parsed = text === undefined ? undefined : parseJsonPath(text);
+      if (parsed && !parsed.ok) problems.push({ path: [...at, field], message: parsed.reason, hint: 'write a dotted path with [n] for array items, e.g. result.data.json.errorRate' });
+    }
   }
   if (source.type === 'exposition' && checkExpression) {
     for (const field of ['expr', 'baseline'] as const) {

@@ -62,6 +62,7 @@ const RULES: [string, string, number, RegExp][] = [
   ['stage above 100', edit('{ percent: 100, bake: 2h, approval: true }', '{ percent: 150 }'), 6, /stages\.2\.percent/],
   ['stage below 1', edit('{ percent: 10, bake: 30m }', '{ percent: 0, bake: 30m }'), 4, /stages\.0\.percent/],
   ['unknown source', edit('    source: prom', '    source: prometheus'), 17, /unknown source "prometheus"/],
+  ['malformed JSON path', edit('  prom:\n    type: prometheus', '  app: { type: json, url: "http://127.0.0.1:9/m" }\n  prom:\n    type: prometheus').replace('    source: prom\n    query: sum(rate(errors[5m])) / sum(rate(requests[5m]))', '    source: app\n    path: items[x].rate'), 19, /invalid path items\[x\]\.rate: \[ at 6 must hold an array index/],
   ['query field of another source type', edit('    query: sum', '    path: a.b\n    query: sum'), 18, /`path` does not apply to prometheus source "prom"/],
   ['missing query', edit('    query: sum(rate(errors[5m])) / sum(rate(requests[5m]))\n', ''), 16, /missing `query` for prometheus source/],
   ['limits pointing different ways', edit('critical: "> 5%"', 'critical: "< 5%"'), 21, /point different ways/],
