@@ -9,7 +9,7 @@ import type { PollView, RunEvent } from '../analysis/run-loop.js';
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
-import type { HistoryEvent } from '../state/types.js';
+import { describeMove, type HistoryEvent } from '../state/types.js';
 import type { Output } from './output.js';
 import { paintStatus, paintVerdict, renderReadings } from './readings-table.js';
 
@@ -36,10 +36,6 @@ export function runEventJson(event: RunEvent, now: number): Record<string, unkno
 
 function stageLabel(plan: Plan, stageIndex: number, percent: number): string {
   return stageIndex >= 0 ? `${percent}% (stage ${stageIndex + 1}/${plan.stages.length})` : `${percent}%`;
-}
-
-function describeMove(event: HistoryEvent): string {
-  return event.from === event.to ? `at ${event.to}%` : `${event.from}% → ${event.to}%`;
 }
 
 const EVENT_PAINT: Partial<Record<HistoryEvent['action'], keyof Pick<ChalkInstance, 'green' | 'yellow' | 'red'>>> = {

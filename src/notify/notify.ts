@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { describeUrl } from '../net/http.js';
 import type { NotifyConfig, Plan } from '../plan/types.js';
-import type { HistoryEvent } from '../state/types.js';
+import { describeMove, type HistoryEvent } from '../state/types.js';
 import { sendWithRetries, type RetryOptions } from '../net/retry.js';
 
 /** The header carrying a webhook payload's HMAC-SHA256 signature: `sha256=<hex>`. */
@@ -38,8 +38,7 @@ const ICON: Partial<Record<HistoryEvent['action'], string>> = {
 
 /** The Slack message for an event: one line a person reads in a channel. */
 export function slackPayload(event: HistoryEvent): { text: string } {
-  const move = event.from === event.to ? `at ${event.to}%` : `${event.from}% → ${event.to}%`;
-  return { text: `${ICON[event.action] ?? ':information_source:'} rollout *${event.plan}* ${event.action} ${move} by ${event.actor}: ${event.reason}` };
+  return { text: `${ICON[event.action] ?? ':information_source:'} rollout *${event.plan}* ${event.action} ${describeMove(event)} by ${event.actor}: ${event.reason}` };
 }
 
 /** Signs a webhook body with the shared secret. */

@@ -19,6 +19,11 @@ export interface HistoryEvent {
   reason: string;
 }
 
+/** An event's move in words: "10% → 25%", or "at 25%" when the percentage did not change. */
+export function describeMove(event: Pick<HistoryEvent, 'from' | 'to'>): string {
+  return event.from === event.to ? `at ${event.to}%` : `${event.from}% → ${event.to}%`;
+}
+
 /** The current state of one rollout. */
 export interface RolloutState {
   plan: string;
