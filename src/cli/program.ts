@@ -6,7 +6,6 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../commands/context.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { createOutput, wantsColor } from './output.js';
 import { canPrompt, createPrompter } from './prompter.js';
 
 export interface ProgramEnv {
@@ -189,6 +188,8 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
   let exitCode: number = ExitCode.ok;
   const program = buildProgram(world.version, async (action, options) => {
     const isTTY = Boolean(process.stdout.isTTY);
+    // Loaded here, not at the top: `--help` and usage errors never need chalk.
+    const { createOutput, wantsColor } = await import('./output.js');
     const out = createOutput({ json: Boolean(options.json), color: wantsColor(options.color as boolean | undefined, world.env, isTTY), isTTY });
     const ctx: CommandContext = {
       out,
