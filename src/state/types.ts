@@ -47,6 +47,26 @@ export interface RolloutState {
   version: number;
 }
 
+/**
+ * A change to commit (rollout/commit.ts): the percentage before and after, the state after, and
+ * its events. Commands and the run loop build these; only the commit path carries them out.
+ */
+export interface Change {
+  from: number;
+  to: number;
+  next: RolloutState;
+  events: HistoryEvent[];
+  /** Emergency: skip the state version check (state may be corrupt or raced). */
+  force?: boolean;
+  /** Apply even when `from` equals `to` (an emergency always writes the target). */
+  alwaysApply?: boolean;
+  /**
+   * A rollback moves towards safety: if it fails halfway, putting the target back to the bad
+   * percentage would be worse than the disagreement, which the next command reports as drift.
+   */
+  towardsSafety?: boolean;
+}
+
 /** The holder of a rollout's lock. */
 export interface LockHolder {
   actor: string;
