@@ -23,6 +23,7 @@ import { commitChange } from '../rollout/commit.js';
 import { historyEvent } from '../rollout/events.js';
 import { judgedMetrics } from '../rollout/meter.js';
 import { openRollout, releaseQuietly, type Rollout, type StateOptions } from '../rollout/open.js';
+import { rolloutCommand } from '../rollout/next-step.js';
 import { reconcile } from '../rollout/reconcile.js';
 
 /** `rollout run` options (see src/cli/program.ts). */
@@ -105,6 +106,7 @@ async function runLocked(
     options: { untilStage: options.untilStage, timeoutMs: options.timeoutMs, waitApproval: options.waitApproval },
   });
   if (outcome.kind === 'rolled-back') outcome = await verifyRecovery(rollout, outcome, ctx, emit);
+  if (outcome.kind === 'interrupted') outcome = { ...outcome, reason: howToGoOn(plan, outcome, options) };
   emit({ type: 'run-end', outcome: outcome.kind, exitCode: outcome.exitCode, percent: outcome.state.percent, reason: outcome.reason });
   return { exitCode: outcome.exitCode };
 }
@@ -123,6 +125,17 @@ async function guardOwnState(rollout: Rollout, current: RolloutState, ctx: Comma
   throw new ConflictError(
     `${fence ?? `the state of ${rollout.plan.name} was changed by another command (now at ${stored?.percent ?? 0}%)`}; this run stops and writes nothing more`,
     'see `rollout history`; start again with `rollout run` once it is safe',
+  );
+}
+
+/** Where an interrupted run left the target, and the two commands that carry on from there. */
+function howToGoOn(plan: Plan, outcome: RunOutcome, options: RunOptions): string {
+  const { state } = outcome;
+  const spelling = { plan: options.plan, stateDir: options.stateDir };
+  const where = state.stageIndex >= 0 ? ` (stage ${state.stageIndex + 1}/${plan.stages.length})` : '';
+  return (
+    `${outcome.reason}: the target is at ${state.percent}%${where}, as state records. ` +
+    `Continue with ${rolloutCommand('run', spelling)}, or roll back with ${rolloutCommand('rollback', spelling)}`
   );
 }
 

@@ -3,11 +3,11 @@
  * stage, bake left, pause and drift; each metric against its limits with a trend; the verdict and
  * the next action in words. `--watch` refreshes in place; `--exit-code` exits like `check`.
  */
-import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
+import { bakeLeftMs, decide } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
 import { paintVerdict, renderReadings } from '../cli/readings-table.js';
 import { sparkline } from '../cli/sparkline.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError, type ExitCode } from '../errors.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
@@ -15,7 +15,8 @@ import { createTarget } from '../targets/create-target.js';
 import { compareDrift } from '../targets/drift.js';
 import type { Target } from '../targets/target.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { createMeter, verdictExitCode, type Meter } from '../rollout/meter.js';
+import { createMeter, type Meter } from '../rollout/meter.js';
+import { lastRollback, nextStep, statusExitCode, type CommandSpelling, type LastRollback } from '../rollout/next-step.js';
 import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
 import { planMismatch, unfinishedEmergency } from '../rollout/guards.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
@@ -48,7 +49,11 @@ export interface StatusSnapshot {
   verdict?: Judgement['verdict'];
   reasons: string[];
   readings: Judgement['readings'];
+  /** After a rollback: why, when, who, and the recovery check's result. */
+  rollback?: LastRollback;
   next: string;
+  /** What `--exit-code` exits with: as `check`, or 5 on drift, a changed plan or an unfinished emergency. */
+  exitCode: ExitCode;
 }
 
 /** Shows the status once, or until interrupted with --watch. */
@@ -57,7 +62,13 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
   const refreshMs = options.interval ? parseDuration(options.interval) : plan.analysis.intervalMs;
   if (refreshMs === undefined) throw new UsageError(`--interval ${options.interval} is not a duration`, 'use e.g. --interval 10s');
   // One store, target and meter for every refresh of --watch.
-  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: (ctx.world?.createTarget ?? createTarget)(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
+  const view: StatusView = {
+    plan,
+    spelling: { plan: options.plan, stateDir: options.stateDir },
+    store: await openStore(plan, options, ctx),
+    target: (ctx.world?.createTarget ?? createTarget)(plan.target),
+    meter: createMeter(plan, stateDirOf(plan, options), ctx),
+  };
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
@@ -66,7 +77,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
         if (options.watch && ctx.out.isTTY) ctx.out.print('\x1b[H\x1b[2J');
         ctx.out.print(renderStatus(plan, snapshot, judgement, await trends(view), ctx));
       }
-      if (!options.watch) return { exitCode: options.exitCode && judgement ? verdictExitCode(judgement) : ExitCode.ok };
+      if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : 0 };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
   } finally {
@@ -77,6 +88,8 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
 /** What every refresh of the status reads from. */
 interface StatusView {
   plan: Plan;
+  /** How the user named the plan and state dir, so suggested commands work as typed. */
+  spelling: CommandSpelling;
   store: StateStore;
   target: Target;
   meter: Meter;
@@ -87,9 +100,12 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
   const state = await peekState(view.store, ctx);
   const now = ctx.clock.now();
   const started = state !== undefined && state.stageIndex >= 0;
-  const [target, judgement] = await Promise.all([
+  // Judged in every state, as `check` judges: a rollout rolled back, complete or not yet started
+  // (perhaps with the target already up) still has metrics worth seeing, and --exit-code agrees.
+  const [target, judgement, rollback] = await Promise.all([
     readTarget(view.target, state, ctx),
-    plan.metrics.length > 0 && started && !state.completed ? view.meter.judge(state) : Promise.resolve(undefined),
+    plan.metrics.length > 0 ? view.meter.judge(state) : Promise.resolve(undefined),
+    state?.rolledBack ? view.store.history().then(lastRollback, () => undefined) : Promise.resolve(undefined),
   ]);
   const { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
   const planChange = planMismatch(plan, state);
@@ -113,11 +129,9 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
       verdict: judgement?.verdict,
       reasons: judgement?.reasons ?? [],
       readings: judgement?.readings ?? [],
-      next: fenced
-        ? 'finish the emergency: `rollout rollback --emergency`'
-        : planChange
-          ? 'the plan changed: `rollout advance --adopt` carries on under the new stages, or `rollout rollback`'
-          : nextAction(decision, plan, state),
+      rollback,
+      next: nextStep({ plan, state, decision, spelling: view.spelling, target, fenced, planChange, rollback }),
+      exitCode: statusExitCode({ judgement, drift: target.drift, fenced, planChange }),
     },
   };
 }
@@ -129,27 +143,6 @@ async function readTarget(target: Target, state: RolloutState | undefined, ctx: 
     return { percent, drift: drift.drift, message: drift.message };
   } catch (err) {
     return { drift: false, error: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-/** The next action, in words. */
-export function nextAction(decision: Decision, plan: Plan, state: RolloutState | undefined): string {
-  const next = state ? plan.stages[state.stageIndex + 1] : plan.stages[0];
-  switch (decision.action) {
-    case 'start':
-      return `start: \`rollout advance\` applies ${plan.stages[0]?.percent}%`;
-    case 'advance':
-      return `advance possible now: \`rollout advance\` → ${next?.percent}%`;
-    case 'complete':
-      return 'complete: `rollout advance` marks the rollout complete';
-    case 'done':
-      return 'done: the rollout is complete at 100%';
-    case 'critical':
-      return `roll back: ${decision.reason}`;
-    case 'hold':
-      return decision.retryInMs !== undefined ? `advance possible in ${formatDuration(decision.retryInMs)}` : `hold: ${decision.reason}`;
-    default:
-      return decision.reason;
   }
 }
 
@@ -178,6 +171,7 @@ function renderStatus(plan: Plan, s: StatusSnapshot, judgement: Judgement | unde
         : 'not started';
   lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
   if (s.emergency) lines.push(c.red(`EMERGENCY UNFINISHED: ${s.emergency}`));
+  if (s.rollback) lines.push(...describeRollback(s.rollback, now, c));
   if (s.planChange) lines.push(c.red(`PLAN CHANGED: ${s.planChange}`));
   if (s.stage && !s.completed) {
     lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
@@ -201,3 +195,12 @@ function renderStatus(plan: Plan, s: StatusSnapshot, judgement: Judgement | unde
   return lines.join('\n');
 }
 
+
+/** Why, when and by whom the rollout was rolled back, and whether the metrics recovered. */
+function describeRollback(rb: LastRollback, now: number, c: CommandContext['out']['color']): string[] {
+  const ago = formatDuration(Math.max(0, now - Date.parse(rb.at)));
+  const lines = [c.yellow(`${rb.action === 'emergency-rollback' ? 'emergency rollback' : 'rolled back'} ${rb.from}% → ${rb.to}% by ${rb.by}, ${rb.at} (${ago} ago): ${rb.reason}`)];
+  if (rb.recovered === undefined) lines.push('recovery: not checked (`rollout rollback --verify` watches for it)');
+  else lines.push(rb.recovered ? c.green(`recovery: ${rb.recovery}`) : c.red(`recovery: ${rb.recovery}`));
+  return lines;
+}
