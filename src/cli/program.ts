@@ -91,6 +91,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .option('--emergency', 'set 0 % at once: no prompt, no metric reads, takes over the lock, runs emergency actions', false)
     .option('--to <percent>', 'where to roll back to: 0, previous, or a stage percentage below the current one')
     .option('--call-timeout <duration>', 'with --emergency: deadline of each target call (default 10s)')
+    .option('--name <rollout>', 'with --emergency: the rollout by name, from its recorded target, without the plan (finds it in --state-dir, ./.rollout or --state)')
     .option('-y, --yes', 'do not ask for confirmation', false)
     .option('--reason <text>', 'why, for history and notifications')
     .option('--verify', 'afterwards, watch the metrics for interval × failureLimit and report recovery', false)
@@ -102,6 +103,20 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .option('--wait-approval', 'at an approval stage, keep polling until a human runs `rollout advance`', false)
     .option('--adopt', "on drift, take the target's percentage as the truth", false)
     .action(action(async () => (await import('../commands/run.js')).runCommand));
+
+  program
+    .command('list')
+    .description('every rollout in the state dir or database: stage, percent, status, time in stage, lock holder (exit: the worst)')
+    .option('--json', 'machine-readable output', false)
+    .option('--state-dir <dir>', 'the state directory (default: ./.rollout)')
+    .option('--state <url>', 'postgres://… state store (also ROLLOUT_STATE_URL)')
+    .option('--call-timeout <duration>', 'deadline of each target read, to spot drift (default 5s)')
+    .option('--no-color', 'no colours')
+    .addHelpText('after', '\nExample:\n  rollout list --state "$ROLLOUT_STATE_URL" --json\n')
+    .exitOverride()
+    .action(async (opts: Record<string, unknown>) => {
+      await run(async (o, ctx) => (await import('../commands/list.js')).listCommand(o, ctx), { ...opts, plan: '' });
+    });
 
   stateCommand('history', 'the events, newest last', 'rollout history --json').action(action(async () => (await import('../commands/history.js')).historyCommand));
 

@@ -10,8 +10,8 @@ import type { Plan } from '../plan/types.js';
 import { commitChange } from '../rollout/commit.js';
 import { emergencyRollback } from '../rollout/emergency.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, openStore, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
-import { loadPlanForCommand } from '../rollout/plan.js';
+import { openRollout, withLock, type Rollout } from '../rollout/open.js';
+import { planForEmergency, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
 import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
 import { createTarget } from '../targets/create-target.js';
@@ -19,7 +19,7 @@ import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
 
-export interface RollbackOptions extends StateOptions {
+export interface RollbackOptions extends NamedRolloutOptions {
   emergency?: boolean;
   to?: string;
   yes?: boolean;
@@ -32,6 +32,7 @@ export interface RollbackOptions extends StateOptions {
 /** Rolls the rollout back. */
 export async function rollbackCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
   if (options.emergency) return emergencyCommand(options, ctx);
+  if (options.name) throw new UsageError('--name works with --emergency only', 'a planned rollback needs the plan: `rollout rollback path/to/plan.yaml`');
   const rollout = await openRollout(options, ctx);
   try {
     return await withLock(rollout, 'rollback', ctx, () => plannedRollback(rollout, options, ctx));
@@ -78,9 +79,9 @@ const STORE_STEP_MS = 5_000;
 async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
   const callMs = options.callTimeout === undefined ? DEFAULT_CALL_MS : parseDuration(options.callTimeout);
   if (callMs === undefined || callMs <= 0) throw new UsageError(`--call-timeout ${options.callTimeout} is not a duration`, 'use e.g. --call-timeout 5s');
-  const plan = await loadPlanForCommand(options.plan, ctx);
+  const { plan, openStore } = await planForEmergency(options, ctx, STORE_STEP_MS);
   const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
-  const outcome = await emergencyRollback(plan, target, () => openStore(plan, options, ctx), ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
+  const outcome = await emergencyRollback(plan, target, openStore, ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
   if (options.json) {
     ctx.out.printJson({ action: 'emergency-rollback', from: outcome.from, to: 0, ok: outcome.ok, readBack: outcome.readBack, problems: outcome.problems, notifications: outcome.deliveries });

@@ -2,6 +2,7 @@
  * Plan file → typed Plan. Every problem (YAML syntax, unsafe YAML, unset variables, schema,
  * semantic rules) is collected with file:line:col and thrown together as one PlanError.
  */
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
@@ -92,7 +93,8 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
   const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets, checkExpression: options.checkExpression });
   problems.push(...built.problems);
   if (!built.plan || problems.length > 0) throw new PlanError(sortProblems(problems.map(located)));
-  return built.plan;
+  const raw = data as { target?: unknown; notify?: unknown };
+  return { ...built.plan, record: { file: absolute, sha256: createHash('sha256').update(text).digest('hex'), target: raw.target, notify: raw.notify } };
 }
 
 /** Keys whose values are durations, to explain a bare number there. */

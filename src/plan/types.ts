@@ -199,4 +199,20 @@ export interface Plan {
   state: StateConfig;
   /** Values interpolated from `${VAR}`; never printed. */
   secrets: Secrets;
+  /** The plan's own words for its target, kept in state so an emergency runs without the plan. */
+  record?: PlanRecord;
+}
+
+/**
+ * What `rollback --emergency --name` needs when the plan cannot be read: the plan's path and hash,
+ * and its `target` (with its emergency actions) and `notify` sections as written, `${VAR}`
+ * references un-interpolated, so no secret is stored and each is read from the environment then.
+ */
+export interface PlanRecord {
+  /** Absolute path of the plan file. */
+  file: string;
+  /** SHA-256 of the plan file's text, hex. */
+  sha256: string;
+  target: unknown;
+  notify?: unknown;
 }

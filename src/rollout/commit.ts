@@ -13,6 +13,7 @@
  */
 import { TargetError } from '../errors.js';
 import { staleWriteError } from '../state/actor.js';
+import { withPlanRecord } from '../state/transitions.js';
 import type { Change, RolloutState } from '../state/types.js';
 import type { Rollout } from './open.js';
 
@@ -35,7 +36,7 @@ export async function commitChange(rollout: Pick<Rollout, 'plan' | 'store' | 'ta
     }
   }
   try {
-    await rollout.store.save(change.next, change.events, { force: change.force });
+    await rollout.store.save(withPlanRecord(rollout.plan, change.next), change.events, { force: change.force });
   } catch (err) {
     if (!touchesTarget) throw err;
     throw await withRevert(rollout, change, err, 'recording');

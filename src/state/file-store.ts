@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, truncate, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, truncate, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, RolloutError, StateCorruptError, StateStoreError } from '../errors.js';
@@ -36,6 +36,7 @@ import {
   type RolloutState,
   type SaveOptions,
   type StateStore,
+  type StoredRollout,
 } from './types.js';
 
 /** Where the file store keeps one rollout. */
@@ -370,16 +371,48 @@ export function createFileStore(options: FileStoreOptions): StateStore {
     });
   }
 
-  return {
+  async function holder(): Promise<LockHolder | undefined> {
+    const current = await readLockFile(lockPath);
+    const other = current && parseHolder(current.raw);
+    return other && !isHolderGone(other) && current.ageMs <= leaseMs ? other : undefined;
+  }
+
+  async function list(): Promise<StoredRollout[]> {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).flatMap((file) => /^([a-z0-9][a-z0-9-]*)\.json$/.exec(file)?.[1] ?? []);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw err;
+    }
+    return Promise.all(names.sort().map((name) => describeStored(name, name === plan ? store : createFileStore({ dir, plan: name, leaseMs }))));
+  }
+
+  const store: StateStore = {
     dir,
     load: guard(load),
     save: guard(save),
     append: guard(append),
     history: guard(history),
     lock: guard(lock),
+    holder: guard(holder),
+    list: guard(list),
     async close() {
       for (const stop of refreshes) stop();
       refreshes.clear();
     },
   };
+  return store;
+}
+
+/** One rollout of a listing: unreadable state is a problem of that rollout, not of the listing. */
+async function describeStored(name: string, store: Pick<StateStore, 'load' | 'holder'>): Promise<StoredRollout> {
+  const [state, holder] = await Promise.all([
+    store.load().then(
+      (value) => ({ value }),
+      (err: unknown) => ({ problem: err instanceof Error ? err.message : String(err) }),
+    ),
+    store.holder().catch(() => undefined),
+  ]);
+  return { name, ...('value' in state ? (state.value ? { state: state.value } : {}) : { problem: state.problem }), ...(holder ? { holder } : {}) };
 }

@@ -27,6 +27,7 @@ import {
   type RolloutState,
   type SaveOptions,
   type StateStore,
+  type StoredRollout,
 } from './types.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
@@ -209,6 +210,9 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
 
   const where = `the rollout_state row of ${plan}`;
   const aside = `delete it (DELETE FROM rollout_state WHERE plan = '${plan}')`;
+  /** A lock row's holder, unless its lease expired or its process is known to be gone. */
+  const liveHolder = (row: { holder: LockHolder | null; expired: boolean | null } | undefined) =>
+    row?.holder && !row.expired && !isHolderGone(row.holder) ? row.holder : undefined;
 
   return {
     load: () =>
@@ -312,6 +316,33 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
         },
       });
     },
+
+    holder: () =>
+      run('reading the lock', async (client) => {
+        const { rows } = await client.query<{ holder: LockHolder; expired: boolean }>(
+          'SELECT holder, expires_at <= now() AS expired FROM rollout_locks WHERE plan = $1',
+          [plan],
+        );
+        return liveHolder(rows[0]);
+      }),
+
+    list: () =>
+      run('listing rollouts', async (client) => {
+        const { rows } = await client.query<{ plan: string; state: unknown; version: number; holder: LockHolder | null; expired: boolean | null }>(
+          `SELECT s.plan, s.state, s.version, l.holder, l.expires_at <= now() AS expired
+           FROM rollout_state s LEFT JOIN rollout_locks l ON l.plan = s.plan ORDER BY s.plan`,
+        );
+        return rows.map((row): StoredRollout => {
+          const holder = liveHolder(row);
+          const base = { name: row.plan, ...(holder ? { holder } : {}) };
+          try {
+            const rowAside = `delete it (DELETE FROM rollout_state WHERE plan = '${row.plan}')`;
+            return { ...base, state: { ...parseStoredState(row.state, `the rollout_state row of ${row.plan}`, rowAside), version: row.version } };
+          } catch (err) {
+            return { ...base, problem: (err as Error).message };
+          }
+        });
+      }),
 
     close() {
       for (const stop of refreshes) stop();

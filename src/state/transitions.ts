@@ -17,10 +17,18 @@ function bump(state: RolloutState, fields: Partial<RolloutState>): RolloutState 
   return { ...state, ...fields, version: state.version + 1 };
 }
 
-/** A fresh stage position: no pause, no counters, no hold or bake restart; the plan's stages noted. */
+/** A fresh stage position: no pause, no counters, no hold or bake restart; the plan's stages (and record) noted. */
 function positioned(plan: Plan, state: RolloutState, fields: Pick<RolloutState, 'stageIndex' | 'percent' | 'enteredAt' | 'rolledBack'>): RolloutState {
   const { paused: _paused, holdingSince: _holding, bakeRestart: _restart, emergency: _fence, ...rest } = state;
-  return bump(rest, { ...fields, plan: plan.name, consecutiveCritical: 0, completed: false, stages: stagesOf(plan) });
+  return withPlanRecord(plan, bump(rest, { ...fields, plan: plan.name, consecutiveCritical: 0, completed: false, stages: stagesOf(plan) }));
+}
+
+/**
+ * `state` carrying the plan's record, so `rollback --emergency --name` can run without the plan.
+ * No new version: the record goes with the write it is part of (every commit, every new position).
+ */
+export function withPlanRecord(plan: Plan, state: RolloutState): RolloutState {
+  return plan.record ? { ...state, planRecord: plan.record } : state;
 }
 
 /** The plan's stage percentages, as state records them. */
@@ -65,7 +73,7 @@ export function adoptTarget(plan: Plan, state: RolloutState, targetPercent: numb
   const index = plan.stages.findIndex((s) => s.percent === targetPercent);
   const below = plan.stages.reduce((best, s, i) => (s.percent < targetPercent ? i : best), -1);
   const { bakeRestart: _restart, holdingSince: _holding, ...rest } = state;
-  return bump(rest, { percent: targetPercent, stageIndex: index >= 0 ? index : below, enteredAt: now, completed: false, consecutiveCritical: 0, stages: stagesOf(plan) });
+  return withPlanRecord(plan, bump(rest, { percent: targetPercent, stageIndex: index >= 0 ? index : below, enteredAt: now, completed: false, consecutiveCritical: 0, stages: stagesOf(plan) }));
 }
 
 /**

@@ -1,7 +1,7 @@
 /** A rollout's state and history (SPEC §3), and the store that keeps them. */
 import { z } from 'zod';
 import { StateCorruptError } from '../errors.js';
-import type { EventAction } from '../plan/types.js';
+import type { EventAction, PlanRecord } from '../plan/types.js';
 
 /** One history event; append-only. Secrets are redacted before an event is written. */
 export interface HistoryEvent {
@@ -55,6 +55,8 @@ export interface RolloutState {
    * finds it stops, and a write of theirs that lands anyway is put back to 0 %.
    */
   emergency?: { by: string; at: number; command: string };
+  /** The plan's target as written, its path and hash: `rollback --emergency --name` runs from it without the plan. */
+  planRecord?: PlanRecord;
   /** Incremented by every write; stores compare-and-set on it. */
   version: number;
 }
@@ -97,6 +99,15 @@ export interface Lock {
   release(): Promise<void>;
 }
 
+/** One rollout found in a store: its state (or why it cannot be read) and its lock holder. */
+export interface StoredRollout {
+  name: string;
+  state?: RolloutState;
+  /** Why the state could not be read. */
+  problem?: string;
+  holder?: LockHolder;
+}
+
 /** How `save` treats what is already stored. */
 export interface SaveOptions {
   /**
@@ -130,6 +141,10 @@ export interface StateStore {
    * lease expired) are taken silently.
    */
   lock(holder: LockHolder, options?: { takeOver?: boolean }): Promise<Lock>;
+  /** Who holds the rollout's lock now; undefined when nobody does (or the holder is gone, or its lease expired). */
+  holder(): Promise<LockHolder | undefined>;
+  /** Every rollout kept in the same place as this one (the state dir, or the database), by name. */
+  list(): Promise<StoredRollout[]>;
   /** Where extra per-rollout files (the exposition scrape) may be kept; undefined for remote stores. */
   readonly dir?: string;
   /** Stops lease refreshes and closes connections. Held locks are not released: release them first. */
@@ -152,6 +167,8 @@ const stateSchema: z.ZodType<RolloutState> = z.looseObject({
   bakeRestart: z.object({ at: z.number(), reason: z.string() }).optional(),
   stages: z.array(z.number().int().min(1).max(100)).optional(),
   emergency: z.object({ by: z.string(), at: z.number(), command: z.string() }).optional(),
+  // Checked loosely: a record this version cannot use must not make the state unreadable.
+  planRecord: z.looseObject({ file: z.string(), sha256: z.string(), target: z.unknown(), notify: z.unknown().optional() }).optional().catch(undefined),
   version: z.number().int().min(0),
 });
 

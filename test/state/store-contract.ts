@@ -216,6 +216,34 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       await expect((await open()).lock(alice())).rejects.toThrow(/locked by alice \(pid 1 on runner-7\.ci\.invalid/);
     });
 
+    it('tells who holds the lock: the live holder, nobody once released or once its process is gone', async () => {
+      const { open } = rollout();
+      const store = await open();
+      expect(await store.holder()).toBeUndefined();
+      const lock = await store.lock(alice('run'));
+      expect(await (await open()).holder()).toEqual(lock.holder);
+      await lock.release();
+      expect(await store.holder()).toBeUndefined();
+      await store.lock({ ...alice('run'), pid: await deadPid() });
+      expect(await store.holder()).toBeUndefined();
+    });
+
+    it('lists every rollout kept in the same place, with its state and lock holder', async () => {
+      const one = rollout();
+      const two = rollout();
+      const never = rollout();
+      await (await one.open()).save(stateAt(one.plan, 1), []);
+      const twoStore = await two.open();
+      await twoStore.save(stateAt(two.plan, 1, { paused: { reason: 'p95', by: 'bob', at: 1 } }), []);
+      const lock = await twoStore.lock(alice('run'));
+      await never.open();
+      // Other tests' rollouts may share the place: only ours are asserted.
+      const mine = (await (await one.open()).list()).filter((r) => [one.plan, two.plan, never.plan].includes(r.name));
+      expect(mine.map((r) => r.name)).toEqual([one.plan, two.plan].sort());
+      expect(mine.find((r) => r.name === one.plan)).toEqual({ name: one.plan, state: stateAt(one.plan, 1) });
+      expect(mine.find((r) => r.name === two.plan)).toEqual({ name: two.plan, state: stateAt(two.plan, 1, { paused: { reason: 'p95', by: 'bob', at: 1 } }), holder: lock.holder });
+    });
+
     it('redacts secrets in history before writing', async () => {
       const { plan, open } = rollout();
       const secret = `tok-${randomBytes(6).toString('hex')}`;

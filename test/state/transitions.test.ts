@@ -35,9 +35,10 @@ describe('transitions', () => {
     expect(notStarted(plan)).toEqual({ plan: 'moves', stageIndex: -1, percent: 0, enteredAt: 0, consecutiveCritical: 0, completed: false, rolledBack: false, version: 0 });
   });
 
-  it('enter a stage afresh: new version, no counters, pause, hold, bake restart or fence; the stages noted', () => {
+  it('enter a stage afresh: new version, no counters, pause, hold, bake restart or fence; the stages and the plan record noted', () => {
     expect(enterStage(plan, busy, 2, 999)).toEqual({
       plan: 'moves', stageIndex: 2, percent: 50, enteredAt: 999, consecutiveCritical: 0, completed: false, rolledBack: false, version: 8, stages: [10, 25, 50, 100],
+      planRecord: { file: '/tmp/plan.yaml', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), target: { type: 'command', set: ['echo'] } },
     });
     expect(() => enterStage(plan, busy, 4, 0)).toThrow('no stage 4');
   });
