@@ -14,7 +14,8 @@ import type { Clock } from '../clock.js';
 import { ExitCode, InterruptedError, RolloutError, StateStoreError } from '../errors.js';
 import type { EventAction, Plan } from '../plan/types.js';
 import { completeRollout, enterStage, keepCounters as withCounters, notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
-import type { Change, HistoryEvent, RolloutState } from '../state/types.js';
+import type { Change, HistoryEvent, RequestAnswer, RolloutState, RunRequest } from '../state/types.js';
+import { decideRequest } from '../rollout/requests.js';
 import { bakeLeftMs, decide, type Decision, type DecisionCounters } from './decide.js';
 import type { Judgement } from './judge.js';
 
@@ -26,6 +27,8 @@ export interface EventFields {
   reason: string;
   judgement?: Judgement;
   verdict?: HistoryEvent['verdict'];
+  /** Who asked for it, when not this process's actor (a request the run carried out). */
+  actor?: string;
 }
 
 /** How a run ends. */
@@ -112,7 +115,14 @@ export interface RunEffects {
   standBy(): Promise<RolloutState | undefined>;
   /** Takes the lock back after `standBy`. */
   reclaim(): Promise<void>;
+  /** Requests other commands posted for this run (rollout/requests.ts); checked about every second while it sleeps. */
+  takeRequests?(): Promise<RunRequest[]>;
+  /** Tells the requester what became of its request. */
+  answer?(answer: RequestAnswer): Promise<void>;
 }
+
+/** How often a sleeping run looks for requests. */
+const REQUEST_CHECK_MS = 1000;
 
 /** How far and how long to run. */
 export interface RunLoopOptions {
@@ -148,6 +158,12 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
   let due = clock.monotonic();
   /** Waiting for approval with the lock let go. */
   let standingBy = false;
+  /** Requests taken and not yet acted on. */
+  const pending: RunRequest[] = [];
+  /** An approval given ahead of the gate of stage `toStage`. */
+  let approval: { request: RunRequest; toStage: number } | undefined;
+  /** Paused on request: the run stays and waits for a resume, instead of ending as for a pause it found. */
+  let pausedHere = false;
 
   const finish = async (kind: RunOutcomeKind, reason: string): Promise<RunOutcome> => {
     // Notifications never delay a decision; they are only waited for before the run returns.
@@ -209,22 +225,69 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
     effects.event({ action: 'hold', from: state.percent, to: state.percent, reason, judgement });
 
   /** Applies stage `index`; false when the state store was unreachable and nothing was applied. */
-  const enter = async (action: 'start' | 'advance', index: number, reason: string, judgement?: Judgement): Promise<boolean> => {
+  const enter = async (action: 'start' | 'advance', index: number, reason: string, judgement?: Judgement, actor?: string): Promise<boolean> => {
     const stage = plan.stages[index];
     if (!stage) throw new Error(`no stage ${index}`);
-    const event = effects.event({ action, from: state.percent, to: stage.percent, reason, judgement, verdict: judgement ? undefined : 'skipped' });
+    const event = effects.event({ action, from: state.percent, to: stage.percent, reason, judgement, verdict: judgement ? undefined : 'skipped', actor });
     // Canary traffic needs an interval to show up in the metrics.
     const committed = await commit({ from: state.percent, to: stage.percent, next: enterStage(plan, state, index, clock.now()), events: [event] });
     if (committed) due = clock.monotonic() + intervalMs;
     return committed;
   };
 
-  /** Sleeps until `at` (monotonic); false when the --timeout deadline comes first. */
+  /** Takes posted requests; an unreachable store means none this time (the commit path reports it). */
+  const takeRequests = async () => {
+    if (standingBy || !effects.takeRequests) return;
+    pending.push(...(await effects.takeRequests().catch(() => [])));
+  };
+
+  /**
+   * Sleeps until `at` (monotonic), waking early when a request comes in; false when the
+   * --timeout deadline comes first.
+   */
   const sleepUntil = async (at: number): Promise<boolean> => {
     const wake = Math.min(at, deadline);
-    const ms = wake - clock.monotonic();
-    if (ms > 0) await clock.sleep(ms, signal);
+    for (let ms = wake - clock.monotonic(); ms > 0 && pending.length === 0; ms = wake - clock.monotonic()) {
+      const checking = effects.takeRequests !== undefined && !standingBy;
+      await clock.sleep(checking ? Math.min(ms, REQUEST_CHECK_MS) : ms, signal);
+      if (checking) await takeRequests();
+    }
     return at <= deadline && clock.monotonic() < deadline;
+  };
+
+  const reply = (request: RunRequest, applied: boolean, message: string, exitCode: number) =>
+    effects.answer?.({ id: request.id, applied, message, exitCode }).catch(() => undefined);
+
+  /** Acts on the requests taken, in order, as their requesters; an outcome when one ended the run. */
+  const actOnRequests = async (): Promise<RunOutcome | undefined> => {
+    let ended: RunOutcome | undefined;
+    for (const request of pending.splice(0)) {
+      if (ended) {
+        await reply(request, false, `the run ended first: ${ended.reason}`, ExitCode.conflict);
+        continue;
+      }
+      const action = decideRequest(plan, state, request, clock.now());
+      if (action.type === 'refuse') {
+        await reply(request, false, action.message, action.exitCode);
+      } else if (action.type === 'approve') {
+        approval = { request, toStage: action.toStage };
+        await reply(request, true, action.message, ExitCode.ok);
+      } else {
+        const change = { from: state.percent, to: action.next.percent, next: action.next, events: [effects.event(action.event)], towardsSafety: action.towardsSafety };
+        const committed = await commit(change).catch(async (err: unknown) => {
+          await reply(request, false, `the run could not do it: ${err instanceof Error ? err.message : String(err)}`, err instanceof RolloutError ? err.exitCode : ExitCode.unexpected);
+          throw err;
+        });
+        if (!committed) {
+          await reply(request, false, 'the state store did not answer; nothing changed (the run retries its own work, not this request)', ExitCode.targetFailed);
+          continue;
+        }
+        pausedHere = state.paused !== undefined;
+        await reply(request, true, action.message, ExitCode.ok);
+        if (action.ends) ended = await finish('rolled-back', `rolled back by ${request.by}: ${action.event.reason}`);
+      }
+    }
+    return ended;
   };
 
   const pastUntil = (index: number) => options.untilStage !== undefined && index > options.untilStage;
@@ -233,7 +296,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
   try {
     for (;;) {
       if (signal.aborted) return await finish('interrupted', `interrupted at ${state.percent}%; state and target agree`);
-      if (state.paused) return await finish('paused', `paused by ${state.paused.by}: ${state.paused.reason} (resume with \`rollout resume\`)`);
+      if (state.paused && !pausedHere) return await finish('paused', `paused by ${state.paused.by}: ${state.paused.reason} (resume with \`rollout resume\`)`);
       if (state.completed) return await finish('complete', `complete at ${state.percent}%`);
       if (pastUntil(state.stageIndex)) return await finish('until', `already past --until: at ${state.percent}%`);
       if (state.stageIndex < 0) {
@@ -253,6 +316,12 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
           due = clock.monotonic();
           continue;
         }
+      }
+      await takeRequests();
+      if (pending.length > 0) {
+        const ended = await actOnRequests();
+        if (ended) return ended;
+        continue;
       }
 
       if (!standingBy) await effects.guard?.(state);
@@ -309,6 +378,12 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         }
         case 'wait-approval':
           if (pastUntil(decision.toStage)) return await finish('until', untilReason());
+          if (approval?.toStage === decision.toStage && !standingBy) {
+            const { request } = approval;
+            approval = undefined;
+            await enter('advance', decision.toStage, `approved by ${request.by}${request.reason ? `: ${request.reason}` : ''}; ${decision.reason}`, judgement, request.by);
+            break;
+          }
           if (standingBy) break;
           await keepCounters(counters, [holdEvent(decision.reason, judgement)]);
           if (!options.waitApproval) return await finish('approval', `${decision.reason} (or rerun with --wait-approval)`);

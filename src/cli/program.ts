@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../commands/context.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { createProgress } from './progress.js';
 import { canPrompt, createPrompter } from './prompter.js';
 
 export interface ProgramEnv {
@@ -213,6 +214,7 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
       clock: systemClock,
       env: world.env,
       signal: world.signal,
+      progress: createProgress(process.stderr),
     };
     exitCode = (await action(options, ctx)).exitCode;
   });

@@ -11,7 +11,9 @@ import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { withLockOrAskRun } from '../rollout/ask-run.js';
+import { openRollout, type Rollout, type StateOptions } from '../rollout/open.js';
+import { newRequest } from '../rollout/requests.js';
 import { judgedMetrics } from '../rollout/meter.js';
 import { reconcile } from '../rollout/reconcile.js';
 import { completeRollout, enterStage, keepCounters } from '../state/transitions.js';
@@ -31,7 +33,10 @@ export async function advanceCommand(options: AdvanceOptions, ctx: CommandContex
   if (options.force && !options.reason) throw new UsageError('--force needs --reason', 'say why the hold is overridden, e.g. --force --reason "p95 alert is a known false positive"');
   const rollout = await openRollout(options, ctx);
   try {
-    return await withLock(rollout, 'advance', ctx, () => advanceLocked(rollout, options, ctx));
+    // A run holding the lock is asked to pass its approval gate; overrides and dry runs are not asked of it.
+    const plain = !options.force && !options.dryRun && !options.adopt;
+    const ask = async (by: string) => (plain ? newRequest('approve', by, ctx.clock.now(), { reason: options.reason }) : undefined);
+    return await withLockOrAskRun(rollout, 'advance', ctx, ask, () => advanceLocked(rollout, options, ctx));
   } finally {
     await rollout.close();
   }

@@ -1,5 +1,6 @@
 /** What every command receives: options common to all commands and the side effects it may use. */
 import type { Output } from '../cli/output.js';
+import type { Progress } from '../cli/progress.js';
 import type { Prompter } from '../cli/prompter.js';
 import type { Clock } from '../clock.js';
 import type { ExitCode } from '../errors.js';
@@ -25,6 +26,8 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** A progress line on stderr for long waits (only on a terminal). */
+  progress?: Progress;
   /** Where targets and stores come from; the real ones unless a test swaps one in. */
   world?: World;
 }

@@ -3,7 +3,9 @@ import { ExitCode, UsageError } from '../errors.js';
 import { detectActor } from '../state/actor.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type StateOptions } from '../rollout/open.js';
+import { withLockOrAskRun } from '../rollout/ask-run.js';
+import { openRollout, type StateOptions } from '../rollout/open.js';
+import { newRequest } from '../rollout/requests.js';
 import { notStarted, pauseRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
 
@@ -17,7 +19,8 @@ export async function holdCommand(options: HoldOptions, ctx: CommandContext): Pr
   const reason = options.reason;
   const rollout = await openRollout(options, ctx);
   try {
-    return await withLock(rollout, 'hold', ctx, async () => {
+    const ask = async (by: string) => newRequest('hold', by, ctx.clock.now(), { reason });
+    return await withLockOrAskRun(rollout, 'hold', ctx, ask, async () => {
       const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
       const paused = { reason, by: detectActor(ctx.env), at: ctx.clock.now() };
       const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });

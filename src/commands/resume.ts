@@ -2,7 +2,9 @@
 import { ExitCode } from '../errors.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type StateOptions } from '../rollout/open.js';
+import { withLockOrAskRun } from '../rollout/ask-run.js';
+import { openRollout, type StateOptions } from '../rollout/open.js';
+import { newRequest } from '../rollout/requests.js';
 import { notStarted, resumeRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
 
@@ -10,7 +12,8 @@ import type { CommandContext, CommandResult } from './context.js';
 export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
   const rollout = await openRollout(options, ctx);
   try {
-    return await withLock(rollout, 'resume', ctx, async () => {
+    const ask = async (by: string) => newRequest('resume', by, ctx.clock.now());
+    return await withLockOrAskRun(rollout, 'resume', ctx, ask, async () => {
       const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
       if (!state.paused) {
         if (options.json) ctx.out.printJson({ action: 'none', reason: 'not paused' });

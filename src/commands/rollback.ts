@@ -10,7 +10,10 @@ import type { Plan } from '../plan/types.js';
 import { commitChange } from '../rollout/commit.js';
 import { emergencyRollback } from '../rollout/emergency.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type Rollout } from '../rollout/open.js';
+import { withLockOrAskRun } from '../rollout/ask-run.js';
+import { openRollout, type Rollout } from '../rollout/open.js';
+import { newRequest } from '../rollout/requests.js';
+import type { RunRequest } from '../state/types.js';
 import { planForEmergency, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
 import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
@@ -35,10 +38,21 @@ export async function rollbackCommand(options: RollbackOptions, ctx: CommandCont
   if (options.name) throw new UsageError('--name works with --emergency only', 'a planned rollback needs the plan: `rollout rollback path/to/plan.yaml`');
   const rollout = await openRollout(options, ctx);
   try {
-    return await withLock(rollout, 'rollback', ctx, () => plannedRollback(rollout, options, ctx));
+    return await withLockOrAskRun(rollout, 'rollback', ctx, (by) => rollbackRequest(rollout, options, by, ctx), () => plannedRollback(rollout, options, ctx));
   } finally {
     await rollout.close();
   }
+}
+
+/** The rollback asked of a run holding the lock, after the same checks and confirmation as a rollback by hand. */
+async function rollbackRequest(rollout: Rollout, options: RollbackOptions, by: string, ctx: CommandContext): Promise<RunRequest> {
+  const { plan } = rollout;
+  const from = (await rollout.store.load())?.percent ?? 0;
+  const to = parseTo(options.to, plan, from);
+  if (!options.yes && !(await ctx.prompter.confirm(`${plan.name} is being run by another process; ask it to roll back from ${from}%?`, '--yes'))) {
+    throw new UsageError('not confirmed; nothing changed', 'answer yes, or pass --yes');
+  }
+  return newRequest('rollback', by, ctx.clock.now(), { reason: options.reason ?? 'rolled back by hand', ...(to === undefined ? {} : { to }) });
 }
 
 async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {

@@ -96,6 +96,8 @@ async function runLocked(
       return rollout.store.load();
     },
     reclaim: () => lock.reclaim(),
+    takeRequests: () => rollout.store.takeRequests(),
+    answer: (answer) => rollout.store.answer(answer),
   };
   let outcome: RunOutcome = await runLoop({
     plan,

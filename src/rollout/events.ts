@@ -13,7 +13,7 @@ export function historyEvent(plan: Plan, ctx: Pick<CommandContext, 'env' | 'cloc
   return {
     time: new Date(ctx.clock.now()).toISOString(),
     plan: plan.name,
-    actor: detectActor(ctx.env),
+    actor: fields.actor ?? detectActor(ctx.env),
     action: fields.action,
     from: fields.from,
     to: fields.to,

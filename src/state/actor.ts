@@ -82,12 +82,19 @@ export function isHolderGone(holder: LockHolder): boolean {
   return holder.host === hostname() && isPidGone(holder.pid);
 }
 
+/** A lock held by someone else (exit 5); `holder` says who, so a command can ask a running `run` instead. */
+export class LockedError extends ConflictError {
+  constructor(readonly holder: LockHolder) {
+    super(
+      `locked by ${holder.actor} (pid ${holder.pid} on ${holder.host}, ${holder.command}, since ${holder.since})`,
+      'wait for it to finish, or use rollback --emergency',
+    );
+  }
+}
+
 /** The exit-5 error for a lock held by someone else, naming them and what they run. */
 export function lockedError(holder: LockHolder): ConflictError {
-  return new ConflictError(
-    `locked by ${holder.actor} (pid ${holder.pid} on ${holder.host}, ${holder.command}, since ${holder.since})`,
-    'wait for it to finish, or use rollback --emergency',
-  );
+  return new LockedError(holder);
 }
 
 /** The exit-5 error for a save whose compare-and-set lost: another command wrote first. */

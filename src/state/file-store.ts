@@ -17,8 +17,6 @@
  * - The version compare-and-set runs under `<name>.saving`, a lock file held for the few
  *   milliseconds of a save, so two writers cannot both read version n and both write n+1.
  */
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, truncate, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +24,8 @@ import { ConflictError, RolloutError, StateCorruptError, StateStoreError } from 
 import { literal, removeOrphans } from '../orphans.js';
 import { processSecrets } from '../plan/secrets.js';
 import { syncDirectory } from '../sync-directory.js';
+import { isErrno, readRegularFile, siblingPath, writeAtomic } from './file-io.js';
+import { createFileRequests } from './file-requests.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, lockHolder, staleWriteError } from './actor.js';
 import {
   parseStoredEvent,
@@ -68,58 +68,6 @@ function guard<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args
       );
     }
   };
-}
-
-function isErrno(err: unknown, code: string): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === code;
-}
-
-/** A unique sibling path for temp and evicted files, so concurrent writers never share one. */
-function siblingPath(path: string, suffix: string): string {
-  return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.${suffix}`;
-}
-
-/**
- * Replaces `path` whole: readers see the old content or the new, also after a crash. The caller
- * syncs the directory afterwards: once the rename is done, the new content is in place.
- */
-async function writeAtomic(path: string, data: string): Promise<void> {
-  const tmp = siblingPath(path, 'tmp');
-  try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
-
-/**
- * Content and age of a file read through one descriptor, or undefined when it is gone. Opened
- * non-blocking and read only when regular: a FIFO put in its place would otherwise block the open
- * for ever (and, in Node, the process's exit with it). Anything else reads as `notRegular`.
- */
-async function readRegularFile(path: string): Promise<{ raw: string; ageMs: number } | 'notRegular' | undefined> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-  try {
-    const stat = await fh.stat();
-    if (!stat.isFile()) return 'notRegular';
-    return { raw: await fh.readFile('utf8'), ageMs: Date.now() - stat.mtimeMs };
-  } finally {
-    await fh.close();
-  }
 }
 
 /** A lock file's content and age; one that is not a regular file holds no holder, so it can be evicted. */
@@ -388,6 +336,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
     return Promise.all(names.sort().map((name) => describeStored(name, name === plan ? store : createFileStore({ dir, plan: name, leaseMs }))));
   }
 
+  const requests = createFileRequests(dir, plan);
   const store: StateStore = {
     dir,
     load: guard(load),
@@ -397,6 +346,11 @@ export function createFileStore(options: FileStoreOptions): StateStore {
     lock: guard(lock),
     holder: guard(holder),
     list: guard(list),
+    postRequest: guard(requests.postRequest),
+    takeRequests: guard(requests.takeRequests),
+    answer: guard(requests.answer),
+    takeAnswer: guard(requests.takeAnswer),
+    withdrawRequest: guard(requests.withdrawRequest),
     async close() {
       for (const stop of refreshes) stop();
       refreshes.clear();

@@ -28,6 +28,10 @@ import {
   type SaveOptions,
   type StateStore,
   type StoredRollout,
+  parseRequestAnswer,
+  parseRunRequest,
+  type RequestAnswer,
+  type RunRequest,
 } from './types.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
@@ -62,6 +66,15 @@ const migrations = [
      holder jsonb NOT NULL,
      expires_at timestamptz NOT NULL
    );`,
+  // Requests to a running `run` (issue 17): taken once (taken_at), answered in place, removed as the answer is read.
+  `CREATE TABLE rollout_requests (
+     id text PRIMARY KEY,
+     plan text NOT NULL,
+     request jsonb NOT NULL,
+     taken_at timestamptz,
+     answer jsonb
+   );
+   CREATE INDEX rollout_requests_plan ON rollout_requests (plan, id) WHERE taken_at IS NULL;`,
 ];
 
 // Any fixed 64-bit key works; this one is "rollout" in ASCII, unlikely to collide with an app's.
@@ -342,6 +355,39 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
             return { ...base, problem: (err as Error).message };
           }
         });
+      }),
+
+    postRequest: (request: RunRequest) =>
+      run('posting a request', (client) =>
+        client.query('INSERT INTO rollout_requests (id, plan, request) VALUES ($1, $2, $3::jsonb)', [request.id, plan, JSON.stringify(processSecrets.redactDeep(request))]),
+      ).then(() => undefined),
+
+    takeRequests: () =>
+      run('taking requests', async (client) => {
+        const { rows } = await client.query<{ request: unknown }>(
+          `UPDATE rollout_requests SET taken_at = now()
+           WHERE id IN (SELECT id FROM rollout_requests WHERE plan = $1 AND taken_at IS NULL FOR UPDATE SKIP LOCKED)
+           RETURNING request`,
+          [plan],
+        );
+        return rows.flatMap((row) => parseRunRequest(row.request) ?? []).sort((a, b) => a.id.localeCompare(b.id));
+      }),
+
+    answer: (answer: RequestAnswer) =>
+      run('answering a request', (client) =>
+        client.query('UPDATE rollout_requests SET answer = $2::jsonb WHERE id = $1', [answer.id, JSON.stringify(processSecrets.redactDeep(answer))]),
+      ).then(() => undefined),
+
+    takeAnswer: (id: string) =>
+      run('reading an answer', async (client) => {
+        const { rows } = await client.query<{ answer: unknown }>('DELETE FROM rollout_requests WHERE id = $1 AND answer IS NOT NULL RETURNING answer', [id]);
+        return parseRequestAnswer(rows[0]?.answer);
+      }),
+
+    withdrawRequest: (id: string) =>
+      run('withdrawing a request', async (client) => {
+        const result = await client.query('DELETE FROM rollout_requests WHERE id = $1 AND taken_at IS NULL', [id]);
+        return result.rowCount === 1;
       }),
 
     close() {

@@ -108,6 +108,32 @@ export interface StoredRollout {
   holder?: LockHolder;
 }
 
+/**
+ * A request to the `run` holding a rollout's lock, from another command (issue 17): the run takes
+ * it at its next poll and acts on it itself, recording the requester as the actor.
+ */
+export interface RunRequest {
+  /** Unique; sorts by posting time. */
+  id: string;
+  kind: 'hold' | 'resume' | 'approve' | 'rollback';
+  /** The requester, recorded as the actor of what the run does for them. */
+  by: string;
+  reason?: string;
+  /** For a rollback: 0, a stage's percentage, or `previous`; the plan's `rollback.to` when absent. */
+  to?: number | 'previous';
+  /** ms since epoch. */
+  at: number;
+}
+
+/** The run's answer to a request: what it did, or why it did not. */
+export interface RequestAnswer {
+  id: string;
+  applied: boolean;
+  message: string;
+  /** The exit code the requesting command ends with. */
+  exitCode: number;
+}
+
 /** How `save` treats what is already stored. */
 export interface SaveOptions {
   /**
@@ -145,6 +171,16 @@ export interface StateStore {
   holder(): Promise<LockHolder | undefined>;
   /** Every rollout kept in the same place as this one (the state dir, or the database), by name. */
   list(): Promise<StoredRollout[]>;
+  /** Posts a request for the run holding the lock. */
+  postRequest(request: RunRequest): Promise<void>;
+  /** Takes the requests nobody took yet, oldest first; each is taken by one caller only. */
+  takeRequests(): Promise<RunRequest[]>;
+  /** Answers a taken request. */
+  answer(answer: RequestAnswer): Promise<void>;
+  /** The answer to request `id` once there is one (removed as it is read), else undefined. */
+  takeAnswer(id: string): Promise<RequestAnswer | undefined>;
+  /** Withdraws request `id` unless it was taken; true when withdrawn. */
+  withdrawRequest(id: string): Promise<boolean>;
   /** Where extra per-rollout files (the exposition scrape) may be kept; undefined for remote stores. */
   readonly dir?: string;
   /** Stops lease refreshes and closes connections. Held locks are not released: release them first. */
@@ -196,6 +232,32 @@ function parseStored<T>(schema: z.ZodType<T>, value: unknown, what: string, wher
 /** Checks a stored state's shape; StateCorruptError names `where` and says how to move it `aside`. */
 export function parseStoredState(value: unknown, where: string, aside: string): RolloutState {
   return parseStored(stateSchema, value, 'rollout state', where, aside);
+}
+
+/** What `newRequest` makes an id of: it names files, so nothing else is accepted. */
+export const requestIdPattern = /^[0-9a-z]{9}-[0-9a-f]{8}$/;
+
+const requestSchema: z.ZodType<RunRequest> = z.looseObject({
+  id: z.string().regex(requestIdPattern),
+  kind: z.enum(['hold', 'resume', 'approve', 'rollback']),
+  by: z.string(),
+  reason: z.string().optional(),
+  to: z.union([z.number().int().min(0).max(100), z.literal('previous')]).optional(),
+  at: z.number(),
+});
+
+const answerSchema: z.ZodType<RequestAnswer> = z.looseObject({ id: z.string(), applied: z.boolean(), message: z.string(), exitCode: z.number().int() });
+
+/** A stored request, or undefined when it is not one (a damaged file is skipped, not fatal to the run). */
+export function parseRunRequest(value: unknown): RunRequest | undefined {
+  const result = requestSchema.safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+/** A stored answer, or undefined when it is not one. */
+export function parseRequestAnswer(value: unknown): RequestAnswer | undefined {
+  const result = answerSchema.safeParse(value);
+  return result.success ? result.data : undefined;
 }
 
 /** Checks a stored history event's shape, as parseStoredState does for state. */

@@ -56,7 +56,7 @@ describe('postgres store', () => {
     const stores = Array.from({ length: 6 }, (_, i) => open({ url, plan: `race-${i}` }));
     expect(await Promise.all(stores.map((s) => s.load()))).toEqual(stores.map(() => undefined));
     const { rows } = await sql(url, 'SELECT version FROM rollout_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('reports a state row of the wrong shape as StateCorruptError; a forced save replaces it', async () => {

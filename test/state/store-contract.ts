@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, ExitCode } from '../../src/errors.js';
 import { processSecrets } from '../../src/plan/secrets.js';
+import { newRequest } from '../../src/rollout/requests.js';
 import { lockHolder } from '../../src/state/actor.js';
 import type { HistoryEvent, LockHolder, RolloutState, StateStore } from '../../src/state/types.js';
 
@@ -242,6 +243,42 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       expect(mine.map((r) => r.name)).toEqual([one.plan, two.plan].sort());
       expect(mine.find((r) => r.name === one.plan)).toEqual({ name: one.plan, state: stateAt(one.plan, 1) });
       expect(mine.find((r) => r.name === two.plan)).toEqual({ name: two.plan, state: stateAt(two.plan, 1, { paused: { reason: 'p95', by: 'bob', at: 1 } }), holder: lock.holder });
+    });
+
+    it('hands each request to one taker only, oldest first; answers reach the requester once', async () => {
+      const { open } = rollout();
+      const requester = await open();
+      const first = newRequest('hold', 'alice', 1_700_000_000_000, { reason: 'p95' });
+      const second = newRequest('rollback', 'bob', 1_700_000_001_000, { to: 'previous' });
+      await requester.postRequest(second);
+      await requester.postRequest(first);
+      const takers = await Promise.all(Array.from({ length: 5 }, () => open()));
+      const taken = (await Promise.all(takers.map((t) => t.takeRequests()))).filter((r) => r.length > 0);
+      expect(taken.flat().map((r) => r.id).sort()).toEqual([first.id, second.id].sort());
+      expect(taken.flat().filter((r) => r.id === first.id)).toEqual([first]);
+      expect((await takers[0]?.takeRequests()) ?? []).toEqual([]);
+      expect(await requester.takeAnswer(first.id)).toBeUndefined();
+      await takers[0]?.answer({ id: first.id, applied: true, message: 'paused', exitCode: 0 });
+      expect(await requester.takeAnswer(first.id)).toEqual({ id: first.id, applied: true, message: 'paused', exitCode: 0 });
+      expect(await requester.takeAnswer(first.id)).toBeUndefined();
+      const later = newRequest('resume', 'carol', 1_700_000_003_000);
+      const earlier = newRequest('hold', 'carol', 1_700_000_002_000);
+      await requester.postRequest(later);
+      await requester.postRequest(earlier);
+      expect((await requester.takeRequests()).map((r) => r.id)).toEqual([earlier.id, later.id]);
+    });
+
+    it('withdraws a request nobody took, and not one already taken', async () => {
+      const { open } = rollout();
+      const store = await open();
+      const untaken = newRequest('hold', 'alice', 1_700_000_000_000);
+      await store.postRequest(untaken);
+      expect(await store.withdrawRequest(untaken.id)).toBe(true);
+      expect(await (await open()).takeRequests()).toEqual([]);
+      const taken = newRequest('resume', 'alice', 1_700_000_000_000);
+      await store.postRequest(taken);
+      expect((await (await open()).takeRequests()).map((r) => r.id)).toEqual([taken.id]);
+      expect(await store.withdrawRequest(taken.id)).toBe(false);
     });
 
     it('redacts secrets in history before writing', async () => {
