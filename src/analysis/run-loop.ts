@@ -168,6 +168,8 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
   const finish = async (kind: RunOutcomeKind, reason: string): Promise<RunOutcome> => {
     // Notifications never delay a decision; they are only waited for before the run returns.
     await Promise.all(notifications);
+    // Requests taken and not acted on are answered, so their requesters do not wait in vain.
+    for (const request of pending.splice(0)) await reply(request, false, `the run ended first: ${reason}`, ExitCode.conflict);
     return { kind, exitCode: OUTCOME_EXIT_CODE[kind], state, reason };
   };
 
@@ -235,10 +237,17 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
     return committed;
   };
 
-  /** Takes posted requests; an unreachable store means none this time (the commit path reports it). */
-  const takeRequests = async () => {
-    if (standingBy || !effects.takeRequests) return;
-    pending.push(...(await effects.takeRequests().catch(() => [])));
+  /**
+   * Looks for posted requests in the background, one look at a time: a slow or unreachable store
+   * must never delay a poll (the commit path reports it), and what a look finds is acted on next.
+   */
+  let looking: Promise<void> | undefined;
+  const lookForRequests = () => {
+    if (standingBy || !effects.takeRequests || looking) return;
+    looking = effects
+      .takeRequests()
+      .then((found) => void pending.push(...found), () => undefined)
+      .finally(() => (looking = undefined));
   };
 
   /**
@@ -250,7 +259,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
     for (let ms = wake - clock.monotonic(); ms > 0 && pending.length === 0; ms = wake - clock.monotonic()) {
       const checking = effects.takeRequests !== undefined && !standingBy;
       await clock.sleep(checking ? Math.min(ms, REQUEST_CHECK_MS) : ms, signal);
-      if (checking) await takeRequests();
+      if (checking) lookForRequests();
     }
     return at <= deadline && clock.monotonic() < deadline;
   };
@@ -317,7 +326,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
           continue;
         }
       }
-      await takeRequests();
+      lookForRequests();
       if (pending.length > 0) {
         const ended = await actOnRequests();
         if (ended) return ended;

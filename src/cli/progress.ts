@@ -3,6 +3,8 @@
  * n/m, time left. Redrawn in place on a terminal; nothing at all elsewhere, so CI logs and --json
  * stay clean. Injected through the command context, so tests can see it.
  */
+import type { NetworkWait } from '../net/retry.js';
+import { formatDuration } from '../plan/duration.js';
 import { processSecrets, type Secrets } from '../plan/secrets.js';
 
 /** A line that says what the command is waiting for. */
@@ -27,4 +29,15 @@ export function createProgress(stream: { isTTY?: boolean; write(text: string): u
       shown = false;
     },
   };
+}
+
+/** A network wait in words: "waiting for an answer from PUT https://…: attempt 2/4, 7s left". */
+export function describeWait(wait: NetworkWait): string {
+  const doing = wait.phase === 'answer' ? `waiting for an answer from ${wait.what}` : `retrying ${wait.what}`;
+  return `${doing}: attempt ${wait.attempt}/${wait.attempts}, ${formatDuration(Math.max(1000, wait.leftMs))} left`;
+}
+
+/** A retry's `onWait` that shows each wait on `progress` and clears it when the wait is over. */
+export function showWaits(progress: Progress | undefined): ((wait: NetworkWait | undefined) => void) | undefined {
+  return progress && ((wait) => (wait ? progress.show(describeWait(wait)) : progress.clear()));
 }

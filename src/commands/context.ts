@@ -7,6 +7,7 @@ import type { ExitCode } from '../errors.js';
 import type { TargetConfig } from '../plan/types.js';
 import type { CreateStoreOptions } from '../state/create-store.js';
 import type { StateStore } from '../state/types.js';
+import type { TargetOptions } from '../targets/create-target.js';
 import type { Target } from '../targets/target.js';
 
 /** Options every command takes (SPEC §4). */
@@ -34,7 +35,7 @@ export interface CommandContext {
 
 /** The edges a rollout acts on, for tests that drive commands in-process. */
 export interface World {
-  createTarget?(config: TargetConfig): Target;
+  createTarget?(config: TargetConfig, options?: TargetOptions): Target;
   createStore?(options: CreateStoreOptions): Promise<StateStore>;
 }
 

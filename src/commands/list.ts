@@ -8,9 +8,9 @@ import Table from 'cli-table3';
 import { ExitCode } from '../errors.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
 import { withDeadline } from '../rollout/deadline.js';
+import { buildTarget } from '../rollout/open.js';
 import { describeLocation, openStoreByLocation, planFromRecord, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
 import type { LockHolder, StoredRollout } from '../state/types.js';
-import { createTarget } from '../targets/create-target.js';
 import { compareDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
 
@@ -133,7 +133,7 @@ async function readRecordedTarget(r: StoredRollout, readMs: number, ctx: Command
   if (!r.state?.planRecord) return undefined;
   try {
     const plan = planFromRecord(r.name, r.state, ctx.env);
-    const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+    const target = buildTarget(plan.target, ctx);
     return await withDeadline(`reading the target of ${r.name}`, readMs, (signal) => target.read(signal));
   } catch {
     return undefined;

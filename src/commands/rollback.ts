@@ -6,18 +6,17 @@
  */
 import { ExitCode, TargetError, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, TargetConfig } from '../plan/types.js';
 import { commitChange } from '../rollout/commit.js';
 import { emergencyRollback } from '../rollout/emergency.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
 import { withLockOrAskRun } from '../rollout/ask-run.js';
-import { openRollout, type Rollout } from '../rollout/open.js';
+import { buildTarget, openRollout, type Rollout } from '../rollout/open.js';
 import { newRequest } from '../rollout/requests.js';
 import type { RunRequest } from '../state/types.js';
 import { planForEmergency, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
 import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
-import { createTarget } from '../targets/create-target.js';
 import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
@@ -88,13 +87,22 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
 }
 
 const DEFAULT_CALL_MS = 10_000;
+
+/**
+ * Under the emergency, each attempt of an HTTP call gets a third of the call's deadline, so a
+ * flag API that never answers is retried at least three times within it instead of once.
+ */
+function quickAttempts(config: TargetConfig, callMs: number): TargetConfig {
+  if (config.type !== 'http' && config.type !== 'unleash') return config;
+  return { ...config, timeoutMs: Math.min(config.timeoutMs, Math.max(1000, Math.floor(callMs / 3))) };
+}
 const STORE_STEP_MS = 5_000;
 
 async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
   const callMs = options.callTimeout === undefined ? DEFAULT_CALL_MS : parseDuration(options.callTimeout);
   if (callMs === undefined || callMs <= 0) throw new UsageError(`--call-timeout ${options.callTimeout} is not a duration`, 'use e.g. --call-timeout 5s');
   const { plan, openStore } = await planForEmergency(options, ctx, STORE_STEP_MS);
-  const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+  const target = buildTarget(quickAttempts(plan.target, callMs), ctx);
   const outcome = await emergencyRollback(plan, target, openStore, ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
   if (options.json) {

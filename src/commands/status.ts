@@ -11,13 +11,12 @@ import { UsageError, type ExitCode } from '../errors.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
-import { createTarget } from '../targets/create-target.js';
 import { compareDrift } from '../targets/drift.js';
 import type { Target } from '../targets/target.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { createMeter, type Meter } from '../rollout/meter.js';
 import { lastRollback, nextStep, statusExitCode, type CommandSpelling, type LastRollback } from '../rollout/next-step.js';
-import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
+import { buildTarget, openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
 import { planMismatch, unfinishedEmergency } from '../rollout/guards.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
 
@@ -66,7 +65,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
     plan,
     spelling: { plan: options.plan, stateDir: options.stateDir },
     store: await openStore(plan, options, ctx),
-    target: (ctx.world?.createTarget ?? createTarget)(plan.target),
+    target: buildTarget(plan.target, ctx),
     meter: createMeter(plan, stateDirOf(plan, options), ctx),
   };
   try {

@@ -17,6 +17,39 @@ export interface RetryOptions {
   /** Uniform in [0, 1), for the jitter. */
   random?: () => number;
   signal?: AbortSignal;
+  /** Told about a wait once it has lasted a second, then every second (what, attempt n/m, time left); undefined once it is over. */
+  onWait?: (wait: NetworkWait | undefined) => void;
+}
+
+/** A network wait in progress, for a progress line. */
+export interface NetworkWait {
+  /** "PUT https://flags.example.com/…" (no query string, no credentials). */
+  what: string;
+  /** `answer`: waiting for the reply to attempt n; `backoff`: pausing before attempt n. */
+  phase: 'answer' | 'backoff';
+  attempt: number;
+  attempts: number;
+  leftMs: number;
+}
+
+const WAIT_REPORT_MS = 1_000;
+
+/** Calls `onWait` every second while `work` runs past its first second; `ms` is the wait's bound. */
+async function reported<T>(onWait: RetryOptions['onWait'], wait: Omit<NetworkWait, 'leftMs'>, ms: number, work: () => Promise<T>): Promise<T> {
+  if (!onWait) return work();
+  const started = Date.now();
+  let told = false;
+  const timer = setInterval(() => {
+    told = true;
+    onWait({ ...wait, leftMs: Math.max(0, ms - (Date.now() - started)) });
+  }, WAIT_REPORT_MS);
+  timer.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    if (told) onWait(undefined);
+  }
 }
 
 /** The delay before the first retry is at most this; it doubles per retry up to the cap. */
@@ -43,11 +76,13 @@ const TRANSIENT_FAILURES: ReadonlySet<HttpFailure['kind']> = new Set(['connect',
 export async function sendWithRetries(req: HttpRequest, options: RetryOptions): Promise<HttpResponse> {
   const sleep = options.sleep ?? systemClock.sleep;
   const random = options.random ?? Math.random;
+  const what = processSecrets.redact(`${req.method} ${describeUrl(req.url)}`);
+  const attempts = options.retries + 1;
   for (let attempt = 1; ; attempt++) {
     let response: HttpResponse | undefined;
     let failure: unknown;
     try {
-      response = await httpRequest({ ...req, signal: options.signal });
+      response = await reported(options.onWait, { what, phase: 'answer', attempt, attempts }, req.timeoutMs, () => httpRequest({ ...req, signal: options.signal }));
     } catch (err) {
       failure = err;
     }
@@ -55,7 +90,8 @@ export async function sendWithRetries(req: HttpRequest, options: RetryOptions): 
       ? response.status >= 500
       : failure instanceof HttpFailure && TRANSIENT_FAILURES.has(failure.kind);
     if (transient && attempt <= options.retries && !options.signal?.aborted) {
-      await sleep(backoffDelay(attempt - 1, random), options.signal);
+      const delay = backoffDelay(attempt - 1, random);
+      await reported(options.onWait, { what, phase: 'backoff', attempt: attempt + 1, attempts }, delay, () => sleep(delay, options.signal));
       continue;
     }
     if (response) return response;

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import type { CommandContext, CommonOptions } from '../commands/context.js';
 import { StateCorruptError } from '../errors.js';
-import type { Plan } from '../plan/types.js';
+import { showWaits } from '../cli/progress.js';
+import type { Plan, TargetConfig } from '../plan/types.js';
 import { lockHolder } from '../state/actor.js';
 import { createStore } from '../state/create-store.js';
 import type { HistoryEvent, Lock, LockHolder, RolloutState, StateStore } from '../state/types.js';
@@ -54,12 +55,17 @@ export async function readHistory(options: StateOptions, ctx: CommandContext): P
   }
 }
 
+/** The target `config` names, showing its network waits on the command's progress line. */
+export function buildTarget(config: TargetConfig, ctx: Pick<CommandContext, 'world' | 'progress'>): Target {
+  return (ctx.world?.createTarget ?? createTarget)(config, { onWait: showWaits(ctx.progress) });
+}
+
 /** Loads the plan and opens its store and target. Call `close()` when done. */
 export async function openRollout(options: StateOptions, ctx: CommandContext): Promise<Rollout> {
   const plan = await loadPlanForCommand(options.plan, ctx);
   const stateDir = stateDirOf(plan, options);
   const store = await openStore(plan, options, ctx);
-  const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+  const target = buildTarget(plan.target, ctx);
   return { plan, store, stateDir, target, meter: createMeter(plan, stateDir, ctx), close: () => store.close() };
 }
 

@@ -12,8 +12,8 @@ import { checkReadBack, parsePercent } from './percent.js';
 import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from '../net/retry.js';
 import type { Target } from './target.js';
 
-/** Test seams: the backoff's sleep and jitter. */
-export type HttpTargetOptions = Pick<RetryOptions, 'sleep' | 'random'>;
+/** Test seams: the backoff's sleep and jitter; and where long waits are shown. */
+export type HttpTargetOptions = Pick<RetryOptions, 'sleep' | 'random' | 'onWait'>;
 
 const PLACEHOLDER = '{{percent}}';
 

@@ -21,8 +21,8 @@ import { checkReadBack, parsePercent } from './percent.js';
 import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from '../net/retry.js';
 import type { Target } from './target.js';
 
-/** Test seams: the backoff's sleep and jitter. */
-export type UnleashTargetOptions = Pick<RetryOptions, 'sleep' | 'random'>;
+/** Test seams: the backoff's sleep and jitter; and where long waits are shown. */
+export type UnleashTargetOptions = Pick<RetryOptions, 'sleep' | 'random' | 'onWait'>;
 
 /** The strategy type whose `rollout` parameter is the percentage. */
 const FLEXIBLE_ROLLOUT = 'flexibleRollout';
