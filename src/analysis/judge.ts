@@ -4,12 +4,22 @@
  */
 import type { Limit, MetricConfig, Plan } from '../plan/types.js';
 import type { MetricValue } from '../sources/read-metrics.js';
+import { judgeComparisons, type ComparisonContext } from './compare/judge-comparison.js';
+import type { RateCounts } from './compare/rate-test.js';
+import type { StageEvidence } from '../state/types.js';
 import { breaches } from './limits.js';
 import { formatRelative, formatValue } from './format.js';
 
 export type { MetricValue };
 
-export type ReadingStatus = 'ok' | 'warning' | 'critical' | 'nodata';
+/** `undecided`: a comparison metric whose test has not yet shown either way (it holds). */
+export type ReadingStatus = 'ok' | 'warning' | 'critical' | 'nodata' | 'undecided';
+
+/** A comparison metric's counts since the stage began and how sure its test is each way. */
+export interface ComparisonEvidence extends RateCounts {
+  sureWorse: number;
+  sureNotWorse: number;
+}
 
 /** A judged metric. */
 export interface Reading {
@@ -23,6 +33,7 @@ export interface Reading {
   display: string;
   reason: string;
   dryRun: boolean;
+  comparison?: ComparisonEvidence;
 }
 
 export type Verdict = 'healthy' | 'hold' | 'critical';
@@ -33,10 +44,12 @@ export interface Judgement {
   readings: Reading[];
   /** Why the verdict is not healthy (empty when healthy). */
   reasons: string[];
+  /** The comparison metrics' counts including this poll, for the state to keep. */
+  evidence?: StageEvidence;
 }
 
 /** What the judge needs besides the values. */
-export interface JudgeContext {
+export interface JudgeContext extends ComparisonContext {
   /** Readings taken during `analysis.warmup` are shown but not judged. */
   inWarmup?: boolean;
   /** The traffic counter for `analysis.minRequests`. */
@@ -87,7 +100,9 @@ export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
 /** Judges a whole poll: every metric, the traffic floor and warm-up; the worst verdict wins. */
 export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeContext = {}): Judgement {
   const byName = new Map(values.map((v) => [v.name, v]));
-  const readings = plan.metrics.map((m) => judgeMetric(m, byName.get(m.name) ?? { name: m.name, noData: 'not read' }));
+  const comparisons = judgeComparisons(plan, byName, context);
+  const readings = plan.metrics.map((m) => comparisons.readings.get(m.name) ?? judgeMetric(m, byName.get(m.name) ?? { name: m.name, noData: 'not read' }));
+  const evidence = comparisons.evidence && { evidence: comparisons.evidence };
   let verdict: Verdict = 'healthy';
   const reasons: string[] = [];
   const raise = (to: Verdict, reason: string) => {
@@ -97,7 +112,8 @@ export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeConte
   plan.metrics.forEach((metric, i) => {
     const reading = readings[i] as Reading;
     if (metric.dryRun) return;
-    if (reading.status === 'critical') raise('critical', `${metric.name} ${reading.display} ${reading.reason}`);
+    if (reading.status === 'critical') raise('critical', `${metric.name} ${reading.display}${reading.comparison ? ',' : ''} ${reading.reason}`);
+    else if (reading.status === 'undecided') raise('hold', `${metric.name} ${reading.display}, ${reading.reason}`);
     else if (reading.status === 'warning') raise('hold', `${metric.name} ${reading.display} ${reading.reason}`);
     else if (reading.status === 'nodata') {
       raise(metric.noData === 'rollback' ? 'critical' : 'hold', `${metric.name} has no data (${reading.reason})`);
@@ -114,7 +130,7 @@ export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeConte
   }
   if (context.inWarmup) {
     // Warm-up readings are shown but never acted on, whatever they say.
-    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'] };
+    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], ...evidence };
   }
-  return { verdict, readings, reasons };
+  return { verdict, readings, reasons, ...evidence };
 }

@@ -4,8 +4,8 @@
  * disagree: apply, then record; if recording fails, the target is put back.
  */
 import { join } from 'node:path';
-import { inWarmup } from '../analysis/decide.js';
-import { judgePoll, type Judgement } from '../analysis/judge.js';
+import type { Judgement } from '../analysis/judge.js';
+import { judgeStagePoll } from '../analysis/judge-stage.js';
 import { ExitCode, StateCorruptError, TargetError } from '../errors.js';
 import { notifyEvent, type Delivery } from '../notify/notify.js';
 import type { EventAction, Plan } from '../plan/types.js';
@@ -136,7 +136,7 @@ export function createMeter(plan: Plan, stateDir: string, ctx: Pick<CommandConte
       sources ??= import('../sources/read-metrics.js').then((m) => ({ readPoll: m.readPoll, sources: m.createSources(plan, { scrapeDir: stateDir, clock: ctx.clock }) }));
       const { readPoll, sources: built } = await sources;
       const poll = await readPoll(plan, built, { signal: ctx.signal });
-      return judgePoll(plan, poll.metrics, { inWarmup: inWarmup(plan, state, ctx.clock.now()), requests: poll.requests });
+      return judgeStagePoll(plan, poll, state, ctx.clock.now());
     },
   };
 }

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { checkLimitPair, parseLimit } from '../analysis/limits.js';
 import { parseJsonPath } from '../sources/json-path.js';
+import { buildComparisonMetric, checkComparisonWindows, comparisonQueries } from './compare.js';
 import { parseDuration } from './duration.js';
 import type { DataPath } from './locate.js';
 import type { RawPlan } from './schema.js';
@@ -57,7 +58,7 @@ export function checkRules(sections: PlanSections, checkExpression?: ExpressionC
   const stages = sections.stages ? buildStages(sections.stages, analysis.bakeMs, problems) : undefined;
   // Without a valid `sources` section, a metric's source cannot be checked; skip rather than guess.
   const sources = sections.sources ? buildSources(sections.sources) : undefined;
-  if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems, checkExpression);
+  if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems, checkExpression, analysis.intervalMs);
   if (sections.analysis) checkRequests(sections.analysis, sources, problems, checkExpression);
   if (stages) checkRollbackTo(sections.rollback, stages, problems);
   return problems;
@@ -206,12 +207,21 @@ function buildMetrics(
   sources: Record<string, SourceConfig> | undefined,
   problems: PathProblem[],
   checkExpression?: ExpressionChecker,
+  intervalMs?: number,
 ): MetricConfig[] {
   const seen = new Set<string>();
   return raw.map((m, i) => {
     const at = ['metrics', i];
     if (seen.has(m.name)) problems.push({ path: [...at, 'name'], message: `metric "${m.name}" is defined twice`, hint: 'give each metric its own name' });
     seen.add(m.name);
+    if (m.compare) {
+      const source = sources?.[m.source];
+      // Each count is a query of the metric's source; an unknown source is named once.
+      if (!source) checkQueryFields(m, at, sources, problems);
+      else for (const [path, text] of comparisonQueries(m.compare, at)) checkQueryFields({ source: m.source, [QUERY_FIELD[source.type]]: text }, path, sources, problems, checkExpression);
+      if (source && intervalMs !== undefined) checkComparisonWindows(m.compare, at, source, intervalMs, problems);
+      return buildComparisonMetric({ ...m, compare: m.compare }, at, defaultNoData, problems);
+    }
     checkQueryFields(m, at, sources, problems, checkExpression);
     const hasBaseline = m.baseline !== undefined;
     // Relative limits are unit-free; without a unit, plain numbers are counts.

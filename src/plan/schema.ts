@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LIMIT_PATTERN } from '../analysis/limits.js';
+import { compareSchema } from './compare.js';
 import { DURATION_PATTERN } from './duration.js';
 
 /** Rollout names key state and history, so they must be safe in file names and URLs. */
@@ -62,6 +63,7 @@ const metric = z.strictObject({
   critical: limit.optional(),
   noData: noData.optional(),
   dryRun: z.boolean().optional().meta({ description: 'Read, shown and recorded, but never changes a decision.' }),
+  compare: compareSchema.optional(),
 });
 
 const httpCall = z.strictObject({

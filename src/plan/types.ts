@@ -60,9 +60,26 @@ export interface ExpositionSourceConfig {
 
 export type SourceConfig = PrometheusSourceConfig | JsonSourceConfig | ExpositionSourceConfig;
 
+/** What a comparison metric reads for one group: its events and its requests, as counts. */
+export interface CountQueries {
+  events: string;
+  total: string;
+}
+
+/** A canary-vs-baseline comparison judged by a sequential test (analysis/compare/). */
+export interface CompareConfig {
+  canary: CountQueries;
+  baseline: CountQueries;
+  /** Smallest relative change that matters, signed by the worse direction: +0.5, -0.2. */
+  effect: number;
+  /** The chance per stage of a false alarm, e.g. 0.01. */
+  falseAlarm: number;
+}
+
 /**
  * One metric to read and judge. Exactly one of `query` (prometheus), `path` (json) or
  * `expr` (exposition) is set, matching the source's type; `baseline` is of the same kind.
+ * A metric with `compare` has none of them (nor limits): its four counts are in `compare`.
  */
 export interface MetricConfig {
   name: string;
@@ -76,6 +93,7 @@ export interface MetricConfig {
   critical?: Limit;
   noData: NoDataPolicy;
   dryRun: boolean;
+  compare?: CompareConfig;
 }
 
 /** The traffic counter read to enforce `analysis.minRequests`. */

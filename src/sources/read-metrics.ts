@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
+import type { RateCounts } from '../analysis/compare/rate-test.js';
 import type { MetricConfig, Plan, RequestsConfig, SourceConfig } from '../plan/types.js';
 import { createExpositionSource } from './exposition.js';
 import { createJsonSource } from './json.js';
@@ -18,6 +19,8 @@ export interface MetricValue {
   value?: number;
   baseline?: number;
   noData?: string;
+  /** A comparison metric's counts of this poll. */
+  counts?: RateCounts;
 }
 
 /** Everything one poll reads: the metrics, and `analysis.requests` when the plan has it. */
@@ -92,12 +95,18 @@ function expressionsOf(plan: Plan, sourceName: string): string[] {
   const readables: Omit<Readable, 'name'>[] = [...plan.metrics, ...(plan.analysis.requests ? [plan.analysis.requests] : [])];
   return readables
     .filter((readable) => readable.source === sourceName)
-    .flatMap((readable) => [queryOf(readable), readable.baseline])
+    .flatMap((readable) => [queryOf(readable), readable.baseline, ...countQueries(readable)])
     .filter((expression): expression is string => expression !== undefined);
 }
 
-/** Something read from a source: a metric (with its baseline, if any) or the traffic counter. */
-type Readable = RequestsConfig & Pick<MetricConfig, 'name' | 'baseline'>;
+/** Something read from a source: a metric (with its baseline or comparison, if any) or the traffic counter. */
+type Readable = RequestsConfig & Pick<MetricConfig, 'name' | 'baseline' | 'compare'>;
+
+/** A comparison's four count queries, in RateCounts order. */
+function countQueries(readable: Omit<Readable, 'name'>): string[] {
+  const c = readable.compare;
+  return c ? [c.canary.events, c.canary.total, c.baseline.events, c.baseline.total] : [];
+}
 
 /** A read's outcome: the number, or why there is none. */
 type Outcome = { value: number } | { noData: string };
@@ -107,6 +116,7 @@ function queryOf(readable: RequestsConfig): string | undefined {
 }
 
 async function readMetric(metric: Readable, reader: PollReader): Promise<MetricValue> {
+  if (metric.compare) return readCounts(metric, reader);
   const [main, baseline] = await Promise.all([
     reader.read(metric.source, queryOf(metric)),
     metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline),
@@ -115,6 +125,29 @@ async function readMetric(metric: Readable, reader: PollReader): Promise<MetricV
   if (baseline === undefined) return { name: metric.name, value: main.value };
   if ('noData' in baseline) return { name: metric.name, value: main.value, noData: `baseline: ${baseline.noData}` };
   return { name: metric.name, value: main.value, baseline: baseline.value };
+}
+
+/** Reads a comparison's four counts; any one unreadable, negative or not finite makes the whole no data. */
+async function readCounts(metric: Readable, reader: PollReader): Promise<MetricValue> {
+  const names = ['canary events', 'canary total', 'baseline events', 'baseline total'];
+  const outcomes = await Promise.all(countQueries(metric).map((query) => reader.read(metric.source, query)));
+  const values: number[] = [];
+  for (const [i, outcome] of outcomes.entries()) {
+    if ('noData' in outcome) return { name: metric.name, noData: `${names[i]}: ${outcome.noData}` };
+    if (!Number.isFinite(outcome.value) || outcome.value < 0) return { name: metric.name, noData: `${names[i]}: ${outcome.value} is not a count` };
+    values.push(outcome.value);
+  }
+  const [canaryEvents = 0, canaryTotal = 0, baselineEvents = 0, baselineTotal = 0] = values;
+  // Prometheus extrapolates each increase() on its own, so a group whose every request failed may
+  // read a few more events than requests; more than that is a mistake in the queries.
+  const overshoot = (events: number, total: number) => events > total + Math.max(1, total * 0.05);
+  if (overshoot(canaryEvents, canaryTotal) || overshoot(baselineEvents, baselineTotal)) {
+    return { name: metric.name, noData: `more events than requests (canary ${canaryEvents}/${canaryTotal}, baseline ${baselineEvents}/${baselineTotal}): check the queries` };
+  }
+  return {
+    name: metric.name,
+    counts: { canaryEvents: Math.min(canaryEvents, canaryTotal), canaryTotal, baselineEvents: Math.min(baselineEvents, baselineTotal), baselineTotal },
+  };
 }
 
 /**
