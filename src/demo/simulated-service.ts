@@ -32,6 +32,11 @@ export interface SimulatedServiceOptions {
   tickMs?: number;
   /** In the flaky scenario, one tick of errors every this many ms (default 3 s). */
   blipEveryMs?: number;
+  /**
+   * Share of 500s of each variant, instead of the scenarios' (the canary's from its first stage):
+   * e.g. { canary: 0.02, stable: 0.01 } for a 2× regression a comparison metric should catch.
+   */
+  errorRates?: { canary: number; stable: number };
 }
 
 /** What the summary route reports for one variant over a window. */
@@ -133,7 +138,10 @@ export async function startSimulatedService(options: SimulatedServiceOptions = {
   const carry = { canary: 0, canaryErrors: 0, stableErrors: 0 };
   const sequence = { canary: 0.5, stable: 0.25 };
 
+  const rates = options.errorRates;
+  const stable: Behaviour = rates ? { ...STABLE, errorRate: rates.stable } : STABLE;
   const canaryBehaviour = (): Behaviour => {
+    if (rates) return { ...HEALTHY_CANARY, errorRate: rates.canary };
     if (scenario === 'bad' && percentage >= BAD_FROM_PERCENT) return BAD_CANARY;
     if (scenario === 'flaky' && percentage > 0 && tickCount % blipEveryTicks === 0) {
       blips++;
@@ -162,9 +170,8 @@ export async function startSimulatedService(options: SimulatedServiceOptions = {
     const canaryRequests = Math.floor(carry.canary);
     carry.canary -= canaryRequests;
     const canary = serve('canary', canaryRequests, canaryBehaviour());
-    const stable = serve('stable', Math.round(perTick) - canaryRequests, STABLE);
     const at = Date.now();
-    ticks.push({ at, canary, stable });
+    ticks.push({ at, canary, stable: serve('stable', Math.round(perTick) - canaryRequests, stable) });
     while (ticks.length > 0 && (ticks[0]?.at ?? at) < at - KEPT_MS) ticks.shift();
   };
 

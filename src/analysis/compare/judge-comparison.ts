@@ -46,6 +46,11 @@ export function judgeComparisons(plan: Plan, values: Map<string, MetricValue>, c
   const readings = new Map<string, Reading>();
   if (compared.length === 0) return { readings };
   const prior = context.evidence;
+  if (prior?.percent === 100) {
+    // Holding here could not lower anyone's exposure: the stage has no baseline to compare with.
+    for (const m of compared) readings.set(m.name, { name: m.name, dryRun: m.dryRun, status: 'ok', display: 'no baseline at 100%', reason: 'not compared: at 100% every request is the canary\'s (limits guard this stage)' });
+    return { readings, evidence: prior };
+  }
   const lastAt = prior?.lastAt;
   const now = context.now;
   const counts = !context.inWarmup && now !== undefined && (lastAt === undefined || now - lastAt >= MIN_GAP_OF_INTERVAL * plan.analysis.intervalMs);
