@@ -63,7 +63,7 @@ describe('rollout run with a comparison metric, against the simulated service', 
     expect(rollback?.reason).toMatch(/errors canary 2(\.\d+)?% vs baseline 1(\.\d+)?%, \d+(\.\d)?% sure it is worse \(needs 99%\)/);
     expect(service.percentage).toBe(0);
     // Before deciding, the polls said how sure the test was, undecided.
-    const polls = lines.filter((l) => l.type === 'poll') as Array<{ readings: Array<{ status: string; comparison?: { canaryTotal: number } }> }>;
+    const polls = lines.filter((l) => l.type === 'poll') as unknown as Array<{ readings: Array<{ status: string; comparison?: { canaryTotal: number } }> }>;
     const totals = polls.map((p) => p.readings[0]?.comparison?.canaryTotal ?? 0);
     // The counts grow poll after poll: the run kept them in its state.
     expect(Math.max(...totals)).toBeGreaterThan(totals.find((t) => t > 0) ?? Infinity);
