@@ -8,7 +8,7 @@
  * judgeStagePoll, decide; only the metric reads and the state store are simulated):
  *
  * - the fixed-limit plan: the canary's error rate over the last poll, warning > 1 %, critical > 5 %;
- * - the statistical plan: a `compare:` metric of the same counts, effect +50 %, falseAlarm 1 %.
+ * - the statistical plan: a `compare:` metric of the same counts, effect +50 %, falseAlarm 1 % (default).
  *
  * Both roll back after failureLimit 2 consecutive critical polls. Targets (issue 19): false rollbacks
  * ≤ 1 % at every rate; a 2× regression at 5 requests/s detected in ≥ 95 % of rollouts within the
@@ -21,7 +21,7 @@ import type { Plan } from '../src/plan/types.js';
 import type { MetricValue } from '../src/sources/read-metrics.js';
 import { enterStage, notStarted } from '../src/state/transitions.js';
 import { FakeClock } from '../test/helpers/fake-clock.js';
-import { planFromYaml } from '../test/helpers/plan.js';
+import { comparisonPlan, planFromYaml } from '../test/helpers/plan.js';
 import { atLeast, atMost, below, median, progress, report } from './lib.js';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000) || 1000;
@@ -32,27 +32,18 @@ const CANARY_SHARE = 0.1;
 const BASELINE_ERRORS = 0.01;
 const RATES = [1, 5, 50, 500];
 
-const common = `
-version: 1
-stages: [{ percent: 10, bake: 30m }, 100]
-analysis: { interval: ${INTERVAL_S}s, failureLimit: 2, maxHold: 24h }
+const stage = { stages: '[{ percent: 10, bake: 30m }, 100]', analysis: `{ interval: ${INTERVAL_S}s, failureLimit: 2, maxHold: 24h }` };
+const fixedPlan = planFromYaml(`version: 1
+name: fixed-limits
+stages: ${stage.stages}
+analysis: ${stage.analysis}
 sources: { sim: { type: json, url: "http://127.0.0.1:9/simulated" } }
-target: { type: command, set: [echo, "{{percent}}"] }
-`;
-const fixedPlan = planFromYaml(`name: fixed-limits${common}
 metrics:
   - { name: errors, source: sim, path: canary.rate, unit: ratio, warning: "> 1%", critical: "> 5%" }
+target: { type: command, set: [echo, "{{percent}}"] }
 `);
-const statisticalPlan = planFromYaml(`name: statistical${common}
-metrics:
-  - name: errors
-    source: sim
-    compare:
-      canary: { events: canary.errors, total: canary.requests }
-      baseline: { events: baseline.errors, total: baseline.requests }
-      effect: "+50%"
-      falseAlarm: 1%
-`);
+// Both plans judge the one metric `errors`; readMetric below serves each what its plan reads.
+const statisticalPlan = comparisonPlan({ name: 'statistical', url: 'http://127.0.0.1:9/simulated', ...stage });
 
 /** A seeded generator (xorshift128+ folded to 53 bits), so a run of the benchmark can be repeated. */
 function uniformSource(seed: number): () => number {

@@ -4,24 +4,15 @@ import { decide } from '../../src/analysis/decide.js';
 import type { RateCounts } from '../../src/analysis/compare/rate-test.js';
 import { enterStage, notStarted } from '../../src/state/transitions.js';
 import type { RolloutState } from '../../src/state/types.js';
-import { planFromYaml } from '../helpers/plan.js';
+import { comparisonPlan } from '../helpers/plan.js';
 
-const plan = planFromYaml(`
-version: 1
-name: compared
-stages: [10, 50, 100]
-analysis: { interval: 30s, bake: 5m, failureLimit: 1, warmup: 1m }
-sources: { app: { type: json, url: "http://127.0.0.1:9/m" } }
-metrics:
-  - name: errors
-    source: app
-    compare:
-      canary: { events: c.e, total: c.n }
-      baseline: { events: b.e, total: b.n }
-      effect: "+50%"
-  - { name: latency, source: app, path: p95, unit: seconds, critical: "> 2s" }
-target: { type: command, set: [echo, "{{percent}}"] }
-`);
+const plan = comparisonPlan({
+  name: 'compared',
+  url: 'http://127.0.0.1:9/m',
+  stages: '[10, 50, 100]',
+  analysis: '{ interval: 30s, bake: 5m, failureLimit: 1, warmup: 1m }',
+  moreMetrics: '  - { name: latency, source: app, path: p95, unit: seconds, critical: "> 2s" }',
+});
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const poll = (counts: RateCounts | { noData: string }) => ({

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createSources, readPoll } from '../../src/sources/read-metrics.js';
 import { sendJson, startTestServer, type TestServer } from '../helpers/http-server.js';
-import { planFromYaml } from '../helpers/plan.js';
+import { comparisonPlan } from '../helpers/plan.js';
 
 let server: TestServer;
 let document: unknown;
@@ -15,20 +15,7 @@ afterAll(() => server.close());
 
 async function read(doc: unknown) {
   document = doc;
-  const plan = planFromYaml(`
-version: 1
-name: counted
-stages: [10, 100]
-sources: { app: { type: json, url: "${server.url}/counts" } }
-metrics:
-  - name: errors
-    source: app
-    compare:
-      canary: { events: canary.errors, total: canary.requests }
-      baseline: { events: stable.errors, total: stable.requests }
-      effect: "+50%"
-target: { type: command, set: [echo, "{{percent}}"] }
-`);
+  const plan = comparisonPlan({ name: 'counted', url: `${server.url}/counts` });
   const poll = await readPoll(plan, createSources(plan, { scrapeDir: '/nonexistent', clock: systemClock }));
   return poll.metrics[0];
 }
@@ -36,7 +23,7 @@ target: { type: command, set: [echo, "{{percent}}"] }
 describe('reading a comparison metric', () => {
   it('reads the four counts of one document (fetched once per poll)', async () => {
     const before = server.requests.length;
-    expect(await read({ canary: { errors: 3, requests: 300 }, stable: { errors: 20, requests: 2700 } })).toEqual({
+    expect(await read({ canary: { errors: 3, requests: 300 }, baseline: { errors: 20, requests: 2700 } })).toEqual({
       name: 'errors',
       counts: { canaryEvents: 3, canaryTotal: 300, baselineEvents: 20, baselineTotal: 2700 },
     });
@@ -44,9 +31,9 @@ describe('reading a comparison metric', () => {
   });
 
   it.each<[string, unknown, RegExp]>([
-    ['a missing count', { canary: { errors: 3, requests: 300 }, stable: { requests: 2700 } }, /^baseline events: /],
-    ['a negative count (a counter reset read as a difference)', { canary: { errors: 3, requests: -300 }, stable: { errors: 20, requests: 2700 } }, /^canary total: -300 is not a count$/],
-    ['far more events than requests', { canary: { errors: 30, requests: 3 }, stable: { errors: 20, requests: 2700 } }, /more events than requests .*check the queries/],
+    ['a missing count', { canary: { errors: 3, requests: 300 }, baseline: { requests: 2700 } }, /^baseline events: /],
+    ['a negative count (a counter reset read as a difference)', { canary: { errors: 3, requests: -300 }, baseline: { errors: 20, requests: 2700 } }, /^canary total: -300 is not a count$/],
+    ['far more events than requests', { canary: { errors: 30, requests: 3 }, baseline: { errors: 20, requests: 2700 } }, /more events than requests .*check the queries/],
   ])('%s is no data, with the reason', async (_case, doc, reason) => {
     const value = await read(doc);
     expect(value?.counts).toBeUndefined();
@@ -54,6 +41,6 @@ describe('reading a comparison metric', () => {
   });
 
   it('a few events over the requests (extrapolated increases) count as every request failing', async () => {
-    expect((await read({ canary: { errors: 10.4, requests: 10 }, stable: { errors: 1, requests: 90 } }))?.counts).toMatchObject({ canaryEvents: 10, canaryTotal: 10 });
+    expect((await read({ canary: { errors: 10.4, requests: 10 }, baseline: { errors: 1, requests: 90 } }))?.counts).toMatchObject({ canaryEvents: 10, canaryTotal: 10 });
   });
 });
