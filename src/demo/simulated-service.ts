@@ -33,10 +33,11 @@ export interface SimulatedServiceOptions {
   /** In the flaky scenario, one tick of errors every this many ms (default 3 s). */
   blipEveryMs?: number;
   /**
-   * Share of 500s of each variant, instead of the scenarios' (the canary's from its first stage):
-   * e.g. { canary: 0.02, stable: 0.01 } for a 2× regression a comparison metric should catch.
+   * How each variant answers, instead of the scenarios' (the canary's from its first stage): e.g.
+   * { canary: { errorRate: 0.02 }, stable: { errorRate: 0.01 } } for a 2× regression that a
+   * comparison metric should catch.
    */
-  errorRates?: { canary: number; stable: number };
+  variants?: { canary: Partial<Behaviour>; stable: Partial<Behaviour> };
 }
 
 /** What the summary route reports for one variant over a window. */
@@ -84,7 +85,7 @@ const VARIANTS: readonly Variant[] = ['canary', 'stable'];
 const BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 /** How a variant answers: its share of 500s and its median latency. */
-interface Behaviour {
+export interface Behaviour {
   errorRate: number;
   medianMs: number;
 }
@@ -138,10 +139,10 @@ export async function startSimulatedService(options: SimulatedServiceOptions = {
   const carry = { canary: 0, canaryErrors: 0, stableErrors: 0 };
   const sequence = { canary: 0.5, stable: 0.25 };
 
-  const rates = options.errorRates;
-  const stable: Behaviour = rates ? { ...STABLE, errorRate: rates.stable } : STABLE;
+  const variants = options.variants;
+  const stable: Behaviour = { ...STABLE, ...variants?.stable };
   const canaryBehaviour = (): Behaviour => {
-    if (rates) return { ...HEALTHY_CANARY, errorRate: rates.canary };
+    if (variants) return { ...HEALTHY_CANARY, ...variants.canary };
     if (scenario === 'bad' && percentage >= BAD_FROM_PERCENT) return BAD_CANARY;
     if (scenario === 'flaky' && percentage > 0 && tickCount % blipEveryTicks === 0) {
       blips++;

@@ -1,8 +1,10 @@
 /**
- * `rollout run` with a comparison metric (`compare:`) against the demo's simulated service,
- * end to end: the built CLI scrapes the service's /metrics page, adds up each poll's counts in its
- * state, and lets the sequential test decide. A canary with twice the baseline's error rate is
- * rolled back from its first stage; one with the baseline's rate is walked to 100 %.
+ * `rollout run` with comparison metrics (`compare:`) against the demo's simulated service, end to
+ * end: the built CLI scrapes the service's /metrics page, adds up each poll's counts in its state,
+ * and lets the sequential test decide. Two metrics: 5xx answers, and latency as the share of
+ * requests slower than 250 ms (from the histogram's buckets). A canary with twice the baseline's
+ * error rate, and one 25 % slower, are rolled back from their first stage; one that answers as
+ * the baseline does is walked to 100 %.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,8 @@ import { startSimulatedService, type SimulatedService } from '../../src/demo/sim
 import { runCli } from '../helpers/cli.js';
 
 const counts = (variant: string, errorsOnly: boolean) => `sum(increase(http_requests_total{variant="${variant}"${errorsOnly ? ',status="500"' : ''}}))`;
+const histogram = (variant: string) => `sum(increase(http_request_duration_seconds_count{variant="${variant}"}))`;
+const slower = (variant: string) => `${histogram(variant)} - sum(increase(http_request_duration_seconds_bucket{variant="${variant}",le="0.25"}))`;
 
 function planYaml(service: SimulatedService): string {
   return `version: 1
@@ -28,6 +32,12 @@ metrics:
       baseline: { events: '${counts('stable', true)}', total: '${counts('stable', false)}' }
       effect: "+50%"
       falseAlarm: 1%
+  - name: slow_requests
+    source: scrape
+    compare:
+      canary: { events: '${slower('canary')}', total: '${histogram('canary')}' }
+      baseline: { events: '${slower('stable')}', total: '${histogram('stable')}' }
+      effect: "+50%"
 target:
   type: http
   set: { method: PUT, url: "${service.flagUrl}", body: { percentage: "{{percent}}" } }
@@ -55,7 +65,7 @@ afterEach(async () => {
 
 describe('rollout run with a comparison metric, against the simulated service', () => {
   it('rolls back a canary with twice the baseline error rate (2 % vs 1 %) from 10 %, saying how sure it is', async () => {
-    service = await startSimulatedService({ requestsPerSecond: 20_000, errorRates: { canary: 0.02, stable: 0.01 } });
+    service = await startSimulatedService({ requestsPerSecond: 20_000, variants: { canary: { errorRate: 0.02, medianMs: 80 }, stable: { errorRate: 0.01, medianMs: 80 } } });
     const { code, lines } = await run(service);
     expect(code).toBe(4);
     const rollback = events(lines).find((e) => e.action === 'rollback');
@@ -69,8 +79,19 @@ describe('rollout run with a comparison metric, against the simulated service', 
     expect(Math.max(...totals)).toBeGreaterThan(totals.find((t) => t > 0) ?? Infinity);
   }, 90_000);
 
+  it('rolls back a canary whose latency is 25 % higher, from the histogram buckets', async () => {
+    service = await startSimulatedService({ requestsPerSecond: 20_000, variants: { canary: { errorRate: 0.01, medianMs: 100 }, stable: { errorRate: 0.01, medianMs: 80 } } });
+    const { code, lines } = await run(service);
+    expect(code).toBe(4);
+    const rollback = events(lines).find((e) => e.action === 'rollback');
+    expect(rollback).toMatchObject({ from: 10, to: 0 });
+    expect(rollback?.reason).toMatch(/slow_requests canary \d+(\.\d+)?% vs baseline 1(\.\d+)?%, \d+(\.\d)?% sure it is worse \(needs 99%\)/);
+    // The error rates are the same: that metric is undecided or ok, never the cause.
+    expect(rollback?.reason).not.toMatch(/errors canary [^;]*% sure it is worse \(needs/);
+  }, 90_000);
+
   it('walks a canary as good as its baseline (1 % vs 1 %) to 100 %', async () => {
-    service = await startSimulatedService({ requestsPerSecond: 20_000, errorRates: { canary: 0.01, stable: 0.01 } });
+    service = await startSimulatedService({ requestsPerSecond: 20_000, variants: { canary: { errorRate: 0.01, medianMs: 80 }, stable: { errorRate: 0.01, medianMs: 80 } } });
     const { code, lines, dir } = await run(service);
     expect(code).toBe(0);
     expect(events(lines).filter((e) => e.action !== 'hold').map((e) => [e.action, e.from, e.to])).toEqual([
