@@ -16,7 +16,7 @@
  */
 import { judgeStagePoll } from '../src/analysis/judge-stage.js';
 import { runLoop, type RunEffects, type RunOutcome } from '../src/analysis/run-loop.js';
-import { historyEvent } from '../src/commands/session.js';
+import { historyEvent } from '../src/rollout/events.js';
 import type { Plan } from '../src/plan/types.js';
 import type { MetricValue } from '../src/sources/read-metrics.js';
 import { enterStage, notStarted } from '../src/state/transitions.js';
@@ -120,7 +120,7 @@ function readMetric(plan: Plan, slots: Slot[]): MetricValue {
   const counts = { canaryEvents: sum('canaryErrors'), canaryTotal: sum('canaryRequests'), baselineEvents: sum('baselineErrors'), baselineTotal: sum('baselineRequests') };
   if (plan.metrics[0]?.compare) return { name: 'errors', counts };
   // As a PromQL ratio reads: 0/0 is NaN, which the source reports as no data.
-  return counts.canaryTotal > 0 ? { name: 'errors', value: counts.canaryEvents / counts.canaryTotal } : { name: 'errors', noData: 'NaN' };
+  return counts.canaryTotal > 0 ? { name: 'errors', value: counts.canaryEvents / counts.canaryTotal } : { name: 'errors', noDataReason: 'NaN' };
 }
 
 /** One 30-minute stage of `plan` over `slots`: when it rolled back (s), or how it ended. */

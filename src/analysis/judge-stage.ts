@@ -8,5 +8,5 @@ import { judgePoll, type Judgement } from './judge.js';
 
 /** Judges a poll taken at `now` of the rollout in `state`: warm-up, traffic floor and the stage's counts so far. */
 export function judgeStagePoll(plan: Plan, poll: PollReadings, state: RolloutState | undefined, now: number): Judgement {
-  return judgePoll(plan, poll.metrics, { inWarmup: inWarmup(plan, state, now), requests: poll.requests, evidence: stageEvidence(state), now });
+  return judgePoll(plan, poll.metrics, { warmingUp: inWarmup(plan, state, now), requests: poll.requests, evidence: stageEvidence(state), now });
 }

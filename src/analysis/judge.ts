@@ -3,10 +3,9 @@
  * one verdict for the poll, the worst reading winning. Sources never judge; this is the only place.
  */
 import type { Limit, MetricConfig, Plan } from '../plan/types.js';
-import type { MetricValue } from '../sources/read-metrics.js';
-import { judgeComparisons, type ComparisonContext } from './compare/judge-comparison.js';
-import type { RateCounts } from './compare/rate-test.js';
+import type { EventCounts, MetricValue } from '../readings.js';
 import type { StageEvidence } from '../state/types.js';
+import { judgeComparisons, type ComparisonContext } from './compare/judge-comparison.js';
 import { breaches } from './limits.js';
 import { formatRelative, formatValue } from './format.js';
 
@@ -16,7 +15,7 @@ export type { MetricValue };
 export type ReadingStatus = 'ok' | 'warning' | 'critical' | 'nodata' | 'undecided';
 
 /** A comparison metric's counts since the stage began and how sure its test is each way. */
-export interface ComparisonEvidence extends RateCounts {
+export interface ComparisonEvidence extends EventCounts {
   sureWorse: number;
   sureNotWorse: number;
 }
@@ -44,6 +43,8 @@ export interface Judgement {
   readings: Reading[];
   /** Why the verdict is not healthy (empty when healthy). */
   reasons: string[];
+  /** Taken during `analysis.warmup`: shown, never acted on (the verdict is then a hold). */
+  warmingUp: boolean;
   /** The comparison metrics' counts including this poll, for the state to keep. */
   evidence?: StageEvidence;
 }
@@ -51,7 +52,7 @@ export interface Judgement {
 /** What the judge needs besides the values. */
 export interface JudgeContext extends ComparisonContext {
   /** Readings taken during `analysis.warmup` are shown but not judged. */
-  inWarmup?: boolean;
+  warmingUp?: boolean;
   /** The traffic counter for `analysis.minRequests`. */
   requests?: MetricValue;
 }
@@ -70,8 +71,8 @@ function describeLimit(kind: 'warning' | 'critical', limit: Limit): string {
 /** Judges one metric's value against its limits. */
 export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
   const base = { name: metric.name, dryRun: metric.dryRun };
-  if (value.noData !== undefined || value.value === undefined) {
-    return { ...base, status: 'nodata', display: 'no data', reason: value.noData ?? 'no value' };
+  if (value.noDataReason !== undefined || value.value === undefined) {
+    return { ...base, status: 'nodata', display: 'no data', reason: value.noDataReason ?? 'no value' };
   }
   let compared = value.value;
   let display = formatValue(value.value, metric.unit);
@@ -101,7 +102,7 @@ export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
 export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeContext = {}): Judgement {
   const byName = new Map(values.map((v) => [v.name, v]));
   const comparisons = judgeComparisons(plan, byName, context);
-  const readings = plan.metrics.map((m) => comparisons.readings.get(m.name) ?? judgeMetric(m, byName.get(m.name) ?? { name: m.name, noData: 'not read' }));
+  const readings = plan.metrics.map((m) => comparisons.readings.get(m.name) ?? judgeMetric(m, byName.get(m.name) ?? { name: m.name, noDataReason: 'not read' }));
   const evidence = comparisons.evidence && { evidence: comparisons.evidence };
   let verdict: Verdict = 'healthy';
   const reasons: string[] = [];
@@ -123,14 +124,14 @@ export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeConte
   if (minRequests !== undefined) {
     const requests = context.requests;
     if (!requests || requests.value === undefined) {
-      raise('hold', `traffic unknown (${requests?.noData ?? 'not read'}): cannot judge below minRequests ${minRequests}`);
+      raise('hold', `traffic unknown (${requests?.noDataReason ?? 'not read'}): cannot judge below minRequests ${minRequests}`);
     } else if (requests.value < minRequests) {
       raise('hold', `traffic too low to judge: ${formatValue(requests.value, 'count')} requests < minRequests ${minRequests}`);
     }
   }
-  if (context.inWarmup) {
+  if (context.warmingUp) {
     // Warm-up readings are shown but never acted on, whatever they say.
-    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], ...evidence };
+    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], warmingUp: true, ...evidence };
   }
-  return { verdict, readings, reasons, ...evidence };
+  return { verdict, readings, reasons, warmingUp: false, ...evidence };
 }

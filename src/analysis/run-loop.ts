@@ -13,20 +13,10 @@
 import type { Clock } from '../clock.js';
 import { ExitCode, InterruptedError, RolloutError, StateStoreError } from '../errors.js';
 import type { EventAction, Plan } from '../plan/types.js';
-import { completeRollout, enterStage, notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
-import type { HistoryEvent, RolloutState } from '../state/types.js';
-import { bakeLeftMs, decide, inWarmup, type Decision, type DecisionCounters } from './decide.js';
+import { completeRollout, enterStage, keepCounters as withCounters, notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
+import type { Change, HistoryEvent, RolloutState } from '../state/types.js';
+import { bakeLeftMs, decide, type Decision, type DecisionCounters } from './decide.js';
 import type { Judgement } from './judge.js';
-
-/** A state change to commit: apply `to`, then record `next` and `events` (session's Change has this shape). */
-export interface LoopChange {
-  from: number;
-  to: number;
-  next: RolloutState;
-  events: HistoryEvent[];
-  /** A rollback: if it fails halfway, the target is not put back to the bad percentage. */
-  towardsSafety?: boolean;
-}
 
 /** What a history event says; the `event` effect stamps it with the time and the actor. */
 export interface EventFields {
@@ -101,7 +91,7 @@ export interface RunEffects {
   /** Reads and judges every metric once. */
   poll(state: RolloutState): Promise<Judgement>;
   /** Applies the change to the target, then records it; on failure puts the target back and throws. */
-  commit(change: LoopChange): Promise<void>;
+  commit(change: Change): Promise<void>;
   /** Appends events without changing state. */
   record(events: HistoryEvent[]): Promise<void>;
   /** Delivers an event to the plan's receivers; must not throw (failures are the effect's to report). */
@@ -172,7 +162,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
    * before it touches the target, so nothing was applied: the loop holds and retries, never
    * advancing blind. A rollback is different: it goes ahead unrecorded and its failure propagates.
    */
-  const commit = async (change: LoopChange): Promise<boolean> => {
+  const commit = async (change: Change): Promise<boolean> => {
     try {
       await effects.commit(change);
     } catch (err) {
@@ -207,11 +197,10 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
       if (events.length > 0 && !standingBy) await record(events);
       return;
     }
-    // Spelled out: decide() leaves holdingSince out when a hold ends, and a spread would keep the old one.
-    const withCounters = { ...state, consecutiveCritical: counters.consecutiveCritical, holdingSince: counters.holdingSince, evidence };
+    const next = { ...withCounters(state, counters), evidence };
     // Standing by, writing would need the lock a human may be using; the counters live in memory meanwhile.
-    if (standingBy) state = withCounters;
-    else await commit({ from: state.percent, to: state.percent, next: { ...withCounters, version: state.version + 1 }, events });
+    if (standingBy) state = { ...next, version: state.version };
+    else await commit({ from: state.percent, to: state.percent, next, events });
   };
 
   const holdEvent = (reason: string, judgement: Judgement) =>
@@ -282,7 +271,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         reason,
         consecutiveCritical,
       });
-      if (inWarmup(plan, state, now)) {
+      if (judgement.warmingUp) {
         // Warm-up readings are shown, never acted on: they must not start a hold or count criticals.
         effects.emit(view('warmup', judgement.reasons.join('; '), state.consecutiveCritical));
         continue;

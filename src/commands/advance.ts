@@ -9,11 +9,13 @@ import { annotateReadings } from '../cli/github-actions.js';
 import { paintVerdict, renderReadings } from '../cli/readings-table.js';
 import { ConflictError, ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
-import { completeRollout, enterStage, notStarted } from '../state/transitions.js';
+import { commitChange } from '../rollout/commit.js';
+import { historyEvent, notifyEvents } from '../rollout/events.js';
+import { openRollout, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { adoptTarget, completeRollout, enterStage, notStarted } from '../state/transitions.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';
 import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
 
 export interface AdvanceOptions extends StateOptions {
   yes?: boolean;
@@ -111,16 +113,13 @@ export async function reconcileDrift(rollout: Rollout, stored: RolloutState | un
     await notifyEvents(plan, [refused], ctx);
     throw new ConflictError(`drift: ${drift.message}`, `rerun with --adopt to take the target's ${targetPercent}% as the truth, or set the target back to ${state.percent}%`);
   }
-  const index = plan.stages.findIndex((s) => s.percent === targetPercent);
-  const adopted: RolloutState = { ...state, percent: targetPercent, stageIndex: index, enteredAt: ctx.clock.now(), completed: false, consecutiveCritical: 0, holdingSince: undefined, version: state.version + 1 };
+  const adopted = adoptTarget(plan, state, targetPercent, ctx.clock.now());
   const adoption = event(`adopted: ${drift.message}`);
   await rollout.store.save(adopted, [adoption]);
   await notifyEvents(plan, [adoption], ctx);
-  ctx.out.error(`drift adopted: ${drift.message}; state now says ${targetPercent}%${index < 0 ? ' (not a stage of the plan: the next advance starts from the first stage above it)' : ''}`);
-  if (index >= 0) return adopted;
-  // Between stages: continue as if at the highest stage below the adopted percentage.
-  const below = plan.stages.reduce((best, s, i) => (s.percent < targetPercent ? i : best), -1);
-  return { ...adopted, stageIndex: below };
+  const between = !plan.stages.some((s) => s.percent === targetPercent);
+  ctx.out.error(`drift adopted: ${drift.message}; state now says ${targetPercent}%${between ? ' (not a stage of the plan: the next advance starts from the first stage above it)' : ''}`);
+  return adopted;
 }
 
 async function confirm(ctx: CommandContext, options: AdvanceOptions, question: string): Promise<void> {

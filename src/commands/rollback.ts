@@ -5,12 +5,14 @@
  */
 import { ExitCode, RolloutError, StateCorruptError, TargetError, UsageError } from '../errors.js';
 import { lockHolder } from '../state/actor.js';
-import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
+import { commitChange } from '../rollout/commit.js';
+import { historyEvent, notifyEvents } from '../rollout/events.js';
+import { openRollout, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { notStarted, recordAttempt, rollbackDestination, rolledBack } from '../state/transitions.js';
 import type { Lock, RolloutState } from '../state/types.js';
 import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
-import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
 
 export interface RollbackOptions extends StateOptions {
   emergency?: boolean;
@@ -101,7 +103,7 @@ async function emergencyRollback(rollout: Rollout, options: RollbackOptions, ctx
     const base = state ?? notStarted(plan);
     try {
       // Recorded even when the target failed, so history shows the attempt; state says 0 only on success.
-      const next = targetFailure ? { ...base, version: base.version + 1 } : rolledBack(plan, base, { stageIndex: -1, percent: 0 }, ctx.clock.now());
+      const next = targetFailure ? recordAttempt(base) : rolledBack(plan, base, { stageIndex: -1, percent: 0 }, ctx.clock.now());
       await rollout.store.save(next, [event], { force: true });
     } catch (err) {
       problems.push(`recording: ${messageOf(err)}`);

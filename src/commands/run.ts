@@ -2,7 +2,7 @@
  * `rollout run [plan]`: the unattended rollout, for CI jobs and on-call autopilot. It holds the
  * rollout's lock for the whole run (letting go only while it waits for a human's approval),
  * refuses to start on drift unless --adopt, and drives analysis/run-loop.ts with the real
- * session: metrics, target, store, notifications. On SIGINT/SIGTERM the apply in flight is
+ * rollout (src/rollout/): metrics, target, store, notifications. On SIGINT/SIGTERM the apply in flight is
  * finished and recorded (commitChange never aborts one), so target and state agree at exit 130.
  * Exit 0 end reached, 3 stopped (held, waiting for approval, --timeout), 4 rolled back,
  * 5 lock or drift, 6 target failed, 130 interrupted.
@@ -19,7 +19,9 @@ import type { Lock } from '../state/types.js';
 import { reconcileDrift } from './advance.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
-import { commitChange, historyEvent, openRollout, releaseQuietly, type Rollout, type StateOptions } from './session.js';
+import { commitChange } from '../rollout/commit.js';
+import { historyEvent } from '../rollout/events.js';
+import { openRollout, releaseQuietly, type Rollout, type StateOptions } from '../rollout/open.js';
 
 /** `rollout run` options (see src/cli/program.ts). */
 export interface RunOptions extends StateOptions {

@@ -15,8 +15,9 @@ import { createTarget } from '../targets/create-target.js';
 import { compareDrift } from '../targets/drift.js';
 import type { Target } from '../targets/target.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { loadPlanForCommand } from './load.js';
-import { createMeter, openStore, peekState, stateDirOf, verdictExitCode, type Meter, type StateOptions } from './session.js';
+import { createMeter, verdictExitCode, type Meter } from '../rollout/meter.js';
+import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
 
 export interface StatusOptions extends StateOptions {
   watch?: boolean;
@@ -47,7 +48,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
   const refreshMs = options.interval ? parseDuration(options.interval) : plan.analysis.intervalMs;
   if (refreshMs === undefined) throw new UsageError(`--interval ${options.interval} is not a duration`, 'use e.g. --interval 10s');
   // One store, target and meter for every refresh of --watch.
-  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: createTarget(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
+  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: (ctx.world?.createTarget ?? createTarget)(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);

@@ -1,6 +1,6 @@
 /** `rollout validate [plan]`: loads and checks the plan; problems name file:line:col. */
 import { ExitCode } from '../errors.js';
-import { loadPlanForCommand } from './load.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
 import type { CommandContext, CommandResult, CommonOptions } from './context.js';
 
 /** Validates the plan; a PlanError (exit 2) propagates to the entry point, which prints every problem. */

@@ -1,27 +1,19 @@
 /**
  * One poll: every metric of the plan (and its baseline, and the traffic counter) read in parallel,
  * each under its source's deadline, so a hanging source costs the others nothing. Failures
- * become `noData` readings with their reason; judging them is analysis/judge.ts's job.
+ * become no-data readings with their reason; judging them is analysis/judge.ts's job.
  */
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import type { RateCounts } from '../analysis/compare/rate-test.js';
 import type { MetricConfig, Plan, RequestsConfig, SourceConfig } from '../plan/types.js';
 import { createExpositionSource } from './exposition.js';
 import { createJsonSource } from './json.js';
 import { createPrometheusSource } from './prometheus.js';
+import type { MetricValue } from '../readings.js';
 import { NoDataError, type MetricSource } from './source.js';
 
-/** What one metric read as. `noData` means it cannot be judged; `value` may still be shown. */
-export interface MetricValue {
-  name: string;
-  value?: number;
-  baseline?: number;
-  noData?: string;
-  /** A comparison metric's counts of this poll. */
-  counts?: RateCounts;
-}
+export type { MetricValue };
 
 /** Everything one poll reads: the metrics, and `analysis.requests` when the plan has it. */
 export interface PollReadings {
@@ -109,7 +101,7 @@ function countQueries(readable: Omit<Readable, 'name'>): string[] {
 }
 
 /** A read's outcome: the number, or why there is none. */
-type Outcome = { value: number } | { noData: string };
+type Outcome = { value: number } | { noDataReason: string };
 
 function queryOf(readable: RequestsConfig): string | undefined {
   return readable.query ?? readable.path ?? readable.expr;
@@ -121,9 +113,9 @@ async function readMetric(metric: Readable, reader: PollReader): Promise<MetricV
     reader.read(metric.source, queryOf(metric)),
     metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline),
   ]);
-  if ('noData' in main) return { name: metric.name, noData: main.noData };
+  if ('noDataReason' in main) return { name: metric.name, noDataReason: main.noDataReason };
   if (baseline === undefined) return { name: metric.name, value: main.value };
-  if ('noData' in baseline) return { name: metric.name, value: main.value, noData: `baseline: ${baseline.noData}` };
+  if ('noDataReason' in baseline) return { name: metric.name, value: main.value, noDataReason: `baseline: ${baseline.noDataReason}` };
   return { name: metric.name, value: main.value, baseline: baseline.value };
 }
 
@@ -133,8 +125,8 @@ async function readCounts(metric: Readable, reader: PollReader): Promise<MetricV
   const outcomes = await Promise.all(countQueries(metric).map((query) => reader.read(metric.source, query)));
   const values: number[] = [];
   for (const [i, outcome] of outcomes.entries()) {
-    if ('noData' in outcome) return { name: metric.name, noData: `${names[i]}: ${outcome.noData}` };
-    if (!Number.isFinite(outcome.value) || outcome.value < 0) return { name: metric.name, noData: `${names[i]}: ${outcome.value} is not a count` };
+    if ('noDataReason' in outcome) return { name: metric.name, noDataReason: `${names[i]}: ${outcome.noDataReason}` };
+    if (!Number.isFinite(outcome.value) || outcome.value < 0) return { name: metric.name, noDataReason: `${names[i]}: ${outcome.value} is not a count` };
     values.push(outcome.value);
   }
   const [canaryEvents = 0, canaryTotal = 0, baselineEvents = 0, baselineTotal = 0] = values;
@@ -142,7 +134,7 @@ async function readCounts(metric: Readable, reader: PollReader): Promise<MetricV
   // read a few more events than requests; more than that is a mistake in the queries.
   const overshoot = (events: number, total: number) => events > total + Math.max(1, total * 0.05);
   if (overshoot(canaryEvents, canaryTotal) || overshoot(baselineEvents, baselineTotal)) {
-    return { name: metric.name, noData: `more events than requests (canary ${canaryEvents}/${canaryTotal}, baseline ${baselineEvents}/${baselineTotal}): check the queries` };
+    return { name: metric.name, noDataReason: `more events than requests (canary ${canaryEvents}/${canaryTotal}, baseline ${baselineEvents}/${baselineTotal}): check the queries` };
   }
   return {
     name: metric.name,
@@ -174,7 +166,7 @@ class PollReader {
       if (deadline === undefined) this.deadlines.set(sourceName, (deadline = new Deadline(timeoutMs, this.options.signal)));
       return { value: await deadline.measure(source, query) };
     } catch (err) {
-      return { noData: err instanceof NoDataError ? err.reason : `unexpected: ${err instanceof Error ? err.message : String(err)}` };
+      return { noDataReason: err instanceof NoDataError ? err.reason : `unexpected: ${err instanceof Error ? err.message : String(err)}` };
     }
   }
 }

@@ -1,7 +1,7 @@
 /** A rollout's state and history (SPEC §3), and the store that keeps them. */
 import { z } from 'zod';
 import { StateCorruptError } from '../errors.js';
-import type { RateCounts } from '../analysis/compare/rate-test.js';
+import type { EventCounts } from '../readings.js';
 import type { EventAction } from '../plan/types.js';
 
 /** One history event; append-only. Secrets are redacted before an event is written. */
@@ -58,7 +58,27 @@ export interface StageEvidence {
   /** ms since epoch of the last poll counted. */
   lastAt?: number;
   /** Metric name → its counts since the stage began. */
-  counts: Record<string, RateCounts>;
+  counts: Record<string, EventCounts>;
+}
+
+/**
+ * A change to commit (rollout/commit.ts): the percentage before and after, the state after, and
+ * its events. Commands and the run loop build these; only the commit path carries them out.
+ */
+export interface Change {
+  from: number;
+  to: number;
+  next: RolloutState;
+  events: HistoryEvent[];
+  /** Emergency: skip the state version check (state may be corrupt or raced). */
+  force?: boolean;
+  /** Apply even when `from` equals `to` (an emergency always writes the target). */
+  alwaysApply?: boolean;
+  /**
+   * A rollback moves towards safety: if it fails halfway, putting the target back to the bad
+   * percentage would be worse than the disagreement, which the next command reports as drift.
+   */
+  towardsSafety?: boolean;
 }
 
 /** The holder of a rollout's lock. */

@@ -1,6 +1,6 @@
 /**
  * The `command` target: a percentage set and read by programs the user names (argv, never a
- * shell). Also home of `runCommand`, the one way targets run a program (env-file's `after` too).
+ * shell). Also home of `spawnArgv`, the one way targets run a program (env-file's `after` too).
  */
 import { spawn } from 'node:child_process';
 import { TargetError } from '../errors.js';
@@ -11,7 +11,7 @@ import { checkReadBack, parsePercent } from './percent.js';
 import type { Target } from './target.js';
 
 /** How to run one program. */
-export interface RunOptions {
+export interface SpawnOptions {
   timeoutMs: number;
   /** Names the program's role in messages, e.g. "`after` command". */
   label: string;
@@ -48,7 +48,7 @@ function outputTail(output: string): string {
  * TargetError with the exit code (or signal, or timeout) and the last lines of its output.
  * The program runs in its own process group so a timeout also stops whatever it started.
  */
-export function runCommand(argv: string[], options: RunOptions): Promise<RunResult> {
+export function spawnArgv(argv: string[], options: SpawnOptions): Promise<RunResult> {
   const [file, ...args] = argv;
   const shown = `${options.label} "${describeArgv(argv)}"`;
   if (file === undefined || file === '') return Promise.reject(new TargetError(`${options.label} is empty`));
@@ -118,7 +118,7 @@ function substitute(argv: string[], percent: number): string[] {
 /** A target driven by programs: `set` with "{{percent}}", optional `get` printing the percentage. */
 export function createCommandTarget(config: CommandTargetConfig): Target {
   const run = (argv: string[], label: string, signal?: AbortSignal) =>
-    runCommand(argv, { timeoutMs: config.timeoutMs, label, signal });
+    spawnArgv(argv, { timeoutMs: config.timeoutMs, label, signal });
 
   async function read(signal?: AbortSignal): Promise<number | undefined> {
     if (!config.get) return undefined;

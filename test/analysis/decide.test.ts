@@ -17,7 +17,7 @@ const T0 = 1_700_000_000_000;
 const state = (over: Partial<RolloutState> = {}): RolloutState => ({
   plan: 'decided', stageIndex: 0, percent: 10, enteredAt: T0, consecutiveCritical: 0, completed: false, rolledBack: false, version: 1, ...over,
 });
-const judged = (verdict: Verdict, reasons: string[] = verdict === 'healthy' ? [] : ['x breaches warning']): Judgement => ({ verdict, readings: [], reasons });
+const judged = (verdict: Verdict, reasons: string[] = verdict === 'healthy' ? [] : ['x breaches warning']): Judgement => ({ verdict, readings: [], reasons, warmingUp: false });
 const run = (over: Partial<DecideInput>) => decide({ plan, state: state(), judgement: judged('healthy'), now: T0 + 11 * MIN, mode: 'manual', ...over });
 
 describe('decide', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeStagePoll } from '../../src/analysis/judge-stage.js';
 import { decide } from '../../src/analysis/decide.js';
-import type { RateCounts } from '../../src/analysis/compare/rate-test.js';
+import type { EventCounts } from '../../src/readings.js';
 import { enterStage, notStarted } from '../../src/state/transitions.js';
 import type { RolloutState } from '../../src/state/types.js';
 import { comparisonPlan } from '../helpers/plan.js';
@@ -15,13 +15,13 @@ const plan = comparisonPlan({
 });
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
-const poll = (counts: RateCounts | { noData: string }) => ({
-  metrics: ['noData' in counts ? { name: 'errors', noData: counts.noData } : { name: 'errors', counts }, { name: 'latency', value: 0.3 }],
+const poll = (counts: EventCounts | { noData: string }) => ({
+  metrics: ['noData' in counts ? { name: 'errors', noDataReason: counts.noData } : { name: 'errors', counts }, { name: 'latency', value: 0.3 }],
 });
-const perPoll = (canaryEvents: number, baselineEvents: number): RateCounts => ({ canaryEvents, canaryTotal: 1000, baselineEvents, baselineTotal: 9000 });
+const perPoll = (canaryEvents: number, baselineEvents: number): EventCounts => ({ canaryEvents, canaryTotal: 1000, baselineEvents, baselineTotal: 9000 });
 
 /** Polls every 30 s after the warm-up, keeping the evidence in state as `run` does. */
-function pollStage(state: RolloutState, polls: RateCounts[], from = T0 + 60_000) {
+function pollStage(state: RolloutState, polls: EventCounts[], from = T0 + 60_000) {
   let current = state;
   let judgement;
   for (const [i, counts] of polls.entries()) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { testRates, type RateCounts } from '../../src/analysis/compare/rate-test.js';
+import { testRates } from '../../src/analysis/compare/rate-test.js';
+import type { EventCounts } from '../../src/readings.js';
 
 const PLAN = { effect: 0.5, falseAlarm: 0.01 };
 
@@ -53,7 +54,7 @@ describe('the reference test the sequential one is checked against', () => {
 describe('testRates', () => {
   it('is never surer than the exact fixed-sample test at the same counts (Markov: 1/Λ ≥ P(X ≥ x))', () => {
     // The eba1977 counts first, then a grid of splits of 40 events between canary and baseline.
-    const cases: RateCounts[] = [{ canaryEvents: 11, canaryTotal: 800, baselineEvents: 21, baselineTotal: 3011 }];
+    const cases: EventCounts[] = [{ canaryEvents: 11, canaryTotal: 800, baselineEvents: 21, baselineTotal: 3011 }];
     for (let canary = 0; canary <= 40; canary += 2) cases.push({ canaryEvents: canary, canaryTotal: 1000, baselineEvents: 40 - canary, baselineTotal: 9000 });
     for (const counts of cases) {
       const events = counts.canaryEvents + counts.baselineEvents;

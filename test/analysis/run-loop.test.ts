@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { inWarmup } from '../../src/analysis/decide.js';
 import { judgePoll, type Judgement } from '../../src/analysis/judge.js';
-import { runLoop, type LoopChange, type RunEffects, type RunEvent, type RunLoopOptions, type RunOutcome } from '../../src/analysis/run-loop.js';
-import { historyEvent } from '../../src/commands/session.js';
+import { runLoop, type RunEffects, type RunEvent, type RunLoopOptions, type RunOutcome } from '../../src/analysis/run-loop.js';
+import { historyEvent } from '../../src/rollout/events.js';
 import type { Plan } from '../../src/plan/types.js';
 import { enterStage } from '../../src/state/transitions.js';
-import type { HistoryEvent, RolloutState } from '../../src/state/types.js';
+import type { Change, HistoryEvent, RolloutState } from '../../src/state/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
 
@@ -68,7 +68,7 @@ class World {
   /** Runs on every standBy (a human acting while the run waits). */
   onStandBy?: (world: World) => void;
   /** Runs between the apply and the save of a commit (a signal arriving mid-apply). */
-  midApply?: (change: LoopChange) => void;
+  midApply?: (change: Change) => void;
 
   constructor(readonly plan: Plan) {}
 
@@ -91,7 +91,7 @@ class World {
         // week of polls about the loop's own speed, not the judge's.
         const key = `${value}/${warm}`;
         let judgement = this.judgements.get(key);
-        if (!judgement) this.judgements.set(key, (judgement = judgePoll(this.plan, [{ name: 'error_rate', value }], { inWarmup: warm })));
+        if (!judgement) this.judgements.set(key, (judgement = judgePoll(this.plan, [{ name: 'error_rate', value }], { warmingUp: warm })));
         return judgement;
       },
       commit: async (change) => {

@@ -37,7 +37,7 @@ describe('reading a comparison metric', () => {
   ])('%s is no data, with the reason', async (_case, doc, reason) => {
     const value = await read(doc);
     expect(value?.counts).toBeUndefined();
-    expect(value?.noData).toMatch(reason);
+    expect(value?.noDataReason).toMatch(reason);
   });
 
   it('a few events over the requests (extrapolated increases) count as every request failing', async () => {

@@ -4,10 +4,11 @@
  * a reading in words a person reads: "canary 2.1% vs baseline 1%, 97% sure it is worse (needs 99%)".
  */
 import { formatRelative, formatValue } from '../format.js';
-import type { MetricValue, Reading } from '../judge.js';
+import type { Reading } from '../judge.js';
 import type { CompareConfig, MetricConfig, Plan } from '../../plan/types.js';
 import type { RolloutState, StageEvidence } from '../../state/types.js';
-import { testRates, type RateCounts, type RateTestResult } from './rate-test.js';
+import type { EventCounts, MetricValue } from '../../readings.js';
+import { testRates, type RateTestResult } from './rate-test.js';
 
 /** What judging the comparisons needs besides the values. */
 export interface ComparisonContext {
@@ -16,7 +17,7 @@ export interface ComparisonContext {
   /** When this poll was taken (ms since epoch). */
   now?: number;
   /** Warm-up polls are shown but not counted. */
-  inWarmup?: boolean;
+  warmingUp?: boolean;
 }
 
 /** The comparison readings of one poll and the evidence to keep for the next. */
@@ -53,12 +54,12 @@ export function judgeComparisons(plan: Plan, values: Map<string, MetricValue>, c
   }
   const lastAt = prior?.lastAt;
   const now = context.now;
-  const counts = !context.inWarmup && now !== undefined && (lastAt === undefined || now - lastAt >= MIN_GAP_OF_INTERVAL * plan.analysis.intervalMs);
-  const next: Record<string, RateCounts> = { ...prior?.counts };
+  const counts = !context.warmingUp && now !== undefined && (lastAt === undefined || now - lastAt >= MIN_GAP_OF_INTERVAL * plan.analysis.intervalMs);
+  const next: Record<string, EventCounts> = { ...prior?.counts };
   for (const metric of compared) {
-    const value = values.get(metric.name) ?? { name: metric.name, noData: 'not read' };
+    const value = values.get(metric.name) ?? { name: metric.name, noDataReason: 'not read' };
     const before = prior?.counts[metric.name];
-    const increment = value.noData === undefined ? value.counts : undefined;
+    const increment = value.noDataReason === undefined ? value.counts : undefined;
     const counted = counts && increment ? addCounts(before, increment) : undefined;
     if (counted) next[metric.name] = counted;
     // Not counted (warm-up, too soon): what the stage has, or this poll alone to show something.
@@ -68,7 +69,7 @@ export function judgeComparisons(plan: Plan, values: Map<string, MetricValue>, c
   return { readings, evidence: counts ? { ...prior, lastAt: now, counts: next } : prior };
 }
 
-function addCounts(a: RateCounts | undefined, b: RateCounts): RateCounts {
+function addCounts(a: EventCounts | undefined, b: EventCounts): EventCounts {
   if (!a) return { ...b };
   return {
     canaryEvents: a.canaryEvents + b.canaryEvents,
@@ -79,11 +80,11 @@ function addCounts(a: RateCounts | undefined, b: RateCounts): RateCounts {
 }
 
 /** One comparison metric's reading from its counts so far. */
-function judgeComparison(metric: MetricConfig, value: MetricValue, counts: RateCounts | undefined): Reading {
+function judgeComparison(metric: MetricConfig, value: MetricValue, counts: EventCounts | undefined): Reading {
   const base = { name: metric.name, dryRun: metric.dryRun };
   const compare = metric.compare as CompareConfig;
-  if (value.noData !== undefined || !counts) {
-    return { ...base, status: 'nodata', display: 'no data', reason: value.noData ?? 'no counts' };
+  if (value.noDataReason !== undefined || !counts) {
+    return { ...base, status: 'nodata', display: 'no data', reason: value.noDataReason ?? 'no counts' };
   }
   const result = testRates(counts, compare);
   const display = describeRates(result);

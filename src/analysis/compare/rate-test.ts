@@ -43,13 +43,8 @@
  * gives. Its test needs 1 − α: Λ ≥ 1/α.
  */
 
-/** Events and requests of each group, counted since the stage began. */
-export interface RateCounts {
-  canaryEvents: number;
-  canaryTotal: number;
-  baselineEvents: number;
-  baselineTotal: number;
-}
+
+import type { EventCounts } from '../../readings.js';
 
 /** What matters to the test: the smallest effect, signed, and the false-alarm budget. */
 export interface RateTestOptions {
@@ -106,7 +101,7 @@ function logSumExp(values: number[]): number {
 }
 
 /** log Λ of the mixture `prior` after the events, with the canary's share of traffic `share`. */
-function logMixture(prior: Prior, counts: RateCounts, share: number, direction: 1 | -1): number {
+function logMixture(prior: Prior, counts: EventCounts, share: number, direction: 1 | -1): number {
   const canaryShare = (u: number) => {
     const rho = Math.exp(direction * u);
     return (rho * share) / (rho * share + 1 - share);
@@ -124,7 +119,7 @@ function logMixture(prior: Prior, counts: RateCounts, share: number, direction: 
 const sureOf = (logLambda: number): number => Math.max(0, 1 - Math.exp(-logLambda));
 
 /** Runs both tests on the counts so far; see the file comment for the statistic and its bound. */
-export function testRates(counts: RateCounts, options: RateTestOptions): RateTestResult {
+export function testRates(counts: EventCounts, options: RateTestOptions): RateTestResult {
   const { canaryTotal, baselineTotal } = counts;
   const rates = {
     canaryRate: canaryTotal > 0 ? counts.canaryEvents / canaryTotal : undefined,

@@ -1,0 +1,23 @@
+/**
+ * What a metric read as: made by the sources, consumed by the judge. It lives below both so that
+ * neither imports the other for a type.
+ */
+
+/** One metric's reading. `noDataReason` means it cannot be judged; `value` may still be shown. */
+export interface MetricValue {
+  name: string;
+  value?: number;
+  baseline?: number;
+  /** Why there is no usable value (unreachable source, timeout, empty result, …). */
+  noDataReason?: string;
+  /** A comparison metric's counts of this poll. */
+  counts?: EventCounts;
+}
+
+/** Events and requests of a comparison's two groups (canary, baseline). */
+export interface EventCounts {
+  canaryEvents: number;
+  canaryTotal: number;
+  baselineEvents: number;
+  baselineTotal: number;
+}
