@@ -21,3 +21,11 @@ export interface EventCounts {
   baselineEvents: number;
   baselineTotal: number;
 }
+
+/** The count queries of a comparison, in the order a plan lists them, as a plan names them. */
+export const COUNT_NAMES: Readonly<Record<keyof EventCounts, string>> = {
+  canaryEvents: 'canary events',
+  canaryTotal: 'canary total',
+  baselineEvents: 'baseline events',
+  baselineTotal: 'baseline total',
+};

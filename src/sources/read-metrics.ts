@@ -10,7 +10,7 @@ import type { MetricConfig, Plan, RequestsConfig, SourceConfig } from '../plan/t
 import { createExpositionSource } from './exposition.js';
 import { createJsonSource } from './json.js';
 import { createPrometheusSource } from './prometheus.js';
-import type { MetricValue } from '../readings.js';
+import { COUNT_NAMES, type EventCounts, type MetricValue } from '../readings.js';
 import { NoDataError, type MetricSource } from './source.js';
 
 export type { MetricValue };
@@ -94,7 +94,7 @@ function expressionsOf(plan: Plan, sourceName: string): string[] {
 /** Something read from a source: a metric (with its baseline or comparison, if any) or the traffic counter. */
 type Readable = RequestsConfig & Pick<MetricConfig, 'name' | 'baseline' | 'compare'>;
 
-/** A comparison's four count queries, in RateCounts order. */
+/** A comparison's four count queries, in the order of COUNT_NAMES. */
 function countQueries(readable: Omit<Readable, 'name'>): string[] {
   const c = readable.compare;
   return c ? [c.canary.events, c.canary.total, c.baseline.events, c.baseline.total] : [];
@@ -119,27 +119,17 @@ async function readMetric(metric: Readable, reader: PollReader): Promise<MetricV
   return { name: metric.name, value: main.value, baseline: baseline.value };
 }
 
-/** Reads a comparison's four counts; any one unreadable, negative or not finite makes the whole no data. */
+/** Reads a comparison's four counts; any one unreadable makes the whole no data (the judge checks the numbers). */
 async function readCounts(metric: Readable, reader: PollReader): Promise<MetricValue> {
-  const names = ['canary events', 'canary total', 'baseline events', 'baseline total'];
+  const keys = Object.keys(COUNT_NAMES) as (keyof EventCounts)[];
   const outcomes = await Promise.all(countQueries(metric).map((query) => reader.read(metric.source, query)));
-  const values: number[] = [];
+  const counts = { canaryEvents: 0, canaryTotal: 0, baselineEvents: 0, baselineTotal: 0 };
   for (const [i, outcome] of outcomes.entries()) {
-    if ('noDataReason' in outcome) return { name: metric.name, noDataReason: `${names[i]}: ${outcome.noDataReason}` };
-    if (!Number.isFinite(outcome.value) || outcome.value < 0) return { name: metric.name, noDataReason: `${names[i]}: ${outcome.value} is not a count` };
-    values.push(outcome.value);
+    const key = keys[i] as keyof EventCounts;
+    if ('noDataReason' in outcome) return { name: metric.name, noDataReason: `${COUNT_NAMES[key]}: ${outcome.noDataReason}` };
+    counts[key] = outcome.value;
   }
-  const [canaryEvents = 0, canaryTotal = 0, baselineEvents = 0, baselineTotal = 0] = values;
-  // Prometheus extrapolates each increase() on its own, so a group whose every request failed may
-  // read a few more events than requests; more than that is a mistake in the queries.
-  const overshoot = (events: number, total: number) => events > total + Math.max(1, total * 0.05);
-  if (overshoot(canaryEvents, canaryTotal) || overshoot(baselineEvents, baselineTotal)) {
-    return { name: metric.name, noDataReason: `more events than requests (canary ${canaryEvents}/${canaryTotal}, baseline ${baselineEvents}/${baselineTotal}): check the queries` };
-  }
-  return {
-    name: metric.name,
-    counts: { canaryEvents: Math.min(canaryEvents, canaryTotal), canaryTotal, baselineEvents: Math.min(baselineEvents, baselineTotal), baselineTotal },
-  };
+  return { name: metric.name, counts };
 }
 
 /**

@@ -73,6 +73,23 @@ describe('comparison metrics in judge and decide', () => {
     expect(judgement.evidence?.counts.errors?.canaryTotal).toBe(1000);
   });
 
+  it.each<[string, EventCounts, RegExp]>([
+    ['a negative count (a counter reset read as a difference)', { canaryEvents: 3, canaryTotal: -300, baselineEvents: 20, baselineTotal: 2700 }, /^canary total -300 is not a count: check the query$/],
+    ['a count that is not finite', { canaryEvents: 3, canaryTotal: 300, baselineEvents: Number.NaN, baselineTotal: 2700 }, /^baseline events NaN is not a count/],
+    ['far more events than requests', { canaryEvents: 30, canaryTotal: 3, baselineEvents: 20, baselineTotal: 2700 }, /more events than requests .*check the queries/],
+  ])('%s is no data with its reason, and is not counted', (_case, counts, reason) => {
+    const { state } = pollStage(atTen(), [perPoll(1, 9)]);
+    const judgement = judgeStagePoll(plan, poll(counts), state, T0 + 120_000);
+    expect(judgement.readings[0]).toMatchObject({ status: 'nodata' });
+    expect(judgement.readings[0]?.reason).toMatch(reason);
+    expect(judgement.evidence?.counts.errors).toEqual(perPoll(1, 9));
+  });
+
+  it('a few events over the requests (increases extrapolated apart) count as every request failing', () => {
+    const judgement = judgeStagePoll(plan, poll({ canaryEvents: 10.4, canaryTotal: 10, baselineEvents: 1, baselineTotal: 90 }), atTen(), T0 + 60_000);
+    expect(judgement.evidence?.counts.errors).toMatchObject({ canaryEvents: 10, canaryTotal: 10 });
+  });
+
   it('starts afresh in a new stage, and does not compare at 100% where no baseline is left', () => {
     const { state } = pollStage(atTen(), [perPoll(1, 9)]);
     const fifty = enterStage(plan, state, 1, T0 + 600_000);

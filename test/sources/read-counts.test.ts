@@ -30,17 +30,9 @@ describe('reading a comparison metric', () => {
     expect(server.requests.length - before).toBe(1);
   });
 
-  it.each<[string, unknown, RegExp]>([
-    ['a missing count', { canary: { errors: 3, requests: 300 }, baseline: { requests: 2700 } }, /^baseline events: /],
-    ['a negative count (a counter reset read as a difference)', { canary: { errors: 3, requests: -300 }, baseline: { errors: 20, requests: 2700 } }, /^canary total: -300 is not a count$/],
-    ['far more events than requests', { canary: { errors: 30, requests: 3 }, baseline: { errors: 20, requests: 2700 } }, /more events than requests .*check the queries/],
-  ])('%s is no data, with the reason', async (_case, doc, reason) => {
-    const value = await read(doc);
+  it('a count that cannot be read makes the metric no data, naming which', async () => {
+    const value = await read({ canary: { errors: 3, requests: 300 }, baseline: { requests: 2700 } });
     expect(value?.counts).toBeUndefined();
-    expect(value?.noDataReason).toMatch(reason);
-  });
-
-  it('a few events over the requests (extrapolated increases) count as every request failing', async () => {
-    expect((await read({ canary: { errors: 10.4, requests: 10 }, baseline: { errors: 1, requests: 90 } }))?.counts).toMatchObject({ canaryEvents: 10, canaryTotal: 10 });
+    expect(value?.noDataReason).toMatch(/^baseline events: /);
   });
 });

@@ -7,7 +7,7 @@ import { formatRelative, formatValue } from '../format.js';
 import type { Reading } from '../judge.js';
 import type { CompareConfig, MetricConfig, Plan } from '../../plan/types.js';
 import type { RolloutState, StageEvidence } from '../../state/types.js';
-import type { EventCounts, MetricValue } from '../../readings.js';
+import { COUNT_NAMES, type EventCounts, type MetricValue } from '../../readings.js';
 import { testRates, type RateTestResult } from './rate-test.js';
 
 /** What judging the comparisons needs besides the values. */
@@ -57,16 +57,39 @@ export function judgeComparisons(plan: Plan, values: Map<string, MetricValue>, c
   const counts = !context.warmingUp && now !== undefined && (lastAt === undefined || now - lastAt >= MIN_GAP_OF_INTERVAL * plan.analysis.intervalMs);
   const next: Record<string, EventCounts> = { ...prior?.counts };
   for (const metric of compared) {
-    const value = values.get(metric.name) ?? { name: metric.name, noDataReason: 'not read' };
+    const increment = checkCounts(values.get(metric.name) ?? { name: metric.name, noDataReason: 'not read' });
+    if ('noDataReason' in increment) {
+      readings.set(metric.name, { name: metric.name, dryRun: metric.dryRun, status: 'nodata', display: 'no data', reason: increment.noDataReason });
+      continue;
+    }
     const before = prior?.counts[metric.name];
-    const increment = value.noDataReason === undefined ? value.counts : undefined;
-    const counted = counts && increment ? addCounts(before, increment) : undefined;
+    const counted = counts ? addCounts(before, increment) : undefined;
     if (counted) next[metric.name] = counted;
     // Not counted (warm-up, too soon): what the stage has, or this poll alone to show something.
-    readings.set(metric.name, judgeComparison(metric, value, counted ?? before ?? increment));
+    readings.set(metric.name, judgeComparison(metric, counted ?? before ?? increment));
   }
   if (!prior) return { readings };
   return { readings, evidence: counts ? { ...prior, lastAt: now, counts: next } : prior };
+}
+
+/**
+ * A poll's counts, or why they cannot be counted: missing, negative or not finite (a broken query,
+ * a counter reset read as a difference), or far more events than requests (swapped queries).
+ */
+function checkCounts(value: MetricValue): EventCounts | { noDataReason: string } {
+  if (value.noDataReason !== undefined) return { noDataReason: value.noDataReason };
+  const counts = value.counts;
+  if (!counts) return { noDataReason: 'no counts' };
+  for (const [key, count] of Object.entries(counts)) {
+    if (!Number.isFinite(count) || count < 0) return { noDataReason: `${COUNT_NAMES[key as keyof EventCounts]} ${count} is not a count: check the query` };
+  }
+  // Prometheus extrapolates each increase() on its own, so a group whose every request failed may
+  // read a few more events than requests; more than that is a mistake in the queries.
+  const overshoot = (events: number, total: number) => events > total + Math.max(1, total * 0.05);
+  if (overshoot(counts.canaryEvents, counts.canaryTotal) || overshoot(counts.baselineEvents, counts.baselineTotal)) {
+    return { noDataReason: `more events than requests (canary ${counts.canaryEvents}/${counts.canaryTotal}, baseline ${counts.baselineEvents}/${counts.baselineTotal}): check the queries` };
+  }
+  return { ...counts, canaryEvents: Math.min(counts.canaryEvents, counts.canaryTotal), baselineEvents: Math.min(counts.baselineEvents, counts.baselineTotal) };
 }
 
 function addCounts(a: EventCounts | undefined, b: EventCounts): EventCounts {
@@ -80,12 +103,9 @@ function addCounts(a: EventCounts | undefined, b: EventCounts): EventCounts {
 }
 
 /** One comparison metric's reading from its counts so far. */
-function judgeComparison(metric: MetricConfig, value: MetricValue, counts: EventCounts | undefined): Reading {
+function judgeComparison(metric: MetricConfig, counts: EventCounts): Reading {
   const base = { name: metric.name, dryRun: metric.dryRun };
   const compare = metric.compare as CompareConfig;
-  if (value.noDataReason !== undefined || !counts) {
-    return { ...base, status: 'nodata', display: 'no data', reason: value.noDataReason ?? 'no counts' };
-  }
   const result = testRates(counts, compare);
   const display = describeRates(result);
   const relative = result.canaryRate !== undefined && result.baselineRate ? result.canaryRate / result.baselineRate - 1 : undefined;
