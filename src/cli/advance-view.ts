@@ -26,12 +26,6 @@ export function describeAdvance(plan: Plan, from: number, to: number, toStage: n
   return `${plan.name}: ${from}% → ${to}% (stage ${toStage + 1}/${plan.stages.length})`;
 }
 
-/** What --adopt says after taking the target's percentage into state. */
-export function describeAdoption(plan: Plan, driftMessage: string | undefined, targetPercent: number): string {
-  const between = !plan.stages.some((s) => s.percent === targetPercent);
-  return `drift adopted: ${driftMessage}; state now says ${targetPercent}%${between ? ' (not a stage of the plan: the next advance starts from the first stage above it)' : ''}`;
-}
-
 /** Prints the outcome of an advance: one line for people, or the --json document with its exit code. */
 export function printAdvanceOutcome(out: Output, view: { plan: Plan; planFile: string; outcome: AdvanceOutcome; exitCode: number; json: boolean }): void {
   const { outcome: o } = view;

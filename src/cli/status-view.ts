@@ -12,6 +12,14 @@ import { sparkline } from './sparkline.js';
 export interface StatusSnapshot {
   plan: string;
   stage: { index: number; of: number; percent: number } | null;
+  /** What state last applied. */
+  percent: number;
+  /** Why the plan no longer fits the state (stages edited), if it does not. */
+  planChange?: string;
+  /** An emergency rollback that fenced the rollout and did not finish. */
+  emergency?: string;
+  /** The last unhealthy reading of the stage, from which the bake counts. */
+  bakeRestart?: RolloutState['bakeRestart'];
   started: boolean;
   completed: boolean;
   rolledBack: boolean;
@@ -34,18 +42,39 @@ export function metricTrends(plan: Plan, events: HistoryEvent[]): Map<string, st
   return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
 }
 
-/** Prints one status screen; a refresh of --watch on a terminal first clears it, so it redraws in place. */
-export function printStatus(out: Output, view: { plan: Plan; snapshot: StatusSnapshot; judgement?: Judgement; trends: Map<string, string>; refresh: boolean }): void {
-  if (view.refresh && out.isTTY) out.print('\x1b[H\x1b[2J');
-  out.print(renderStatus(view.plan, view.snapshot, view.judgement, view.trends, out.color));
+/** One status screen to draw: `now` dates the bake restart; a `refresh` of --watch redraws in place. */
+export interface StatusScreen {
+  plan: Plan;
+  snapshot: StatusSnapshot;
+  judgement?: Judgement;
+  trends: Map<string, string>;
+  now: number;
+  refresh: boolean;
 }
 
-function renderStatus(plan: Plan, s: StatusSnapshot, judgement: Judgement | undefined, trends: Map<string, string>, c: ChalkInstance): string {
+/** Prints one status screen; a refresh of --watch on a terminal first clears it, so it redraws in place. */
+export function printStatus(out: Output, screen: StatusScreen): void {
+  if (screen.refresh && out.isTTY) out.print('\x1b[H\x1b[2J');
+  out.print(renderStatus(screen, out.color));
+}
+
+function renderStatus({ plan, snapshot: s, judgement, trends, now }: StatusScreen, c: ChalkInstance): string {
   const lines: string[] = [];
-  const where = s.stage ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}` : s.rolledBack ? 'rolled back to 0%' : 'not started';
+  const where = s.stage
+    ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}`
+    : s.planChange
+      ? `at ${c.bold(`${s.percent}%`)}`
+      : s.rolledBack
+        ? `rolled back to ${s.percent}%`
+        : 'not started';
   lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
+  if (s.emergency) lines.push(c.red(`EMERGENCY UNFINISHED: ${s.emergency}`));
+  if (s.planChange) lines.push(c.red(`PLAN CHANGED: ${s.planChange}`));
   if (s.stage && !s.completed) {
     lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
+    if (s.bakeRestart && s.bakeRestart.at > now - (s.timeInStageMs ?? 0)) {
+      lines.push(`bake restarted ${formatDuration(now - s.bakeRestart.at)} ago: ${s.bakeRestart.reason}`);
+    }
   }
   lines.push(renderTarget(s.target, c));
   if (judgement && plan.metrics.length > 0) lines.push(renderJudgement(plan, judgement, c, { trends, reasons: true }));

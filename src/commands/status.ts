@@ -16,6 +16,7 @@ import type { Target } from '../targets/target.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { createMeter, verdictExitCode, type Meter } from '../rollout/meter.js';
 import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
+import { planMismatch, unfinishedEmergency } from '../rollout/guards.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
 
 export interface StatusOptions extends StateOptions {
@@ -35,7 +36,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
       if (options.json) ctx.out.printJson(snapshot);
-      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentHistory(view.store)), refresh: options.watch ?? false });
+      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentHistory(view.store)), now: ctx.clock.now(), refresh: options.watch ?? false });
       if (!options.watch) return { exitCode: options.exitCode && judgement ? verdictExitCode(judgement) : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
@@ -62,11 +63,17 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
     plan.metrics.length > 0 && started && !state.completed ? view.meter.judge(state) : Promise.resolve(undefined),
   ]);
   const { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
+  const planChange = planMismatch(plan, state);
+  const fenced = unfinishedEmergency(state, now);
   return {
     judgement,
     snapshot: {
       plan: plan.name,
-      stage: started ? { index: state.stageIndex + 1, of: plan.stages.length, percent: state.percent } : null,
+      stage: started && !planChange ? { index: state.stageIndex + 1, of: plan.stages.length, percent: state.percent } : null,
+      percent: state?.percent ?? 0,
+      planChange,
+      emergency: fenced,
+      bakeRestart: started ? state.bakeRestart : undefined,
       started,
       completed: state?.completed ?? false,
       rolledBack: state?.rolledBack ?? false,
@@ -77,7 +84,11 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
       verdict: judgement?.verdict,
       reasons: judgement?.reasons ?? [],
       readings: judgement?.readings ?? [],
-      next: nextAction(decision, plan, state),
+      next: fenced
+        ? 'finish the emergency: `rollout rollback --emergency`'
+        : planChange
+          ? 'the plan changed: `rollout advance --adopt` carries on under the new stages, or `rollout rollback`'
+          : nextAction(decision, plan, state),
     },
   };
 }

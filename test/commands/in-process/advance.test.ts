@@ -88,7 +88,7 @@ describe('advance', () => {
     expect(h.history().at(-1)).toMatchObject({ action: 'drift', from: 10, to: 30, reason: 'refused: state says 10%, target says 30%' });
     const adopted = await advance({ adopt: true });
     expect(adopted.exitCode).toBe(0);
-    expect(adopted.stderr).toBe('drift adopted: state says 10%, target says 30%; state now says 30% (not a stage of the plan: the next advance starts from the first stage above it)\n');
+    expect(adopted.stderr).toBe('drift adopted: state says 10%, target says 30%; state now says 30% (not a stage of the plan: the next advance goes to the first stage above it)\n');
     expect(h.target.applies).toEqual([10, 50]);
     expect(storyOf(h.history())).toEqual(['start 0→10', 'drift 10→30', 'drift 10→30', 'advance 30→50']);
   });

@@ -87,7 +87,7 @@ describe('rollback', () => {
     h.service.metrics = null;
     const requestsBefore = h.service.server.requests.length;
     const r = await h.run(rollbackCommand, { emergency: true });
-    expect(r).toMatchObject({ exitCode: 0, stdout: 'EMERGENCY ROLLBACK e2e: 50% → 0%\n' });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'EMERGENCY ROLLBACK e2e: 50% → 0%; the target reads 0%\n' });
     expect(h.target.percent).toBe(0);
     expect(h.target.emergencies).toBe(1);
     expect(h.service.server.requests.length).toBe(requestsBefore);
