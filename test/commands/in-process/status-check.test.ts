@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { advanceCommand } from '../../../src/commands/advance.js';
 import { checkCommand } from '../../../src/commands/check.js';
 import { holdCommand } from '../../../src/commands/hold.js';
+import { rollbackCommand } from '../../../src/commands/rollback.js';
 import { statusCommand, type StatusOptions } from '../../../src/commands/status.js';
 import { InterruptedError } from '../../../src/errors.js';
 import { servicePlan } from '../../helpers/fake-service.js';
@@ -73,6 +74,28 @@ describe('status', () => {
     await h.run(holdCommand, { reason: 'lunch' });
     const paused = await status();
     expect(paused.stdout).toMatch(/^e2e {2}stage 1\/3 at 10% {2}PAUSED by alice: lunch\n/);
+  });
+
+  it('names a bake restarted by an unhealthy reading, a changed plan and an unfinished emergency, each with its next action', async () => {
+    await advance();
+    h.clock.advance(4 * 60_000);
+    h.service.metrics = { errorRate: 0.02, p95: 0.2 };
+    expect((await advance()).exitCode).toBe(3);
+    h.clock.advance(60_000);
+    h.service.metrics = { errorRate: 0.001, p95: 0.2 };
+    const restarted = await status();
+    expect(restarted.stdout).toMatch(/^e2e {2}stage 1\/3 at 10%\nin stage 5m, bake 9m left\nbake restarted 1m ago: error_rate 2% breaches warning > 1%\n/);
+    expect(restarted.stdout).toMatch(/\nnext: advance possible in 9m\n$/);
+    h.writePlan({ stages: '[20, 100]' });
+    const changed = await status();
+    expect(changed.stdout).toMatch(/^e2e {2}at 10%\nPLAN CHANGED: the plan's stages changed from \[10, 50, 100\] to \[20, 100\]/);
+    expect(changed.stdout).toMatch(/\nnext: the plan changed: `rollout advance --adopt` carries on under the new stages, or `rollout rollback`\n$/);
+    h.writePlan({});
+    h.target.failingApplies = Infinity;
+    expect((await h.run(rollbackCommand, { emergency: true })).exitCode).toBe(6);
+    const fenced = await status();
+    expect(fenced.stdout).toContain('\nEMERGENCY UNFINISHED: an emergency rollback (rollback --emergency by alice');
+    expect(fenced.stdout).toMatch(/\nnext: finish the emergency: `rollout rollback --emergency`\n$/);
   });
 
   it('--watch redraws in place on a terminal every interval until interrupted', async () => {
