@@ -1,73 +1,20 @@
 /**
  * Commands run in-process, for testing their logic: a CommandContext with captured output, the
- * fake clock, a prompter that cannot ask, and a `world` whose target lives in memory. State and
- * history use the real file store in a temp dir; metrics come from a real local HTTP service.
+ * fake clock, a prompter that cannot ask, and a `world` whose target lives in memory (FakeTarget).
+ * State and history use the real file store in a temp dir; metrics come from a real local service.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { memoryOutput } from '../../src/cli/output.js';
 import { createPrompter } from '../../src/cli/prompter.js';
 import type { CommandContext, CommandResult } from '../../src/commands/context.js';
-import { RolloutError, TargetError } from '../../src/errors.js';
+import { RolloutError } from '../../src/errors.js';
 import type { HistoryEvent, RolloutState } from '../../src/state/types.js';
-import type { Target } from '../../src/targets/target.js';
-import { afterEach, beforeEach } from 'vitest';
+import { FakeTarget } from '../rollout/fake-target.js';
 import { FakeClock } from './fake-clock.js';
 import { servicePlan, startFakeService, type FakeService } from './fake-service.js';
-
-/** A target in memory: records every apply and can be told to fail or to hang mid-apply. */
-export class MemoryTarget implements Target {
-  readonly description = 'memory target';
-  /** What the target says now (what an operator may also change by hand). */
-  percent = 0;
-  /** Every percentage applied, in order, successful or not. */
-  readonly applies: number[] = [];
-  /** How many times the emergency actions ran. */
-  emergencies = 0;
-  /** Applies left to fail (with `failure`); Infinity fails them all. */
-  failingApplies = 0;
-  failure = 'flag API answered 503';
-  /** Reads fail with this message while set. */
-  readFailure: string | undefined;
-  /** Reads answer undefined (a target without read-back) while set. */
-  blind = false;
-  private gate: Promise<void> | undefined;
-  private entered: (() => void) | undefined;
-
-  async read(): Promise<number | undefined> {
-    if (this.readFailure) throw new TargetError(this.readFailure);
-    return this.blind ? undefined : this.percent;
-  }
-
-  async apply(percent: number): Promise<void> {
-    this.applies.push(percent);
-    const gate = this.gate;
-    this.gate = undefined;
-    this.entered?.();
-    if (gate) await gate;
-    if (this.failingApplies > 0) {
-      this.failingApplies--;
-      throw new TargetError(`setting ${percent}% failed: ${this.failure}`);
-    }
-    this.percent = percent;
-  }
-
-  async emergency(): Promise<void> {
-    this.emergencies++;
-  }
-
-  /**
-   * Holds the next apply, once it has begun, until `release` is called: a slow target, with the
-   * command's lock held for exactly as long as the test needs. `started` resolves when it begins.
-   */
-  holdNextApply(): { started: Promise<void>; release: () => void } {
-    let release!: () => void;
-    this.gate = new Promise<void>((resolve) => (release = resolve));
-    const started = new Promise<void>((resolve) => (this.entered = resolve));
-    return { started, release };
-  }
-}
 
 /** What one command run gave: its exit code (a thrown RolloutError's too), output and error. */
 export interface Outcome {
@@ -98,7 +45,7 @@ export function harnessPerTest(options: PlanOptions = {}): Harness {
 export interface Harness {
   planFile: string;
   clock: FakeClock;
-  target: MemoryTarget;
+  target: FakeTarget;
   /** The metrics and flag service (only its metrics route is used; the target is `target`). */
   service: FakeService;
   /** Runs `command` with the plan and `--json` off unless given; `env` adds to the harness's. */
@@ -130,7 +77,7 @@ export async function startHarness(options: PlanOptions = {}): Promise<Harness> 
   const writePlan = (more: PlanOptions = {}) => writeFileSync(planFile, servicePlan(service, { stages: '[10, 50, 100]', ...options, ...more }));
   writePlan();
   const clock = new FakeClock();
-  const target = new MemoryTarget();
+  const target = new FakeTarget();
   const readLines = (file: string) => {
     try {
       return readFileSync(join(dir, '.rollout', file), 'utf8');
@@ -176,4 +123,26 @@ export async function startHarness(options: PlanOptions = {}): Promise<Harness> 
 /** `action from→to` for each history event: the story of a rollout in one comparable list. */
 export function storyOf(events: HistoryEvent[]): string[] {
   return events.map((e) => `${e.action} ${e.from}→${e.to}`);
+}
+
+/** The percentages applied to `target`, in order, successful or not. */
+export function appliesTo(target: FakeTarget): number[] {
+  return target.calls.filter((c) => c.startsWith('apply ')).map((c) => Number(c.slice('apply '.length)));
+}
+
+/**
+ * Holds the target's next apply, once it has begun, until `release` is called: a slow target,
+ * with the command's lock held for exactly as long as the test needs.
+ */
+export function holdNextApply(target: FakeTarget): { started: Promise<void>; release: () => void } {
+  let release!: () => void;
+  let begin!: () => void;
+  const started = new Promise<void>((resolve) => (begin = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  target.duringApply = () => {
+    target.duringApply = undefined;
+    begin();
+    return gate;
+  };
+  return { started, release };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { advanceCommand, type AdvanceOptions } from '../../../src/commands/advance.js';
 import { holdCommand } from '../../../src/commands/hold.js';
 import { resumeCommand } from '../../../src/commands/resume.js';
-import { harnessPerTest, storyOf } from '../../helpers/in-process.js';
+import { appliesTo, harnessPerTest, holdNextApply, storyOf } from '../../helpers/in-process.js';
 
 const h = harnessPerTest();
 
@@ -26,7 +26,7 @@ describe('advance', () => {
     expect(complete.stdout).toContain('complete: e2e is at 100% and baked healthy');
     const done = await advance();
     expect(done).toMatchObject({ exitCode: 0, stdout: 'e2e is already complete at 100%; nothing to do\n' });
-    expect(h.target.applies).toEqual([10, 50, 100]);
+    expect(appliesTo(h.target)).toEqual([10, 50, 100]);
     expect(storyOf(h.history())).toEqual(['start 0→10', 'advance 10→50', 'advance 50→100', 'complete 100→100']);
     expect(h.history()[0]).toMatchObject({ actor: 'alice', verdict: 'skipped', time: '2025-03-01T09:00:00.000Z' });
     expect(h.history()[1]?.metrics).toEqual({ error_rate: 0.001, p95_latency: 0.2 });
@@ -40,7 +40,7 @@ describe('advance', () => {
     const held = await advance();
     expect(held.exitCode).toBe(3);
     expect(held.stdout).toMatch(/verdict: HOLD\nheld: error_rate 2% breaches warning > 1%\n$/);
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
     expect(storyOf(h.history())).toEqual(['start 0→10']);
   });
 
@@ -62,7 +62,7 @@ describe('advance', () => {
     const critical = await advance();
     expect(critical.exitCode).toBe(4);
     expect(critical.stdout).toContain(`critical: not advancing — error_rate 9% breaches critical > 5% (critical 1/2)\nroll back with: rollout rollback ${h.planFile}`);
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
   });
 
   it('a metrics service that is down is no data: held (exit 3), never advanced', async () => {
@@ -74,7 +74,7 @@ describe('advance', () => {
     expect(doc.verdict).toBe('hold');
     expect(doc.readings.map((r) => r.status)).toEqual(['nodata', 'nodata']);
     expect(doc.readings[0]?.reason).toMatch(/HTTP 503/);
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
   });
 
   it('refuses on drift (exit 5, recorded, target untouched); --adopt takes the target as the truth and goes on', async () => {
@@ -84,12 +84,12 @@ describe('advance', () => {
     expect(refused.exitCode).toBe(5);
     expect(refused.error?.message).toBe('drift: state says 10%, target says 30%');
     expect(refused.error?.hint).toContain('--adopt');
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
     expect(h.history().at(-1)).toMatchObject({ action: 'drift', from: 10, to: 30, reason: 'refused: state says 10%, target says 30%' });
     const adopted = await advance({ adopt: true });
     expect(adopted.exitCode).toBe(0);
     expect(adopted.stderr).toBe('drift adopted: state says 10%, target says 30%; state now says 30% (not a stage of the plan: the next advance goes to the first stage above it)\n');
-    expect(h.target.applies).toEqual([10, 50]);
+    expect(appliesTo(h.target)).toEqual([10, 50]);
     expect(storyOf(h.history())).toEqual(['start 0→10', 'drift 10→30', 'drift 10→30', 'advance 30→50']);
   });
 
@@ -101,13 +101,13 @@ describe('advance', () => {
     expect(paused.stdout).toBe('held: paused by alice: investigating p95 (resume with `rollout resume`)\n');
     expect((await h.run(resumeCommand)).exitCode).toBe(0);
     expect((await advance()).exitCode).toBe(0);
-    expect(h.target.applies).toEqual([10, 50]);
+    expect(appliesTo(h.target)).toEqual([10, 50]);
   });
 
   it('--dry-run says what it would do and changes nothing', async () => {
     const wouldStart = await advance({ dryRun: true });
     expect(wouldStart).toMatchObject({ exitCode: 0, stdout: 'would advance e2e: 0% → 10% (stage 1/3)\n' });
-    expect(h.target.applies).toEqual([]);
+    expect(appliesTo(h.target)).toEqual([]);
     expect(h.history()).toEqual([]);
     h.writePlan({ stages: '[100]' });
     await advance();
@@ -131,31 +131,32 @@ describe('advance', () => {
     const r = await advance({ yes: false });
     expect(r.exitCode).toBe(2);
     expect(r.error?.hint).toContain('--yes');
-    expect(h.target.applies).toEqual([]);
+    expect(appliesTo(h.target)).toEqual([]);
     expect(h.state()).toBeUndefined();
   });
 
   it('a target that fails to apply: exit 6, put back, state unchanged', async () => {
     await advance();
-    h.target.failingApplies = 1;
+    h.target.failApply.add(50);
     const failed = await advance();
     expect(failed.exitCode).toBe(6);
-    expect(failed.error?.message).toMatch(/applying 50% failed: .*503 — the target was put back to 10%; state is unchanged/);
-    expect(h.target.applies).toEqual([10, 50, 10]);
+    expect(failed.error?.message).toMatch(/applying 50% failed: apply 50 failed — the target was put back to 10%; state is unchanged/);
+    expect(appliesTo(h.target)).toEqual([10, 50, 10]);
     expect(h.state()?.percent).toBe(10);
     expect(storyOf(h.history())).toEqual(['start 0→10']);
   });
 
   it('a slow target holds the lock: a second advance meanwhile exits 5 naming the holder', async () => {
-    const slow = h.target.holdNextApply();
+    const slow = holdNextApply(h.target);
     const first = advance();
     await slow.started;
     const second = await h.run(advanceCommand, { yes: true }, { env: { ROLLOUT_ACTOR: 'bo' } });
     expect(second.exitCode).toBe(5);
     expect(second.error?.message).toMatch(/locked by alice \(pid \d+/);
+    expect(h.target.percent).toBe(0);
     slow.release();
     expect((await first).exitCode).toBe(0);
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
     expect(storyOf(h.history())).toEqual(['start 0→10']);
   });
 });

@@ -4,7 +4,7 @@ import { advanceCommand } from '../../../src/commands/advance.js';
 import { holdCommand } from '../../../src/commands/hold.js';
 import { resumeCommand } from '../../../src/commands/resume.js';
 import { rollbackCommand, type RollbackOptions } from '../../../src/commands/rollback.js';
-import { harnessPerTest, storyOf } from '../../helpers/in-process.js';
+import { appliesTo, harnessPerTest, storyOf } from '../../helpers/in-process.js';
 
 const h = harnessPerTest();
 
@@ -27,7 +27,7 @@ describe('hold and resume', () => {
     const held = await h.run(holdCommand, { reason: 'lunch' });
     expect(held).toMatchObject({ exitCode: 0, stdout: `e2e held at 10% by alice: lunch\nresume with: rollout resume ${h.planFile}\n` });
     expect(h.state()?.paused).toEqual({ reason: 'lunch', by: 'alice', at: Date.parse('2025-03-01T09:00:05Z') });
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
     const json = await h.run(resumeCommand, { json: true });
     expect(JSON.parse(json.stdout)).toEqual({ action: 'resume', percent: 10 });
     expect(h.state()?.paused).toBeUndefined();
@@ -61,7 +61,7 @@ describe('rollback', () => {
     const bad = await rollback({ to: '250' });
     expect(bad.exitCode).toBe(2);
     expect(bad.error?.message).toBe('--to 250 is not a percentage');
-    expect(h.target.applies).toEqual([10, 50, 10]);
+    expect(appliesTo(h.target)).toEqual([10, 50, 10]);
   });
 
   it('without --yes and without a terminal: exit 2, nothing changed', async () => {
@@ -89,18 +89,18 @@ describe('rollback', () => {
     const r = await h.run(rollbackCommand, { emergency: true });
     expect(r).toMatchObject({ exitCode: 0, stdout: 'EMERGENCY ROLLBACK e2e: 50% → 0%; the target reads 0%\n' });
     expect(h.target.percent).toBe(0);
-    expect(h.target.emergencies).toBe(1);
+    expect(h.target.calls.filter((c) => c === 'emergency').length).toBe(1);
     expect(h.service.server.requests.length).toBe(requestsBefore);
     expect(h.history().at(-1)).toMatchObject({ action: 'emergency-rollback', from: 50, to: 0, verdict: 'skipped' });
   });
 
   it('--emergency with a failing target: exit 6, the attempt recorded, state not claiming 0 %', async () => {
     await advanceTimes(1);
-    h.target.failingApplies = Infinity;
+    h.target.failApply.add(0);
     const r = await h.run(rollbackCommand, { emergency: true });
     expect(r.exitCode).toBe(6);
     expect(r.error?.message).toMatch(/could not set the target to 0%/);
-    expect(h.target.emergencies).toBe(1);
+    expect(h.target.calls.filter((c) => c === 'emergency').length).toBe(1);
     expect(h.history().at(-1)).toMatchObject({ action: 'emergency-rollback', reason: expect.stringContaining('target FAILED') });
     expect(h.state()?.percent).toBe(10);
   });

@@ -8,7 +8,7 @@ import { rollbackCommand } from '../../../src/commands/rollback.js';
 import { statusCommand, type StatusOptions } from '../../../src/commands/status.js';
 import { InterruptedError } from '../../../src/errors.js';
 import { servicePlan } from '../../helpers/fake-service.js';
-import { harnessPerTest } from '../../helpers/in-process.js';
+import { appliesTo, harnessPerTest } from '../../helpers/in-process.js';
 
 const h = harnessPerTest({ bake: '10m' });
 
@@ -31,7 +31,7 @@ describe('status', () => {
     expect(r.stdout).toMatch(/^e2e {2}stage 1\/3 at 10%\nin stage 4m, bake 6m left\ntarget says 10%\n/);
     expect(r.stdout).toMatch(/error_rate .*2%.*> 1%.*> 5%.*warning/);
     expect(r.stdout).toContain('verdict: HOLD — error_rate 2% breaches warning > 1%\nnext: hold: error_rate 2% breaches warning > 1%\n');
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
     const json = JSON.parse((await status({ json: true })).stdout);
     expect(json).toMatchObject({ plan: 'e2e', stage: { index: 1, of: 3, percent: 10 }, timeInStageMs: 240_000, bakeLeftMs: 360_000, verdict: 'hold', target: { percent: 10, drift: false } });
   });
@@ -62,14 +62,14 @@ describe('status', () => {
     await advance();
     h.target.percent = 40;
     expect((await status()).stdout).toContain('\nDRIFT: state says 10%, target says 40%\n');
-    h.target.readFailure = 'flag API unreachable';
+    h.target.failRead = true;
     const unreadable = await status();
     expect(unreadable.exitCode).toBe(0);
-    expect(unreadable.stdout).toContain('\ntarget unreadable: flag API unreachable\n');
-    h.target.readFailure = undefined;
-    h.target.blind = true;
+    expect(unreadable.stdout).toContain('\ntarget unreadable: read failed\n');
+    h.target.failRead = false;
+    h.target.unreadable = true;
     expect((await status()).stdout).toContain('\ntarget: cannot be read back\n');
-    h.target.blind = false;
+    h.target.unreadable = false;
     h.target.percent = 10;
     await h.run(holdCommand, { reason: 'lunch' });
     const paused = await status();
@@ -91,7 +91,7 @@ describe('status', () => {
     expect(changed.stdout).toMatch(/^e2e {2}at 10%\nPLAN CHANGED: the plan's stages changed from \[10, 50, 100\] to \[20, 100\]/);
     expect(changed.stdout).toMatch(/\nnext: the plan changed: `rollout advance --adopt` carries on under the new stages, or `rollout rollback`\n$/);
     h.writePlan({});
-    h.target.failingApplies = Infinity;
+    h.target.failApply.add(0);
     expect((await h.run(rollbackCommand, { emergency: true })).exitCode).toBe(6);
     const fenced = await status();
     expect(fenced.stdout).toContain('\nEMERGENCY UNFINISHED: an emergency rollback (rollback --emergency by alice');
@@ -127,7 +127,7 @@ describe('check', () => {
     const critical = await h.run(checkCommand, { json: true });
     expect(critical.exitCode).toBe(4);
     expect(JSON.parse(critical.stdout)).toMatchObject({ plan: 'e2e', verdict: 'critical', exitCode: 4, inWarmup: false });
-    expect(h.target.applies).toEqual([10]);
+    expect(appliesTo(h.target)).toEqual([10]);
     expect(h.history()).toHaveLength(1);
   });
 
