@@ -3,37 +3,16 @@
  * one verdict for the poll, the worst reading winning. Sources never judge; this is the only place.
  */
 import type { Limit, MetricConfig, Plan } from '../plan/types.js';
-import type { EventCounts, MetricValue } from '../readings.js';
+import type { MetricValue } from '../readings.js';
 import type { StageEvidence } from '../state/types.js';
 import { judgeComparisons, type ComparisonContext } from './compare/judge-comparison.js';
+import type { ComparisonEvidence, Reading, ReadingStatus } from './reading.js';
 import { breaches } from './limits.js';
 import { formatRelative, formatValue } from './format.js';
 
 export type { MetricValue };
 
-/** `undecided`: a comparison metric whose test has not yet shown either way (it holds). */
-export type ReadingStatus = 'ok' | 'warning' | 'critical' | 'nodata' | 'undecided';
-
-/** A comparison metric's counts since the stage began and how sure its test is each way. */
-export interface ComparisonEvidence extends EventCounts {
-  sureWorse: number;
-  sureNotWorse: number;
-}
-
-/** A judged metric. */
-export interface Reading {
-  name: string;
-  status: ReadingStatus;
-  value?: number;
-  baseline?: number;
-  /** (value - baseline) / baseline, for metrics with a baseline. */
-  relative?: number;
-  /** The value as shown: "1.23%", "+23.5% vs baseline", "no data". */
-  display: string;
-  reason: string;
-  dryRun: boolean;
-  comparison?: ComparisonEvidence;
-}
+export type { ComparisonEvidence, Reading, ReadingStatus };
 
 export type Verdict = 'healthy' | 'hold' | 'critical';
 

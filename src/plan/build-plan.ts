@@ -8,7 +8,7 @@ import { checkLimitPair, parseLimit } from '../analysis/limits.js';
 import { parseJsonPath } from '../sources/json-path.js';
 import { buildComparisonMetric, checkComparisonWindows, comparisonQueries } from './compare.js';
 import { formatDuration, parseDuration } from './duration.js';
-import type { DataPath } from './locate.js';
+import type { DataPath, PathProblem } from './locate.js';
 import type { RawPlan } from './schema.js';
 import type { Secrets } from './secrets.js';
 import type {
@@ -24,14 +24,7 @@ import type {
   TargetConfig,
 } from './types.js';
 
-/** A rule broken at `path`. */
-export interface PathProblem {
-  path: DataPath;
-  message: string;
-  hint?: string;
-  /** Point at the key rather than its value. */
-  atKey?: boolean;
-}
+export type { PathProblem };
 
 /** Parses a syntax-checked expression of an exposition source; throws with a message when invalid. */
 export type ExpressionChecker = (expr: string) => void;

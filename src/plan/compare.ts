@@ -9,9 +9,8 @@
  *     falseAlarm: 1%        # chance per stage of rolling back a canary that is not worse
  */
 import { z } from 'zod';
-import type { PathProblem } from './build-plan.js';
 import { formatDuration, parseDuration } from './duration.js';
-import type { DataPath } from './locate.js';
+import type { DataPath, PathProblem } from './locate.js';
 import type { CompareConfig, MetricConfig, NoDataPolicy, SourceConfig } from './types.js';
 
 const counts = z.strictObject({

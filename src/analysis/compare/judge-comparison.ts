@@ -4,7 +4,7 @@
  * a reading in words a person reads: "canary 2.1% vs baseline 1%, 97% sure it is worse (needs 99%)".
  */
 import { formatRelative, formatValue } from '../format.js';
-import type { Reading } from '../judge.js';
+import type { Reading } from '../reading.js';
 import type { CompareConfig, MetricConfig, Plan } from '../../plan/types.js';
 import type { RolloutState, StageEvidence } from '../../state/types.js';
 import { COUNT_NAMES, type EventCounts, type MetricValue } from '../../readings.js';
