@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { TargetError } from '../errors.js';
-import type { CommandTargetConfig } from '../plan/types.js';
+import type { CommandTargetConfig } from './kinds/command.js';
 import { processSecrets } from '../plan/secrets.js';
 import { attemptAll } from './attempt-all.js';
 import { checkReadBack, parsePercent } from './percent.js';

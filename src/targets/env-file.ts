@@ -8,7 +8,7 @@ import { chmod, chown, copyFile, open, readFile, realpath, rename, stat, unlink 
 import { basename, dirname, join } from 'node:path';
 import { TargetError } from '../errors.js';
 import { literal, removeOrphans } from '../orphans.js';
-import type { EnvFileTargetConfig } from '../plan/types.js';
+import type { EnvFileTargetConfig } from './kinds/env-file.js';
 import { processSecrets } from '../plan/secrets.js';
 import { syncDirectory } from '../sync-directory.js';
 import { spawnArgv } from './command.js';

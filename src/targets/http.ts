@@ -4,7 +4,8 @@
  */
 import { TargetError } from '../errors.js';
 import { describeUrl } from '../net/http.js';
-import type { HttpCall, HttpHeaders, HttpTargetConfig } from '../plan/types.js';
+import type { HttpHeaders } from '../plan/types.js';
+import type { HttpCall, HttpTargetConfig } from './kinds/http.js';
 import { processSecrets } from '../plan/secrets.js';
 import { readJsonPath } from '../sources/json-path.js';
 import { attemptAll } from './attempt-all.js';

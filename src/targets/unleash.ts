@@ -15,7 +15,7 @@
  */
 import { TargetError } from '../errors.js';
 import type { HttpResponse } from '../net/http.js';
-import type { UnleashTargetConfig } from '../plan/types.js';
+import type { UnleashTargetConfig } from './kinds/unleash.js';
 import { processSecrets } from '../plan/secrets.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from '../net/retry.js';
