@@ -35,6 +35,11 @@ export interface Judgement {
   reasons: string[];
   /** Taken during `analysis.warmup`: shown, never acted on (the verdict is then a hold). */
   warmingUp: boolean;
+  /**
+   * What the readings say, warm-up aside: equal to `verdict` outside warm-up. `--force` looks at
+   * it, so a critical reading is never overridden just because it came in during warm-up.
+   */
+  readingsVerdict: Verdict;
 }
 
 /** What the judge needs besides the values. */
@@ -61,6 +66,16 @@ export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
   const base = { name: metric.name, dryRun: metric.dryRun };
   if (value.noDataReason !== undefined || value.value === undefined) {
     return { ...base, status: 'nodata', display: 'no data', reason: value.noDataReason ?? 'no value' };
+  }
+  if (!Number.isFinite(value.value) || (value.baseline !== undefined && !Number.isFinite(value.baseline))) {
+    return { ...base, status: 'nodata', display: 'no data', reason: `not a finite number (${value.value}${value.baseline === undefined ? '' : ` vs baseline ${value.baseline}`})` };
+  }
+  // Every unit measures something that cannot go below zero: a negative number is a broken query
+  // or a counter gone wrong, and judging it would read a -100% error rate as healthy.
+  const negative = value.value < 0 ? value.value : value.baseline !== undefined && value.baseline < 0 ? value.baseline : undefined;
+  if (negative !== undefined) {
+    const which = negative === value.value ? 'value' : 'baseline';
+    return { ...base, status: 'nodata', value: value.value, baseline: value.baseline, display: 'no data', reason: `negative ${which} ${negative} cannot be a ${metric.unit}: check the query` };
   }
   let compared = value.value;
   let display = formatValue(value.value, metric.unit);
@@ -116,7 +131,7 @@ export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeConte
   }
   if (context.warmingUp) {
     // Warm-up readings are shown but never acted on, whatever they say.
-    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], warmingUp: true };
+    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], warmingUp: true, readingsVerdict: verdict };
   }
-  return { verdict, readings, reasons, warmingUp: false };
+  return { verdict, readings, reasons, warmingUp: false, readingsVerdict: verdict };
 }

@@ -90,6 +90,11 @@ export type RunEvent =
 export interface RunEffects {
   /** Reads and judges every metric once. */
   poll(state: RolloutState): Promise<Judgement>;
+  /**
+   * Before each poll while the loop holds the lock: throws when state is no longer the loop's
+   * own (an emergency rollback fenced it), so a fenced run stops instead of polling on.
+   */
+  guard?(state: RolloutState): Promise<void>;
   /** Applies the change to the target, then records it; on failure puts the target back and throws. */
   commit(change: Change): Promise<void>;
   /** Appends events without changing state. */
@@ -189,7 +194,8 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
 
   /** Keeps decide()'s counters in state (a restarted run resumes them) and records a hold as it begins. */
   const keepCounters = async (counters: DecisionCounters, events: HistoryEvent[]) => {
-    const changed = counters.consecutiveCritical !== state.consecutiveCritical || counters.holdingSince !== state.holdingSince;
+    const changed =
+      counters.consecutiveCritical !== state.consecutiveCritical || counters.holdingSince !== state.holdingSince || counters.bakeRestart?.at !== state.bakeRestart?.at;
     if (!changed) {
       if (events.length > 0 && !standingBy) await record(events);
       return;
@@ -249,6 +255,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         }
       }
 
+      if (!standingBy) await effects.guard?.(state);
       const judgement = await effects.poll(state);
       const now = clock.now();
       due = Math.max(due + intervalMs, clock.monotonic());
@@ -295,7 +302,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         }
         case 'rollback': {
           await reclaim();
-          const destination = rollbackDestination(plan, state, plan.rollback.to);
+          const destination = rollbackDestination(plan, plan.rollback.to, state.percent);
           const event = effects.event({ action: 'rollback', from: state.percent, to: destination.percent, reason: decision.reason, judgement });
           await commit({ from: state.percent, to: destination.percent, next: rolledBack(plan, state, destination, clock.now()), events: [event], towardsSafety: true });
           return await finish('rolled-back', decision.reason);

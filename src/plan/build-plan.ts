@@ -6,7 +6,7 @@
 import { checkLimitPair, parseLimit } from '../analysis/limits.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
-import { durationMs as ms } from './duration.js';
+import { durationMs as ms, formatDuration } from './duration.js';
 import type { DataPath } from './locate.js';
 import type { RawPlan, RawSource } from './schema.js';
 import type { Secrets } from './secrets.js';
@@ -51,6 +51,7 @@ export function checkRules(sections: PlanSections): PathProblem[] {
   if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems);
   if (sections.analysis) checkRequests(sections.analysis, sources, problems);
   if (stages) checkRollbackTo(sections.rollback, stages, problems);
+  if (sections.analysis?.interval !== undefined) checkInterval(analysis.intervalMs, problems);
   return problems;
 }
 
@@ -246,6 +247,16 @@ function checkRequests(
       hint: 'add analysis.requests: { source: …, query: … }',
       atKey: true,
     });
+  }
+}
+
+/** Polls run once a second at most (faster would hammer the sources) and once an hour at least. */
+const MIN_INTERVAL_MS = 1000;
+const MAX_INTERVAL_MS = 3_600_000;
+
+function checkInterval(intervalMs: number, problems: PathProblem[]): void {
+  if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
+    problems.push({ path: ['analysis', 'interval'], message: `analysis.interval must be between 1s and 1h, not ${formatDuration(intervalMs)}`, hint: 'poll every 10s–1m, e.g. interval: 30s' });
   }
 }
 

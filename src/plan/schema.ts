@@ -9,7 +9,7 @@ import { LIMIT_PATTERN } from '../analysis/limits.js';
 import type { SourceKind } from '../sources/kinds/kind.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
-import { duration, headers } from './schema-parts.js';
+import { duration, headers, timeout } from './schema-parts.js';
 
 /** Rollout names key state and history, so they must be safe in file names and URLs. */
 export const NAME_PATTERN = '^[a-z0-9][a-z0-9-]*$';
@@ -39,7 +39,7 @@ const notifyCommon = {
   url: z.string().min(1),
   on: z.array(eventAction).optional().meta({ description: 'Events to send (default: all but hold and resume).' }),
   headers: headers.optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
 };
 
 const notify = z.discriminatedUnion('type', [
@@ -87,7 +87,7 @@ function sourceSchema(): z.ZodType<RawSource> {
       z.strictObject({
         type: z.literal(kind.type).meta({ description: kind.description }),
         ...kind.schema,
-        timeout: duration.optional().meta({ description: 'Per-request timeout (default 5s).' }),
+        timeout: timeout.optional().meta({ description: 'Per-request timeout (default 5s).' }),
       }),
     ),
   );

@@ -34,6 +34,11 @@ export function createMeter(plan: Plan, stateDir: string, ctx: Pick<CommandConte
   };
 }
 
+/** The metrics that can change a decision (not `dryRun`). */
+export function judgedMetrics(plan: Plan): Plan['metrics'] {
+  return plan.metrics.filter((m) => !m.dryRun);
+}
+
 /** The exit code a verdict maps to (check, status --exit-code). */
 export function verdictExitCode(judgement: Judgement): 0 | 3 | 4 {
   return judgement.verdict === 'healthy' ? ExitCode.ok : judgement.verdict === 'hold' ? ExitCode.held : ExitCode.critical;

@@ -17,10 +17,15 @@ function bump(state: RolloutState, fields: Partial<RolloutState>): RolloutState 
   return { ...state, ...fields, version: state.version + 1 };
 }
 
-/** A fresh stage position: no pause, no counters, no hold under way. */
+/** A fresh stage position: no pause, no counters, no hold or bake restart; the plan's stages noted. */
 function positioned(plan: Plan, state: RolloutState, fields: Pick<RolloutState, 'stageIndex' | 'percent' | 'enteredAt' | 'rolledBack'>): RolloutState {
-  const { paused: _paused, holdingSince: _holding, ...rest } = state;
-  return bump(rest, { ...fields, plan: plan.name, consecutiveCritical: 0, completed: false });
+  const { paused: _paused, holdingSince: _holding, bakeRestart: _restart, emergency: _fence, ...rest } = state;
+  return bump(rest, { ...fields, plan: plan.name, consecutiveCritical: 0, completed: false, stages: stagesOf(plan) });
+}
+
+/** The plan's stage percentages, as state records them. */
+export function stagesOf(plan: Plan): number[] {
+  return plan.stages.map((s) => s.percent);
 }
 
 /** Enters stage `index` at `now`: the bake and the counters start afresh. */
@@ -49,7 +54,7 @@ export function resumeRollout(state: RolloutState): RolloutState {
 /** decide()'s counters kept in state, so a restarted run resumes them. */
 export function keepCounters(state: RolloutState, counters: DecisionCounters): RolloutState {
   // Spelled out: decide() leaves holdingSince out when a hold ends, and a spread would keep the old one.
-  return bump(state, { consecutiveCritical: counters.consecutiveCritical, holdingSince: counters.holdingSince });
+  return bump(state, { consecutiveCritical: counters.consecutiveCritical, holdingSince: counters.holdingSince, bakeRestart: counters.bakeRestart });
 }
 
 /**
@@ -59,21 +64,20 @@ export function keepCounters(state: RolloutState, counters: DecisionCounters): R
 export function adoptTarget(plan: Plan, state: RolloutState, targetPercent: number, now: number): RolloutState {
   const index = plan.stages.findIndex((s) => s.percent === targetPercent);
   const below = plan.stages.reduce((best, s, i) => (s.percent < targetPercent ? i : best), -1);
-  return bump(state, { percent: targetPercent, stageIndex: index >= 0 ? index : below, enteredAt: now, completed: false, consecutiveCritical: 0, holdingSince: undefined });
+  const { bakeRestart: _restart, holdingSince: _holding, ...rest } = state;
+  return bump(rest, { percent: targetPercent, stageIndex: index >= 0 ? index : below, enteredAt: now, completed: false, consecutiveCritical: 0, stages: stagesOf(plan) });
 }
 
 /**
- * Where a rollback goes: `to` is a percentage (0, a stage's) or `previous` (the stage before the
- * current one, or 0 from the first). Returns the stage index (-1 for 0 %) and the percentage.
+ * Where a rollback from `fromPercent` (what the target says) goes: `to` is 0, a stage's
+ * percentage, or `previous` (the highest stage below `fromPercent`). A rollback only ever lowers
+ * exposure: a destination that is not a stage below `fromPercent` becomes 0.
+ * Returns the stage index (-1 for 0 %) and the percentage.
  */
-export function rollbackDestination(plan: Plan, state: RolloutState | undefined, to: number | 'previous'): { stageIndex: number; percent: number } {
-  if (to === 'previous') {
-    const index = (state?.stageIndex ?? 0) - 1;
-    const stage = plan.stages[index];
-    return stage ? { stageIndex: index, percent: stage.percent } : { stageIndex: -1, percent: 0 };
-  }
-  const index = plan.stages.findIndex((s) => s.percent === to);
-  return { stageIndex: to === 0 ? -1 : index, percent: to };
+export function rollbackDestination(plan: Plan, to: number | 'previous', fromPercent: number): { stageIndex: number; percent: number } {
+  const index = to === 'previous' ? plan.stages.findLastIndex((s) => s.percent < fromPercent) : plan.stages.findIndex((s) => s.percent === to);
+  const stage = plan.stages[index];
+  return stage && stage.percent < fromPercent ? { stageIndex: index, percent: stage.percent } : { stageIndex: -1, percent: 0 };
 }
 
 /** State after rolling back to `destination` at `now`. */

@@ -7,6 +7,7 @@ import { TargetError } from '../errors.js';
 import type { CommandTargetConfig } from './kinds/command.js';
 import { processSecrets } from '../plan/secrets.js';
 import { attemptAll } from './attempt-all.js';
+import { endInFlight, inFlightKey, recordInFlight } from './in-flight.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import type { Target } from './target.js';
 
@@ -17,6 +18,8 @@ export interface SpawnOptions {
   label: string;
   cwd?: string;
   signal?: AbortSignal;
+  /** Records the program as a write in flight under this key (see in-flight.ts) while it runs. */
+  inFlightKey?: string;
 }
 
 /** What a program that exited 0 printed. */
@@ -59,6 +62,7 @@ export function spawnArgv(argv: string[], options: SpawnOptions): Promise<RunRes
       detached: process.platform !== 'win32',
       windowsHide: true,
     });
+    const clearRecord = options.inFlightKey !== undefined && child.pid !== undefined ? recordInFlight(options.inFlightKey, child.pid) : undefined;
     let output = '';
     let stdout = '';
     let stopping: 'timeout' | 'aborted' | undefined;
@@ -87,6 +91,7 @@ export function spawnArgv(argv: string[], options: SpawnOptions): Promise<RunRes
     const onAbort = () => stop('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const finish = () => {
+      clearRecord?.();
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     };
@@ -117,8 +122,9 @@ function substitute(argv: string[], percent: number): string[] {
 
 /** A target driven by programs: `set` with "{{percent}}", optional `get` printing the percentage. */
 export function createCommandTarget(config: CommandTargetConfig): Target {
-  const run = (argv: string[], label: string, signal?: AbortSignal) =>
-    spawnArgv(argv, { timeoutMs: config.timeoutMs, label, signal });
+  const run = (argv: string[], label: string, signal?: AbortSignal, key?: string) =>
+    spawnArgv(argv, { timeoutMs: config.timeoutMs, label, signal, inFlightKey: key });
+  const writes = inFlightKey(config.set);
 
   async function read(signal?: AbortSignal): Promise<number | undefined> {
     if (!config.get) return undefined;
@@ -138,8 +144,11 @@ export function createCommandTarget(config: CommandTargetConfig): Target {
     description: `command ${describeArgv(config.set)}`,
     read,
     async apply(percent, signal) {
-      await run(substitute(config.set, percent), '`set` command', signal);
+      await run(substitute(config.set, percent), '`set` command', signal, writes);
       if (config.get) checkReadBack(percent, await read(signal), `\`get\` command "${describeArgv(config.get)}"`);
+    },
+    async settle(which) {
+      await endInFlight(writes, which);
     },
     emergency: (signal) =>
       attemptAll(

@@ -439,3 +439,38 @@ describe('runLoop', () => {
     }
   });
 });
+
+describe('runLoop: the bake is healthy time (issue 13, item 3)', () => {
+  it('does not advance on one healthy poll after criticals under failureLimit: the bake restarts at the last critical', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 5 }));
+    const start = world.clock.now();
+    // Critical for 4 polls (8:00–9:30) of a 10-minute bake, then healthy: 4 < failureLimit, so no rollback.
+    world.metric = (t) => (t - start >= 8 * MIN && t - start < 10 * MIN ? CRITICAL : OK);
+    const outcome = await world.run({ untilStage: 0 });
+    expect(outcome.kind).toBe('until');
+    expect(world.actions()).not.toContain('rollback');
+    const criticalPolls = world.polls().filter((p) => p.verdict === 'critical');
+    expect(criticalPolls).toHaveLength(4);
+    // The stage baked healthy only 10 minutes after the last critical poll (9:30), not at 10:00.
+    expect(world.clock.now() - start).toBeGreaterThanOrEqual(19 * MIN + 30 * SEC);
+    expect(world.stored?.bakeRestart?.reason).toMatch(/error_rate .* critical/);
+  });
+
+  it('advances at once after a clean bake (the restart is only what unhealthy readings cause)', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 5 }));
+    const start = world.clock.now();
+    const outcome = await world.run({ untilStage: 0 });
+    expect(outcome.kind).toBe('until');
+    expect(world.clock.now() - start).toBe(10 * MIN);
+  });
+
+  it('restarts the bake on a warning and on no data too, and shows the time left from the restart', async () => {
+    const world = new World(makePlan('[10, 50, 100]'));
+    const start = world.clock.now();
+    world.metric = (t) => (t - start === 5 * MIN ? WARNING : t - start === 7 * MIN ? Number.NaN : OK);
+    await world.run({ untilStage: 0 });
+    expect(world.clock.now() - start).toBeGreaterThanOrEqual(17 * MIN);
+    const after = world.polls().find((p) => p.verdict === 'healthy' && p.bakeLeftMs > 0 && p.bakeLeftMs > 9 * MIN);
+    expect(after).toBeDefined();
+  });
+});

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { optional, splitArgv, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { argv, duration } from '../../plan/schema-parts.js';
+import { argv, timeout } from '../../plan/schema-parts.js';
 import type { TargetConfig } from '../../plan/types.js';
 import { defineTargetKind } from './kind.js';
 
@@ -20,7 +20,7 @@ const schema = {
   set: argv,
   get: argv.optional(),
   emergency: z.array(argv).optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
 };
 
 const SET_QUESTION: FlagQuestion = {

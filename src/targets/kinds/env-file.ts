@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { checkVariable, required, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { argv, duration } from '../../plan/schema-parts.js';
+import { argv, timeout } from '../../plan/schema-parts.js';
 import type { TargetConfig } from '../../plan/types.js';
 import { defineTargetKind } from './kind.js';
 
@@ -23,7 +23,7 @@ const schema = {
   key: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected an environment variable name'),
   after: argv.optional(),
   emergency: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
 };
 
 // Not --env-file: Node 20 takes that for its own option even after the script name.

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { bearer, checkOptionalVariable, checkUrl, optional, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { duration, headers, retries } from '../../plan/schema-parts.js';
+import { headers, retries, timeout } from '../../plan/schema-parts.js';
 import type { HttpHeaders, TargetConfig } from '../../plan/types.js';
 import { defineTargetKind } from './kind.js';
 
@@ -36,7 +36,7 @@ const schema = {
   set: httpCall,
   get: z.strictObject({ url: z.string().min(1), headers: headers.optional(), path: z.string().min(1) }).optional(),
   emergency: z.array(httpCall).optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
   retries,
 };
 

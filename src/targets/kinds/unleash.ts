@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { checkUrl, checkVariable, required, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { duration, retries } from '../../plan/schema-parts.js';
+import { retries, timeout } from '../../plan/schema-parts.js';
 import type { TargetConfig } from '../../plan/types.js';
 import { defineTargetKind } from './kind.js';
 
@@ -24,7 +24,7 @@ const schema = {
   project: z.string().min(1).optional(),
   feature: z.string().min(1),
   environment: z.string().min(1),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
   retries,
 };
 
