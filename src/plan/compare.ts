@@ -9,9 +9,9 @@
  *     falseAlarm: 1%        # chance per stage of rolling back a canary that is not worse
  */
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration.js';
+import { sourceKinds } from '../sources/kinds/index.js';
 import type { DataPath, PathProblem } from './locate.js';
-import type { CompareConfig, MetricConfig, NoDataPolicy, SourceConfig } from './types.js';
+import type { CompareConfig, MetricConfig, NoDataPolicy } from './types.js';
 
 const counts = z.strictObject({
   events: z.string().min(1).meta({ description: 'The events of this group (e.g. 5xx answers) since the previous poll: a query, path or expression as the source reads it.' }),
@@ -36,23 +36,28 @@ export const compareSchema = z
       .optional()
       .meta({ description: 'The chance per stage of calling a canary worse when it is not (default 1%).' }),
   })
-  .meta({ description: 'Compares canary with baseline as counts, with a sequential test that stays valid however often it is polled. Replaces query/path/expr, baseline and limits.' });
+  .meta({ description: 'Compares canary with baseline as counts, with a sequential test that stays valid however often it is polled. Replaces the query, baseline and limits of the metric.' });
+
+/** A `compare` block as written. */
+export type RawCompare = z.infer<typeof compareSchema>;
 
 /** A metric as written, as far as comparisons care. */
 type RawComparisonMetric = Pick<MetricConfig, 'name' | 'source'> & {
-  compare: z.infer<typeof compareSchema>;
+  compare: RawCompare;
   [field: string]: unknown;
 };
 
-/** Fields of a metric that a comparison replaces. */
-const REPLACED = ['query', 'path', 'expr', 'baseline', 'warning', 'critical', 'unit'] as const;
+/** Fields of a metric that a comparison replaces: every source type's query field, the baseline, the limits and the unit. */
+function replacedFields(): string[] {
+  return [...new Set(sourceKinds.all().map((kind) => kind.query.field)), 'baseline', 'warning', 'critical', 'unit'];
+}
 
 const DEFAULT_FALSE_ALARM = 0.01;
 /** Above this, "sure" would mean little. */
 const MAX_FALSE_ALARM = 0.2;
 
 /** The four count queries of a comparison with where each is in the plan. */
-export function comparisonQueries(compare: RawComparisonMetric['compare'], at: DataPath): [DataPath, string][] {
+export function comparisonQueries(compare: RawCompare, at: DataPath): [DataPath, string][] {
   return (['canary', 'baseline'] as const).flatMap((group) =>
     (['events', 'total'] as const).map((key): [DataPath, string] => [[...at, 'compare', group, key], compare[group][key]]),
   );
@@ -60,7 +65,7 @@ export function comparisonQueries(compare: RawComparisonMetric['compare'], at: D
 
 /** Builds a comparison metric, adding the problems of its block to `problems`. */
 export function buildComparisonMetric(m: RawComparisonMetric, at: DataPath, defaultNoData: NoDataPolicy, problems: PathProblem[]): MetricConfig {
-  for (const field of REPLACED) {
+  for (const field of replacedFields()) {
     if (m[field] !== undefined) {
       problems.push({ path: [...at, field], message: `\`${field}\` does not apply to a comparison metric`, hint: 'a metric with `compare:` reads its four counts there and is judged by its test, not by limits', atKey: true });
     }
@@ -82,32 +87,4 @@ export function buildComparisonMetric(m: RawComparisonMetric, at: DataPath, defa
     dryRun: (m.dryRun as boolean | undefined) ?? false,
     compare,
   };
-}
-
-/** A PromQL range selector or subquery, e.g. [30s], [1m30s], [5m:1m]. */
-const RANGE = /\[\s*([^\]:\s]+)\s*(?::[^\]]*)?\]/g;
-
-/**
- * Counts are added up poll after poll, so each query must count since the previous poll only:
- * a Prometheus range longer than the interval, or no range at all (a counter's running total),
- * or an exposition expression without increase(), would count the same events again and again
- * and overstate the evidence. (A json source's path cannot be checked; see the README.)
- */
-export function checkComparisonWindows(compare: RawComparisonMetric['compare'], at: DataPath, source: SourceConfig, intervalMs: number, problems: PathProblem[]): void {
-  const interval = formatDuration(intervalMs);
-  for (const [path, text] of comparisonQueries(compare, at)) {
-    if (source.type === 'prometheus') {
-      const ranges = [...text.matchAll(RANGE)].map((match) => ({ text: match[1] as string, ms: parseDuration(match[1] as string) }));
-      const tooLong = ranges.find((range) => range.ms === undefined || range.ms > intervalMs);
-      if (ranges.length === 0 || tooLong) {
-        problems.push({
-          path,
-          message: tooLong ? `the range [${tooLong.text}] is longer than the poll interval (${interval}): events would be counted more than once` : 'this query has no range: a running total would be counted again every poll',
-          hint: `count since the previous poll, e.g. sum(increase(http_requests_total{variant="canary"}[${interval}]))`,
-        });
-      }
-    } else if (source.type === 'exposition' && !/\bincrease\s*\(/.test(text)) {
-      problems.push({ path, message: 'this expression has no increase(): a running total would be counted again every poll', hint: 'count since the previous scrape, e.g. sum(increase(http_requests_total{variant="canary"}))' });
-    }
-  }
 }

@@ -16,7 +16,7 @@ afterAll(() => server.close());
 async function read(doc: unknown) {
   document = doc;
   const plan = comparisonPlan({ name: 'counted', url: `${server.url}/counts` });
-  const poll = await readPoll(plan, createSources(plan, { scrapeDir: '/nonexistent', clock: systemClock }));
+  const poll = await readPoll(plan, await createSources(plan, { scrapeDir: '/nonexistent', clock: systemClock }));
   return poll.metrics[0];
 }
 
