@@ -24,9 +24,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { parsePlan } from '../src/plan/load-plan.js';
-import { evaluateExpression, type Scrape } from '../src/sources/exposition/evaluate.js';
+import { evaluateExpression } from '../src/sources/exposition/evaluate.js';
+import { ScrapeHistory, type Scrape } from '../src/sources/exposition/history.js';
 import { ExpositionParser } from '../src/sources/exposition/parse.js';
-import { metricNamesOf, parseExpression, type Expr } from '../src/sources/exposition/promql.js';
+import { metricNamesOf, parseExpression, rangeFunctionsOf, type Expr } from '../src/sources/exposition/promql.js';
 import { atLeast, atMost, formatBytes, formatMs, median, placeholderEnv, progress, REPO, report, RUNS, spawnSelf } from './lib.js';
 import { metricsPage } from './metrics-page.js';
 
@@ -57,8 +58,19 @@ function* chunksOf(page: Buffer): Generator<Buffer> {
   for (let at = 0; at < page.length; at += CHUNK) yield page.subarray(at, at + CHUNK);
 }
 
-function evaluateAll(exprs: Expr[], current: Scrape, previous: Scrape): number[] {
-  return exprs.map((expr) => evaluateExpression(expr, current, previous));
+/** The history a poll after `previous` compares with: that scrape, kept as the source keeps it. */
+function historyAfter(exprs: Expr[], previous: Scrape): ScrapeHistory {
+  const functions = exprs.flatMap(rangeFunctionsOf);
+  const start = ScrapeHistory.start();
+  return start.add(start.keep(previous, functions), functions);
+}
+
+/** A poll's work after the scrape: its expressions, and the scrape kept for the next poll. */
+function evaluateAll(exprs: Expr[], current: Scrape, history: ScrapeHistory): number[] {
+  const values = exprs.map((expr) => evaluateExpression(expr, current, history));
+  const functions = exprs.flatMap(rangeFunctionsOf);
+  history.add(history.keep(current, functions), functions);
+  return values;
 }
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -68,8 +80,8 @@ async function main(): Promise<void> {
   const before = Buffer.from(metricsPage(SERIES, 0));
   const page = Buffer.from(metricsPage(SERIES, 1));
   const pageText = page.toString('utf8');
-  const previous = scrapeOf(chunksOf(before), wanted, 0);
-  const previousAll = scrapeOf(chunksOf(before), undefined, 0);
+  const previous = historyAfter(exprs, scrapeOf(chunksOf(before), wanted, 0));
+  const previousAll = historyAfter(exprs, scrapeOf(chunksOf(before), undefined, 0));
   progress(`page: ${formatBytes(page.length)}, ${exprs.length} expressions over ${[...wanted].join(', ')}`);
 
   const values = evaluateAll(exprs, scrapeOf(chunksOf(page), wanted, SCRAPE_INTERVAL_MS), previous);
@@ -139,16 +151,16 @@ async function memoryChild(beforeFile: string, pageFile: string): Promise<void> 
     }
     return { timestamp, series: parser.end().series };
   };
-  const previous = await stream(beforeFile, 0);
+  const previous = historyAfter(exprs, await stream(beforeFile, 0));
   const current = await stream(pageFile, SCRAPE_INTERVAL_MS);
   const values = evaluateAll(exprs, current, previous);
   sample();
   if (!values.every(Number.isFinite)) throw new Error('an expression has no value');
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  gc(); // what stays: both scrapes, for the breakdown in the progress line
+  gc(); // what stays: the scrape and the kept one, for the breakdown in the progress line
   const live = held(process.memoryUsage()) - held(start);
-  // Both scrapes are read below, after the GC, so they were alive during it.
-  const names = current.series.size + previous.series.size;
+  // Both are read below, after the GC, so they were alive during it.
+  const names = current.series.size + previous.scrapes.length;
   process.stdout.write(`${JSON.stringify({ heapBytes: peak - held(start), rssBytes: Math.max(peakRss, maxRss) - start.rss, liveBytes: live, names })}\n`);
 }
 

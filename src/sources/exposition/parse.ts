@@ -1,13 +1,17 @@
 /**
  * A streaming parser of the Prometheus text exposition format 0.0.4. It is fed the page chunk by
- * chunk as it arrives and keeps only the series whose metric name the plan's expressions use.
+ * chunk as it arrives, keeps only the series whose metric name the plan's expressions use, and
+ * checks every line as Prometheus's scrape does (docs/exposition.md lists the rules and how they
+ * were checked): a page Prometheus would refuse is a page with problems, whatever line they are on.
  *
- * It reads bytes, not text: a line of an unwanted metric is skipped once its name is compared, so
- * it is never decoded, and a kept line is scanned once, byte by byte, its label names and values
- * turned into ids of the page's string table (series.ts), a string made only the first time its
- * bytes are seen. That is what makes it fast and small: the page itself is never held, only the
- * kept samples, in integer columns. A sample's own timestamp, if any, is ignored: scrapes are timed.
+ * It reads bytes, not text: a line of an unwanted metric is checked but never decoded, and a kept
+ * line is scanned once, byte by byte, its label names and values turned into ids of the page's
+ * string table (series.ts), a string made only the first time its bytes are seen. That is what
+ * makes it fast and small: the page itself is never held, only the kept samples, in integer
+ * columns. A sample's own timestamp, if any, is checked and ignored: scrapes are timed.
  */
+import { isUtf8 } from 'node:buffer';
+import { parseSampleValue } from './float.js';
 import { keepClassWarm, LabelTable, Samples } from './series.js';
 
 export { Samples, type Labels } from './series.js';
@@ -28,21 +32,21 @@ export interface ParsedPage {
   lines: number;
   problems: number;
   firstProblem: ParseProblem | undefined;
+  /** Set when the wanted metrics had more series than the parser keeps: `series` is then incomplete. */
+  overflow: boolean;
 }
 
 const TAB = 9;
-const LF = 10;
-const CR = 13;
 const SPACE = 32;
 const QUOTE = 34;
 const HASH = 35;
 const COMMA = 44;
-const MINUS = 45;
 const DOT = 46;
 const EQUALS = 61;
 const BACKSLASH = 92;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
+const LF = 10;
 
 /**
  * The longest unfinished line held while it waits for its end. A line of the format is a name,
@@ -53,6 +57,9 @@ const MAX_LINE_BYTES = 1024 * 1024;
 
 /** Initial size of the hash table of ASCII label values' ids (a power of two, grown at half full). */
 const VALUE_SLOTS = 1024;
+
+/** The metric types a TYPE line may name (Prometheus refuses the scrape for any other). */
+const METRIC_TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
 /**
  * A one-byte string the parser compares lines against, with its bytes: comparing bytes to bytes
@@ -68,13 +75,18 @@ function toKnown(text: string): Known {
 }
 
 /**
- * Parses a page fed in chunks. `wanted` names the metrics to keep (undefined keeps all); a line of
- * another metric is skipped once its name is compared.
+ * Parses a page fed in chunks. `wanted` names the metrics to keep (undefined keeps all); the lines
+ * of other metrics are checked and dropped. At most `maxSeries` series are kept; past that the
+ * page's result says `overflow`.
  */
 export class ExpositionParser {
   private readonly wanted: Known[] | undefined;
+  private readonly wantedTexts: Set<string> | undefined;
   private readonly table = new LabelTable();
   private readonly series: SeriesByName = new Map();
+  private readonly maxSeries: number;
+  private keptSeries = 0;
+  private overflow = false;
   /** The unfinished last line of what has arrived so far. */
   private pending: Buffer | undefined;
   /** Set while the rest of a line over MAX_LINE_BYTES is dropped, up to its end. */
@@ -100,12 +112,18 @@ export class ExpositionParser {
   private previousSchema = -1;
   /**
    * By label position: the name (its bytes and its id), the value's id, and where the value's
-   * closing quote ends (from the line's name).
+   * closing quote ends (from the line's name). A line that is not kept records where each name
+   * starts and ends instead, to find a name written twice.
    */
   private readonly labelNames: Known[] = [];
   private readonly labelNameIds: number[] = [];
   private readonly labelValueIds: number[] = [];
   private readonly labelEnds: number[] = [];
+  private readonly nameStarts: number[] = [];
+  private readonly nameEnds: number[] = [];
+  private readonly emptyValues: number[] = [];
+  /** The metric name a `{"name", ...}` line gives inside its braces, once read. */
+  private quotedName: string | undefined;
   /**
    * Ids of the ASCII label values seen, by a hash of their bytes (open addressing; -1 is empty):
    * a value's bytes are compared with its string, never decoded twice. Never evicting keeps ids
@@ -115,8 +133,10 @@ export class ExpositionParser {
   private valueHashes = new Int32Array(VALUE_SLOTS);
   private valueCount = 0;
 
-  constructor(wanted?: Iterable<string>) {
-    this.wanted = wanted ? [...new Set(wanted)].map(toKnown) : undefined;
+  constructor(wanted?: Iterable<string>, maxSeries = Infinity) {
+    this.wantedTexts = wanted ? new Set(wanted) : undefined;
+    this.wanted = this.wantedTexts ? [...this.wantedTexts].map(toKnown) : undefined;
+    this.maxSeries = maxSeries;
   }
 
   /** Parses every line completed by `chunk`; a line cut by the chunk's end waits for the next. */
@@ -164,7 +184,11 @@ export class ExpositionParser {
     this.problem(`a line longer than ${MAX_LINE_BYTES} bytes`);
   }
 
-  /** Parses the last line (a page need not end with a line end) and returns what was kept. */
+  /**
+   * Parses the last line (Prometheus reads a page without a final line end) and returns what was
+   * kept, each metric's series once: of a series written twice, the first line counts, as in
+   * Prometheus.
+   */
   end(): ParsedPage {
     const rest = this.pending;
     this.pending = undefined;
@@ -173,50 +197,259 @@ export class ExpositionParser {
       this.parseLine(rest, 0, rest.length);
     }
     this.previousLine = undefined;
-    for (const samples of this.series.values()) samples.seal();
-    return { series: this.series, lines: this.lineNumber, problems: this.problems, firstProblem: this.firstProblem };
+    for (const samples of this.series.values()) samples.seal({ firstOfEachSeries: true });
+    return { series: this.series, lines: this.lineNumber, problems: this.problems, firstProblem: this.firstProblem, overflow: this.overflow };
   }
 
-  /** One line, read in place with a local index: this loop is the parser's whole cost. */
+  /** One line, read in place with a local index: this is the parser's whole cost. */
   private parseLine(buf: Buffer, start: number, end: number): void {
     this.lineNumber++;
-    if (end > start && buf[end - 1] === CR) end--;
-    const nameStart = skipBlanks(buf, start, end);
-    if (nameStart === end || buf[nameStart] === HASH) return; // blank line, HELP, TYPE or comment
-    const name = this.keptName(buf, nameStart, end);
-    if (name === undefined) return;
-    if (name === null) return this.problem(`expected a metric name, found ${quote(buf, nameStart, end)}`);
-    const same = name === this.lastName ? this.sameLabelsAsPrevious(nameStart + name.bytes.byteLength, nameStart, end) : 0;
+    const first = skipBlanks(buf, start, end);
+    if (first === end) return; // blank line
+    const ch = buf[first]!;
+    if (ch === HASH) return this.parseComment(buf, first + 1, end);
+    if (ch === OPEN_BRACE) return this.parseQuotedNameLine(buf, first, end);
+    if (!(CHAR_CLASS[ch]! & NAME_START)) return this.problem(`expected a metric name, found ${quote(buf, first, end)}`);
+    // Prometheus would read the blanks as part of the name, and refuse it.
+    if (first > start) return this.problem('blanks before the metric name');
+    const name = this.keptName(buf, first, end);
+    if (name === undefined) return this.checkLine(buf, first, end);
+    const same = name === this.lastName ? this.sameLabelsAsPrevious(first + name.bytes.byteLength, first, end) : 0;
     let at: number;
     if (same > 0) {
-      at = this.parseLabels(buf, nameStart, nameStart + this.labelEnds[same - 1]!, end, same);
+      at = this.parseLabels(buf, first, first + this.labelEnds[same - 1]!, end, same);
     } else {
-      at = skipBlanks(buf, nameStart + name.bytes.byteLength, end);
-      if (at < end && buf[at] === OPEN_BRACE) at = this.parseLabels(buf, nameStart, at + 1, end, 0);
+      at = skipBlanks(buf, first + name.bytes.byteLength, end);
+      if (at < end && buf[at] === OPEN_BRACE) at = this.parseLabels(buf, first, at + 1, end, 0);
       else this.previousLabelCount = 0;
     }
     if (at < 0) return;
-    at = skipBlanks(buf, at, end);
-    const valueStart = at;
-    while (at < end && buf[at] !== SPACE && buf[at] !== TAB) at++;
-    if (at === valueStart) return this.problem(`expected a value after ${name.text}, found the end of the line`);
-    const value = parseValue(buf, valueStart, at);
-    if (value === undefined) return this.problem(`${quote(buf, valueStart, at)} is not a number`);
-    at = skipBlanks(buf, at, end);
-    if (at < end && !isTimestamp(buf, at, end)) {
-      return this.problem(`expected a timestamp or the line's end, found ${quote(buf, at, end)}`);
-    }
+    const value = this.sampleValue(buf, at, end);
+    if (value === undefined) return;
     const schema = this.schemaOfLine();
     this.previousLine = this.view;
-    this.previousStart = nameStart;
+    this.previousStart = first;
     this.previousEnd = end;
     this.previousSchema = schema;
+    this.keep(name, schema, value);
+  }
+
+  /**
+   * Adds the line's sample to its metric's series (with `store` false, only checks it). A label
+   * name with an empty value is dropped, every label of that name, as Prometheus does; a name
+   * left twice is a problem.
+   */
+  private keep(name: Known, schema: number, value: number, store = true): void {
+    let ids: readonly number[] = this.labelValueIds;
+    if (hasEmpty(ids, this.previousLabelCount)) {
+      const names = this.labelNameIds.slice(0, this.previousLabelCount);
+      const dropped = new Set(names.filter((_, i) => ids[i] === LabelTable.EMPTY));
+      const kept = names.map((_, i) => i).filter((i) => !dropped.has(names[i]!));
+      schema = this.table.schema(kept.map((i) => names[i]!), kept.length);
+      ids = kept.map((i) => ids[i]!);
+    }
+    if (!this.table.uniqueNames[schema]) return this.problem(`${name.text} has a label name twice`);
+    if (!store) return;
+    if (this.keptSeries >= this.maxSeries) {
+      this.overflow = true;
+      return;
+    }
+    this.keptSeries++;
     if (name !== this.lastName) {
       this.lastName = name;
       this.lastSamples = this.series.get(name.text) ?? new Samples(this.table);
       this.series.set(name.text, this.lastSamples);
     }
-    this.lastSamples.push(schema, this.labelValueIds, value);
+    this.lastSamples.push(schema, ids, value);
+  }
+
+  /**
+   * A `{"name", label="value"} 1` line (Prometheus 3's form for names that need quoting). Rare,
+   * so it is always read in full, then kept if its name is wanted.
+   */
+  private parseQuotedNameLine(buf: Buffer, at: number, end: number): void {
+    this.quotedName = undefined;
+    at = this.parseLabels(buf, at, at + 1, end, 0, true);
+    if (at < 0) return;
+    const text = this.quotedName as string | undefined;
+    if (text === undefined) return this.problem('no metric name inside the braces');
+    const value = this.sampleValue(buf, at, end);
+    if (value === undefined) return;
+    const schema = this.table.schema(this.labelNameIds, this.previousLabelCount);
+    const known = this.lastName.text === text ? this.lastName : (this.wanted?.find((name) => name.text === text) ?? toKnown(text));
+    this.keep(known, schema, value, !this.wantedTexts || this.wantedTexts.has(text));
+    // The next line is not read against this one: its name is not where a bare name is.
+    this.previousLabelCount = 0;
+    this.previousSchema = -1;
+  }
+
+  /** Checks a line of a metric that is not kept, as strictly as a kept one, making no strings. */
+  private checkLine(buf: Buffer, nameStart: number, end: number): void {
+    let nameEnd = nameStart + 1;
+    while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & NAME_CHAR) nameEnd++;
+    let at = skipBlanks(buf, nameEnd, end);
+    if (at < end && buf[at] === OPEN_BRACE) at = this.checkLabels(buf, at + 1, end);
+    if (at >= 0) this.sampleValue(buf, at, end);
+  }
+
+  /**
+   * Checks labels up to the closing brace from just past the opening one, recording where each
+   * name is to find one written twice; returns the index past the brace, or -1 on a problem.
+   */
+  private checkLabels(buf: Buffer, at: number, end: number): number {
+    let count = 0;
+    for (;;) {
+      at = skipBlanks(buf, at, end);
+      if (at < end && buf[at] === CLOSE_BRACE) break;
+      const nameStart = at;
+      const nameEnd = this.scanLabelName(buf, at, end);
+      if (nameEnd < 0) return -1;
+      if (buf[nameStart] === QUOTE) {
+        const afterName = skipBlanks(buf, nameEnd, end);
+        if (afterName < end && (buf[afterName] === COMMA || buf[afterName] === CLOSE_BRACE)) {
+          this.problem('a second metric name inside the braces');
+          return -1;
+        }
+      }
+      this.nameStarts[count] = nameStart;
+      this.nameEnds[count] = nameEnd;
+      count++;
+      at = this.expectEquals(buf, nameEnd, end, nameStart, nameEnd);
+      if (at < 0) return -1;
+      const closing = scanQuoted(buf, at, end);
+      if (closing < 0) return this.badValue(buf.toString('utf8', nameStart, nameEnd));
+      if (!isValidUtf8(buf, at + 1, closing)) return this.invalidUtf8(buf.toString('utf8', nameStart, nameEnd));
+      this.emptyValues[count - 1] = closing === at + 1 ? 1 : 0;
+      at = skipBlanks(buf, closing + 1, end);
+      if (at < end && buf[at] === COMMA) at++;
+    }
+    return this.hasNameTwice(buf, count) ? -1 : at + 1;
+  }
+
+  /**
+   * Whether one of the `count` label names recorded is written twice, none of its labels empty
+   * (Prometheus drops a name with an empty value before it looks); a problem if so.
+   */
+  private hasNameTwice(buf: Buffer, count: number): boolean {
+    for (let i = 1; i < count; i++) {
+      let empty = this.emptyValues[i] === 1;
+      let twice = false;
+      for (let j = 0; j < count; j++) {
+        if (j === i || buf.compare(buf, this.nameStarts[i], this.nameEnds[i], this.nameStarts[j], this.nameEnds[j]) !== 0) continue;
+        twice = true;
+        empty ||= this.emptyValues[j] === 1;
+      }
+      if (twice && !empty) {
+        this.problem(`label name ${buf.toString('utf8', this.nameStarts[i], this.nameEnds[i])} is written twice`);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The end of the label name at `at` (a plain name, or a quoted one); -1 and a problem if there is none. */
+  private scanLabelName(buf: Buffer, at: number, end: number): number {
+    if (at < end && buf[at] === QUOTE) {
+      const closing = scanQuoted(buf, at, end);
+      if (closing < 0 || closing === at + 1 || !isValidUtf8(buf, at + 1, closing)) {
+        this.problem(`expected a label name, found ${quote(buf, at, end)}`);
+        return -1;
+      }
+      return this.isReservedName(buf, at + 1, closing) ? -1 : closing + 1;
+    }
+    let nameEnd = at;
+    if (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_START) nameEnd++;
+    while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_CHAR) nameEnd++;
+    if (nameEnd === at) {
+      this.problem(`expected a label name, found ${quote(buf, at, end)}`);
+      return -1;
+    }
+    if (this.isReservedName(buf, at, nameEnd)) return -1;
+    return nameEnd;
+  }
+
+  /** Whether `buf` holds `__name__` from `start` to `end`, a problem if so: the metric name is that label. */
+  private isReservedName(buf: Buffer, start: number, end: number): boolean {
+    if (end - start !== 8 || buf.toString('latin1', start, end) !== '__name__') return false;
+    this.problem('label name __name__ repeats the metric name');
+    return true;
+  }
+
+  /**
+   * Past `=` and blanks after the label name from `nameStart` to `nameEnd`, at the value's opening
+   * quote; -1 and a problem otherwise.
+   */
+  private expectEquals(buf: Buffer, at: number, end: number, nameStart: number, nameEnd: number): number {
+    at = skipBlanks(buf, at, end);
+    if (at >= end || buf[at] !== EQUALS) {
+      this.problem(`expected "=" after ${buf.toString('utf8', nameStart, nameEnd)}, found ${quote(buf, at, end)}`);
+      return -1;
+    }
+    at = skipBlanks(buf, at + 1, end);
+    if (at >= end || buf[at] !== QUOTE) {
+      this.problem(`expected a quoted value for ${buf.toString('utf8', nameStart, nameEnd)}, found ${quote(buf, at, end)}`);
+      return -1;
+    }
+    return at;
+  }
+
+  private badValue(name: string): number {
+    this.problem(`the value of ${name} has no closing quote`);
+    return -1;
+  }
+
+  private invalidUtf8(name: string): number {
+    this.problem(`the value of ${name} is not valid UTF-8`);
+    return -1;
+  }
+
+  /**
+   * The value after the labels (from `at`), checked with the optional timestamp after it to the
+   * line's end; undefined and a problem if the rest of the line is not that.
+   */
+  private sampleValue(buf: Buffer, at: number, end: number): number | undefined {
+    at = skipBlanks(buf, at, end);
+    const valueStart = at;
+    while (at < end && buf[at] !== SPACE && buf[at] !== TAB) at++;
+    if (at === valueStart) {
+      this.problem('expected a value, found the end of the line');
+      return undefined;
+    }
+    const value = parseValue(buf, valueStart, at);
+    if (value === undefined) {
+      this.problem(`${quote(buf, valueStart, at)} is not a number`);
+      return undefined;
+    }
+    at = skipBlanks(buf, at, end);
+    if (at < end && !isTimestamp(buf, at, end)) {
+      this.problem(`expected a timestamp (milliseconds) or the line's end, found ${quote(buf, at, end)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  /**
+   * A `#` line: a comment, or HELP or TYPE (`# HELP name text`, `# TYPE name type`), which must
+   * be well formed: Prometheus refuses a page with an unknown type or a HELP that is not UTF-8.
+   */
+  private parseComment(buf: Buffer, at: number, end: number): void {
+    if (at >= end || (buf[at] !== SPACE && buf[at] !== TAB)) return;
+    at = skipBlanks(buf, at, end);
+    const keyword = end - at > 4 && (buf[at + 4] === SPACE || buf[at + 4] === TAB) ? buf.toString('latin1', at, at + 4) : '';
+    if (keyword !== 'HELP' && keyword !== 'TYPE') return;
+    at = skipBlanks(buf, at + 4, end);
+    let nameEnd = at;
+    if (at < end && buf[at] === QUOTE) nameEnd = scanQuoted(buf, at, end) + 1;
+    else if (at < end && CHAR_CLASS[buf[at]!]! & NAME_START) while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & NAME_CHAR) nameEnd++;
+    if (nameEnd <= at) return this.problem(`expected a metric name after ${keyword}, found ${quote(buf, at, end)}`);
+    // Prometheus drops the one character after the name, whatever it is, and reads the rest.
+    const textStart = Math.min(nameEnd + 1, end);
+    if (keyword === 'TYPE') {
+      const type = buf.toString('latin1', textStart, end);
+      if (!METRIC_TYPES.has(type)) this.problem(`unknown metric type ${JSON.stringify(type)} (expected one of ${[...METRIC_TYPES].join(', ')})`);
+    } else if (!isValidUtf8(buf, textStart, end)) {
+      this.problem('a HELP text that is not valid UTF-8');
+    }
   }
 
   /** The schema of the line's label names: the previous line's when they are the same, as they mostly are. */
@@ -228,11 +461,10 @@ export class ExpositionParser {
   }
 
   /**
-   * The line's metric name if it is kept (a wanted one as given, so no string is made for it),
-   * undefined if it is not, null if the line does not start with a name at all.
+   * The line's metric name if it is kept (a wanted one as given, so no string is made for it), or
+   * undefined if it is not.
    */
-  private keptName(buf: Buffer, at: number, end: number): Known | undefined | null {
-    if (!(CHAR_CLASS[buf[at]!]! & NAME_START)) return null;
+  private keptName(buf: Buffer, at: number, end: number): Known | undefined {
     if (isWordAt(this.view, at, end, this.lastName.bytes, NAME_CHAR)) return this.lastName;
     if (this.wanted) {
       for (const name of this.wanted) if (isWordAt(this.view, at, end, name.bytes, NAME_CHAR)) return name;
@@ -265,38 +497,35 @@ export class ExpositionParser {
   /**
    * Reads labels into the by-position arrays up to the closing brace, from label `index` on (those
    * before it are the previous line's): `at` is just past the opening brace, or past the previous
-   * label's closing quote. Returns the index past the brace, or -1 on a problem.
+   * label's closing quote. With `quotedNames`, a quoted string alone is the metric name. Returns
+   * the index past the brace, or -1 on a problem.
    */
-  private parseLabels(buf: Buffer, nameStart: number, at: number, end: number, index: number): number {
+  private parseLabels(buf: Buffer, lineStart: number, at: number, end: number, index: number, quotedNames = false): number {
     for (; ; index++) {
       if (index > 0) {
         at = skipBlanks(buf, at, end);
         if (at < end && buf[at] === COMMA) at++;
-        else if (at >= end || buf[at] !== CLOSE_BRACE) {
-          this.problem(`expected "," or "}" after the value of ${this.labelNames[index - 1]!.text}, found ${quote(buf, at, end)}`);
-          return -1;
-        }
       }
       at = skipBlanks(buf, at, end);
       if (at < end && buf[at] === CLOSE_BRACE) {
         this.previousLabelCount = index;
         return at + 1;
       }
-      const name = this.labelName(buf, at, end, index);
+      const nameStart = at;
+      const name = buf[at] === QUOTE ? this.quotedLabelName(buf, at, end, index, quotedNames) : this.labelName(buf, at, end, index);
       if (name === undefined) return -1;
-      at = skipBlanks(buf, at + name.length, end);
-      if (at >= end || buf[at] !== EQUALS) {
-        this.problem(`expected "=" after ${name}, found ${quote(buf, at, end)}`);
-        return -1;
+      if (name === NAME_GIVEN) {
+        at = skipBlanks(buf, scanQuoted(buf, nameStart, end) + 1, end);
+        if (at < end && buf[at] === COMMA) at++;
+        index--;
+        continue;
       }
-      at = skipBlanks(buf, at + 1, end);
-      if (at >= end || buf[at] !== QUOTE) {
-        this.problem(`expected a quoted value for ${name}, found ${quote(buf, at, end)}`);
-        return -1;
-      }
+      const nameEnd = buf[nameStart] === QUOTE ? scanQuoted(buf, nameStart, end) + 1 : nameStart + name.length;
+      at = this.expectEquals(buf, nameEnd, end, nameStart, nameEnd);
+      if (at < 0) return -1;
       at = this.labelValue(buf, at + 1, end, index);
       if (at < 0) return -1;
-      this.labelEnds[index] = at - nameStart;
+      this.labelEnds[index] = at - lineStart;
     }
   }
 
@@ -304,22 +533,39 @@ export class ExpositionParser {
   private labelName(buf: Buffer, at: number, end: number, index: number): string | undefined {
     const known = this.labelNames[index];
     if (known !== undefined && isWordAt(this.view, at, end, known.bytes, LABEL_CHAR)) return known.text;
-    let nameEnd = at;
-    if (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_START) nameEnd++;
-    while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_CHAR) nameEnd++;
-    if (nameEnd === at) {
-      this.problem(`expected a label name, found ${quote(buf, at, end)}`);
-      return undefined;
-    }
+    const nameEnd = this.scanLabelName(buf, at, end);
+    if (nameEnd < 0) return undefined;
     const name = buf.toString('latin1', at, nameEnd);
-    // Prometheus reserves "__" names; refusing them also keeps "__proto__" off the labels object.
-    if (name.startsWith('__')) {
-      this.problem(`label name ${name} is reserved`);
-      return undefined;
-    }
     this.labelNames[index] = toKnown(name);
     this.labelNameIds[index] = this.table.intern(name);
     return name;
+  }
+
+  /**
+   * A quoted label name; or, followed by "," or "}" on a `{"name", ...}` line, the metric name
+   * (NAME_GIVEN, kept in `quotedName`). Undefined and a problem if it is neither.
+   */
+  private quotedLabelName(buf: Buffer, at: number, end: number, index: number, quotedNames: boolean): string | typeof NAME_GIVEN | undefined {
+    const nameEnd = this.scanLabelName(buf, at, end);
+    if (nameEnd < 0) return undefined;
+    const text = unescape(buf, at + 1, nameEnd - 1);
+    const after = skipBlanks(buf, nameEnd, end);
+    if (after < end && (buf[after] === COMMA || buf[after] === CLOSE_BRACE)) {
+      if (!quotedNames || this.quotedName !== undefined) {
+        this.problem('a second metric name inside the braces');
+        return undefined;
+      }
+      this.quotedName = text;
+      return NAME_GIVEN;
+    }
+    if (text === '__name__') {
+      this.problem('label name __name__ repeats the metric name');
+      return undefined;
+    }
+    // Not remembered by position: the next line is read afresh at a quoted name.
+    this.labelNames[index] = toKnown('\0');
+    this.labelNameIds[index] = this.table.intern(text);
+    return text;
   }
 
   /**
@@ -337,17 +583,24 @@ export class ExpositionParser {
       at++;
     }
     if (at >= end || ch === BACKSLASH) {
-      const escaped = ch === BACKSLASH ? unescapeLabelValue(buf, start, end) : undefined;
-      if (escaped === undefined) {
-        this.problem(`the value of ${this.labelNames[index]!.text} has a bad escape or no closing quote`);
-        return -1;
-      }
-      this.labelValueIds[index] = this.table.intern(escaped.value);
-      return escaped.end;
+      const closing = scanQuoted(buf, start - 1, end);
+      if (closing < 0) return this.badValue(this.nameAt(index));
+      if (!isValidUtf8(buf, start, closing)) return this.invalidUtf8(this.nameAt(index));
+      this.labelValueIds[index] = this.table.intern(unescape(buf, start, closing));
+      return closing + 1;
     }
-    // Non-ASCII bytes are decoded each time: the hash table compares bytes with one-byte chars.
-    this.labelValueIds[index] = high >= 0x80 ? this.table.intern(buf.toString('utf8', start, at)) : this.asciiValueId(buf, start, at, hash);
+    if (high >= 0x80) {
+      // Non-ASCII bytes are decoded each time: the hash table compares bytes with one-byte chars.
+      if (!isValidUtf8(buf, start, at)) return this.invalidUtf8(this.nameAt(index));
+      this.labelValueIds[index] = this.table.intern(buf.toString('utf8', start, at));
+    } else {
+      this.labelValueIds[index] = this.asciiValueId(buf, start, at, hash);
+    }
     return at + 1;
+  }
+
+  private nameAt(index: number): string {
+    return this.table.strings[this.labelNameIds[index]!]!;
   }
 
   /** The id of the ASCII value in `buf` from `start` to `end`, whose bytes hash to `hash`. */
@@ -391,6 +644,9 @@ export class ExpositionParser {
   }
 }
 
+/** What `quotedLabelName` returns for a metric name given inside the braces. */
+const NAME_GIVEN = Symbol('name given');
+
 keepClassWarm(new ExpositionParser());
 
 /** Parses a whole page at once (tests, benchmarks): the same as one `push` and `end`. */
@@ -398,6 +654,12 @@ export function parseExposition(page: string | Buffer, wanted?: Iterable<string>
   const parser = new ExpositionParser(wanted);
   parser.push(page);
   return parser.end();
+}
+
+/** Whether one of the first `count` ids is the empty string's. */
+function hasEmpty(ids: readonly number[], count: number): boolean {
+  for (let i = 0; i < count; i++) if (ids[i] === LabelTable.EMPTY) return true;
+  return false;
 }
 
 function viewOf(buf: Buffer): DataView {
@@ -427,35 +689,47 @@ function isTextAt(text: string, buf: Buffer, start: number, end: number): boolea
   return true;
 }
 
-/** The rare path: a label value with escapes, from after its opening quote; undefined if invalid. */
-function unescapeLabelValue(buf: Buffer, at: number, end: number): { value: string; end: number } | undefined {
-  let value = '';
-  let runStart = at;
-  while (at < end) {
+/** The index of the quote closing the string whose opening quote is at `at`; -1 if the line ends first. */
+function scanQuoted(buf: Buffer, at: number, end: number): number {
+  for (at++; at < end; at++) {
     const ch = buf[at];
-    if (ch === QUOTE) return { value: value + buf.toString('utf8', runStart, at), end: at + 1 };
-    if (ch !== BACKSLASH) {
-      at++;
-      continue;
-    }
-    value += buf.toString('utf8', runStart, at);
-    const escaped = buf[at + 1];
-    if (escaped === BACKSLASH) value += '\\';
-    else if (escaped === QUOTE) value += '"';
-    else if (escaped === 110 /* n */) value += '\n';
-    else return undefined;
-    at += 2;
-    runStart = at;
+    if (ch === QUOTE) return at;
+    if (ch === BACKSLASH) at++;
   }
-  return undefined;
+  return -1;
+}
+
+function isValidUtf8(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return isUtf8(buf.subarray(start, end));
+  return true;
+}
+
+/**
+ * A quoted string's text as Prometheus reads it: `\"`, `\\` and `\n` stand for a quote, a
+ * backslash and a line end; any other backslash is taken as written, with what follows it.
+ */
+function unescape(buf: Buffer, start: number, end: number): string {
+  let value = '';
+  let runStart = start;
+  for (let at = start; at < end; at++) {
+    if (buf[at] !== BACKSLASH) continue;
+    const escaped = buf[at + 1];
+    const replaced = escaped === BACKSLASH ? '\\' : escaped === QUOTE ? '"' : escaped === 110 /* n */ ? '\n' : undefined;
+    if (replaced !== undefined) {
+      value += buf.toString('utf8', runStart, at) + replaced;
+      runStart = at + 2;
+    }
+    at++;
+  }
+  return value + buf.toString('utf8', runStart, end);
 }
 
 const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /**
- * Go's ParseFloat, which the format uses: NaN and ±Inf in any case, decimal and exponent forms.
- * Plain decimals of up to 15 digits are computed in place: an exact integer divided by an exact
- * power of ten rounds correctly, and it spares decoding a string per sample.
+ * A sample value (float.ts). Plain decimals of up to 15 digits are computed in place: an exact
+ * integer divided by an exact power of ten rounds correctly, and it spares decoding a string per
+ * sample.
  */
 function parseValue(buf: Buffer, start: number, end: number): number | undefined {
   let at = start;
@@ -473,31 +747,19 @@ function parseValue(buf: Buffer, start: number, end: number): number | undefined
   if (at === end && digits > 0 && digits <= 15) {
     return pointAt < 0 ? mantissa : mantissa / POWERS_OF_TEN[digits - pointAt]!;
   }
-  const token = buf.toString('latin1', start, end);
-  const n = Number(token);
-  if (!Number.isNaN(n)) return n;
-  switch (token.toLowerCase()) {
-    case 'nan':
-      return NaN;
-    case '+inf':
-    case 'inf':
-    case '+infinity':
-    case 'infinity':
-      return Infinity;
-    case '-inf':
-    case '-infinity':
-      return -Infinity;
-    default:
-      return undefined;
-  }
+  return parseSampleValue(buf.toString('latin1', start, end));
 }
 
-/** An optional millisecond timestamp ends the line; it is not used (scrapes are timed). */
+/** The largest timestamp Prometheus reads (a Go int64), as digits. */
+const MAX_TIMESTAMP = '9223372036854775807';
+
+/** A timestamp ends the line: digits (no sign) that fit a Go int64, then only blanks. */
 function isTimestamp(buf: Buffer, at: number, end: number): boolean {
-  if (buf[at] === MINUS) at++;
   const digits = at;
   while (at < end && isDigit(buf[at]!)) at++;
-  return at > digits && skipBlanks(buf, at, end) === end;
+  if (at === digits || skipBlanks(buf, at, end) !== end) return false;
+  const text = buf.toString('latin1', digits, at).replace(/^0+(?=.)/, '');
+  return text.length < MAX_TIMESTAMP.length || (text.length === MAX_TIMESTAMP.length && text <= MAX_TIMESTAMP);
 }
 
 function skipBlanks(buf: Buffer, at: number, end: number): number {
