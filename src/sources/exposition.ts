@@ -191,12 +191,12 @@ class ExpositionSource implements MetricSource {
       text = await readFile(this.options.scrapeFile, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ScrapeHistory.start();
-      throw new NoDataError(`cannot read the earlier scrapes ${this.options.scrapeFile}: ${(err as Error).message}`);
+      return this.warned(`cannot read the earlier scrapes ${this.options.scrapeFile}: ${(err as Error).message}`);
     }
     return decodeHistory(text, this.owner) ?? ScrapeHistory.start();
   }
 
-  /** Saves the history (temp file and rename); a failure is warned about and read as no data. */
+  /** Saves the history (temp file and rename); a failure is a warning and the poll's no data. */
   private async save(history: ScrapeHistory): Promise<void> {
     const file = this.options.scrapeFile;
     const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -207,11 +207,18 @@ class ExpositionSource implements MetricSource {
       this.lastWarning = undefined;
     } catch (err) {
       await unlink(temp).catch(() => undefined);
-      const reason = `cannot save the scrape of ${this.where} to ${file}: ${(err as Error).message}`;
-      if (reason !== this.lastWarning) (this.options.warn ?? warnOnStderr)(reason);
-      this.lastWarning = reason;
-      throw new NoDataError(`${reason} (increase() and rate() need it)`);
+      this.warned(`cannot save the scrape of ${this.where} to ${file}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Warns that the scrape file cannot be used (once, not every poll while it lasts) and throws the
+   * poll's no data: its rates could not be compared with, or given to, a later poll.
+   */
+  private warned(reason: string): never {
+    if (reason !== this.lastWarning) (this.options.warn ?? warnOnStderr)(reason);
+    this.lastWarning = reason;
+    throw new NoDataError(`${reason} (increase() and rate() need it)`);
   }
 }
 

@@ -358,8 +358,10 @@ export class ExpositionParser {
       return this.isReservedName(buf, at + 1, closing) ? -1 : closing + 1;
     }
     let nameEnd = at;
-    if (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_START) nameEnd++;
-    while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_CHAR) nameEnd++;
+    if (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_START) {
+      nameEnd++;
+      while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_CHAR) nameEnd++;
+    }
     if (nameEnd === at) {
       this.problem(`expected a label name, found ${quote(buf, at, end)}`);
       return -1;
