@@ -148,8 +148,21 @@ describe('parseExposition', () => {
     expect(page.firstProblem?.line).toBe(2);
   });
 
+  // Unkept lines are read against the previous one too: labels shared byte for byte are not read again.
+  it.each([
+    ['a name twice after shared labels', ['o{a="1",b="2"} 1', 'o{a="1",b="2",a="3"} 2'], 2],
+    ['invalid UTF-8 after a shared prefix', ['o{a="1",b="2"} 1', 'o{a="1",b="2\xbd"} 2'], 2],
+    ['an unclosed value after a shared prefix', ['o{a="1"} 1', 'o{a="1",b="2} 2'], 2],
+    ['a name twice two lines on', ['o{a="1",b="2"} 1', 'o{a="1",b="3"} 2', 'o{a="1",b="3",a="4"} 3'], 3],
+    ['a bad line in between', ['o{a="1",b="2"} 1', 'o{a="1",b=2} 2', 'o{a="1",b="2",b="3"} 3'], 2],
+  ])('checks unkept lines read against the previous one: %s', (_, lines, line) => {
+    const page = parseExposition(Buffer.from(`${lines.join('\n')}\nm 1\n`, 'latin1'), ['m']);
+    expect(page.firstProblem?.line).toBe(line);
+    expect(page.series.get('m')?.values).toEqual([1]);
+  });
+
   it('checks the lines of unkept metrics without a name twice or an empty value dropping a name', () => {
-    const page = parseExposition('other{a="1",b="",b="2"} 1\nother{a="1" , b="2",} 2\nm 1\n', ['m']);
+    const page = parseExposition('other{a="1",b="",b="2"} 1\nother{a="1",b="",b="2",c="3"} 1\nother{a="1" , b="2",} 2\nother{a="1" , b="3",} 2\nm 1\n', ['m']);
     expect(page.problems).toBe(0);
   });
 

@@ -23,7 +23,7 @@ export interface Scrape {
   series: SeriesByName;
 }
 
-/** An earlier scrape as kept: by metric name, the selected series' keys (ascending) and values. */
+/** An earlier scrape as kept: by metric name, the selected series' keys and values. */
 export interface KeptScrape {
   timestamp: number;
   series: Map<string, KeptSeries>;
@@ -87,10 +87,10 @@ export class ScrapeHistory {
       const selected = new Uint8Array(samples.values.length);
       for (const f of functions) if (f.selector.name === name) for (const row of selectRows(f.selector, samples).rows) selected[row] = 1;
       const rows: number[] = [];
-      selected.forEach((isSelected, row) => isSelected && rows.push(row));
-      const keys = this.identity.keysOf(samples, rows);
-      const order = rows.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
-      series.set(name, { keys: Float64Array.from(order, (i) => keys[i]!), values: Float64Array.from(order, (i) => samples.values[rows[i]!]!) });
+      for (let row = 0; row < selected.length; row++) if (selected[row]) rows.push(row);
+      const values = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) values[i] = samples.values[rows[i]!]!;
+      series.set(name, { keys: this.identity.keysOf(samples, rows), values });
     }
     return { timestamp: scrape.timestamp, series };
   }
@@ -112,19 +112,31 @@ export class ScrapeHistory {
   }
 }
 
+/** By kept series, a hash table of its keys (open addressing; each slot an index + 1, 0 empty). */
+const indexes = new WeakMap<KeptSeries, Int32Array>();
+
 /** The kept value of the series with `key`, or undefined if it was not on the page. */
 export function keptValue(series: KeptSeries, key: number): number | undefined {
   const { keys } = series;
-  let low = 0;
-  let high = keys.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const at = keys[middle]!;
-    if (at === key) return series.values[middle];
-    if (at < key) low = middle + 1;
-    else high = middle - 1;
+  let slots = indexes.get(series);
+  if (slots === undefined) {
+    slots = new Int32Array(2 ** Math.ceil(Math.log2(2 * keys.length + 2)));
+    for (let i = 0; i < keys.length; i++) {
+      let slot = slotOf(keys[i]!, slots.length);
+      while (slots[slot] !== 0) slot = (slot + 1) & (slots.length - 1);
+      slots[slot] = i + 1;
+    }
+    indexes.set(series, slots);
+  }
+  for (let slot = slotOf(key, slots.length); slots[slot] !== 0; slot = (slot + 1) & (slots.length - 1)) {
+    if (keys[slots[slot]! - 1] === key) return series.values[slots[slot]! - 1];
   }
   return undefined;
+}
+
+/** A key's first slot in a table of `size` (a power of two): keys are already hashes. */
+function slotOf(key: number, size: number): number {
+  return (key % 2 ** 32) & (size - 1);
 }
 
 /** What a saved history must match to be used: its source and the selectors it kept series for. */
@@ -177,7 +189,7 @@ export function decodeHistory(text: string, owner: HistoryOwner): ScrapeHistory 
     for (const [name, value] of Object.entries(series)) {
       const { keys, values } = (value ?? {}) as { keys?: unknown; values?: unknown };
       const decoded = typeof keys === 'string' && typeof values === 'string' ? { keys: doublesOf(keys), values: doublesOf(values) } : undefined;
-      if (!decoded?.keys || !decoded.values || decoded.keys.length !== decoded.values.length || !isAscending(decoded.keys)) return undefined;
+      if (!decoded?.keys || !decoded.values || decoded.keys.length !== decoded.values.length || !decoded.keys.every(isKey)) return undefined;
       kept.set(name, { keys: decoded.keys, values: decoded.values });
     }
     scrapes.push({ timestamp, series: kept });
@@ -186,9 +198,8 @@ export function decodeHistory(text: string, owner: HistoryOwner): ScrapeHistory 
   return new ScrapeHistory(new SeriesIdentity(salt), salt, scrapes.sort((a, b) => a.timestamp - b.timestamp));
 }
 
-function isAscending(keys: Float64Array): boolean {
-  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! <= keys[i]!)) return false;
-  return true;
+function isKey(key: number): boolean {
+  return Number.isSafeInteger(key) && key >= 0;
 }
 
 function base64Of(doubles: Float64Array): string {

@@ -119,9 +119,22 @@ export class ExpositionParser {
   private readonly labelNameIds: number[] = [];
   private readonly labelValueIds: number[] = [];
   private readonly labelEnds: number[] = [];
-  private readonly nameStarts: number[] = [];
-  private readonly nameEnds: number[] = [];
-  private readonly emptyValues: number[] = [];
+  /**
+   * The last line checked but not kept, read against the next one as kept lines are: by label, where
+   * its name starts and ends, a digest of the name's shape, whether its value is empty, and where
+   * it ends (all from the line's start).
+   */
+  private readonly checked = {
+    line: undefined as DataView | undefined,
+    start: 0,
+    end: 0,
+    count: 0,
+    nameStarts: [] as number[],
+    nameEnds: [] as number[],
+    shapes: [] as number[],
+    emptyValues: [] as number[],
+    labelEnds: [] as number[],
+  };
   /** The metric name a `{"name", ...}` line gives inside its braces, once read. */
   private quotedName: string | undefined;
   /**
@@ -214,7 +227,7 @@ export class ExpositionParser {
     if (first > start) return this.problem('blanks before the metric name');
     const name = this.keptName(buf, first, end);
     if (name === undefined) return this.checkLine(buf, first, end);
-    const same = name === this.lastName ? this.sameLabelsAsPrevious(first + name.bytes.byteLength, first, end) : 0;
+    const same = name === this.lastName ? this.sameLabelsAsPrevious(first, end) : 0;
     let at: number;
     if (same > 0) {
       at = this.parseLabels(buf, first, first + this.labelEnds[same - 1]!, end, same);
@@ -284,22 +297,38 @@ export class ExpositionParser {
   }
 
   /** Checks a line of a metric that is not kept, as strictly as a kept one, making no strings. */
-  private checkLine(buf: Buffer, nameStart: number, end: number): void {
-    let nameEnd = nameStart + 1;
+  private checkLine(buf: Buffer, lineStart: number, end: number): void {
+    const checked = this.checked;
+    let nameEnd = lineStart + 1;
     while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & NAME_CHAR) nameEnd++;
     let at = skipBlanks(buf, nameEnd, end);
-    if (at < end && buf[at] === OPEN_BRACE) at = this.checkLabels(buf, at + 1, end);
-    if (at >= 0) this.sampleValue(buf, at, end);
+    let count = 0;
+    if (at < end && buf[at] === OPEN_BRACE) {
+      // Labels the previous checked line had, byte for byte, are checked already.
+      const same = checked.line ? commonLabels(this.view, lineStart, end, checked.line, checked.start, checked.end, checked.labelEnds, checked.count) : 0;
+      checked.line = undefined;
+      count = this.checkLabels(buf, lineStart, same > 0 ? lineStart + checked.labelEnds[same - 1]! : at + 1, end, same);
+      if (count < 0) return;
+      at = lineStart + checked.labelEnds[count]!;
+    }
+    checked.line = this.view;
+    checked.start = lineStart;
+    checked.end = end;
+    checked.count = count;
+    this.sampleValue(buf, at, end);
   }
 
   /**
-   * Checks labels up to the closing brace from just past the opening one, recording where each
-   * name is to find one written twice; returns the index past the brace, or -1 on a problem.
+   * Checks labels up to the closing brace, from label `index` on at `at` (just past the opening
+   * brace, or past the closing quote of the label before), recording where each name is, relative
+   * to the line, to find one written twice. Returns the number of labels, and where the closing
+   * brace ends as `checked.labelEnds[count]`; -1 on a problem.
    */
-  private checkLabels(buf: Buffer, at: number, end: number): number {
-    let count = 0;
-    for (;;) {
+  private checkLabels(buf: Buffer, lineStart: number, at: number, end: number, index: number): number {
+    const checked = this.checked;
+    for (; ; index++) {
       at = skipBlanks(buf, at, end);
+      if (index > 0 && at < end && buf[at] === COMMA) at = skipBlanks(buf, at + 1, end);
       if (at < end && buf[at] === CLOSE_BRACE) break;
       const nameStart = at;
       const nameEnd = this.scanLabelName(buf, at, end);
@@ -311,36 +340,41 @@ export class ExpositionParser {
           return -1;
         }
       }
-      this.nameStarts[count] = nameStart;
-      this.nameEnds[count] = nameEnd;
-      count++;
+      checked.nameStarts[index] = nameStart - lineStart;
+      checked.nameEnds[index] = nameEnd - lineStart;
+      checked.shapes[index] = ((nameEnd - nameStart) << 16) | (buf[nameStart]! << 8) | buf[nameEnd - 1]!;
       at = this.expectEquals(buf, nameEnd, end, nameStart, nameEnd);
       if (at < 0) return -1;
       const closing = scanQuoted(buf, at, end);
       if (closing < 0) return this.badValue(buf.toString('utf8', nameStart, nameEnd));
       if (!isValidUtf8(buf, at + 1, closing)) return this.invalidUtf8(buf.toString('utf8', nameStart, nameEnd));
-      this.emptyValues[count - 1] = closing === at + 1 ? 1 : 0;
-      at = skipBlanks(buf, closing + 1, end);
-      if (at < end && buf[at] === COMMA) at++;
+      checked.emptyValues[index] = closing === at + 1 ? 1 : 0;
+      at = closing + 1;
+      checked.labelEnds[index] = at - lineStart;
     }
-    return this.hasNameTwice(buf, count) ? -1 : at + 1;
+    checked.labelEnds[index] = at + 1 - lineStart;
+    return this.hasNameTwice(buf, lineStart, index) ? -1 : index;
   }
 
   /**
-   * Whether one of the `count` label names recorded is written twice, none of its labels empty
-   * (Prometheus drops a name with an empty value before it looks); a problem if so.
+   * Whether one of the `count` label names checked is written twice, none of its labels empty
+   * (Prometheus drops a name with an empty value before it looks); a problem if so. Names are
+   * told apart by length and end bytes first, so most pairs compare as one integer.
    */
-  private hasNameTwice(buf: Buffer, count: number): boolean {
+  private hasNameTwice(buf: Buffer, lineStart: number, count: number): boolean {
+    const { nameStarts, nameEnds, shapes, emptyValues } = this.checked;
     for (let i = 1; i < count; i++) {
-      let empty = this.emptyValues[i] === 1;
+      let empty = emptyValues[i] === 1;
       let twice = false;
+      const start = lineStart + nameStarts[i]!;
+      const length = nameEnds[i]! - nameStarts[i]!;
       for (let j = 0; j < count; j++) {
-        if (j === i || buf.compare(buf, this.nameStarts[i], this.nameEnds[i], this.nameStarts[j], this.nameEnds[j]) !== 0) continue;
+        if (j === i || shapes[j] !== shapes[i] || !sameBytes(buf, start, lineStart + nameStarts[j]!, length)) continue;
         twice = true;
-        empty ||= this.emptyValues[j] === 1;
+        empty ||= emptyValues[j] === 1;
       }
       if (twice && !empty) {
-        this.problem(`label name ${buf.toString('utf8', this.nameStarts[i], this.nameEnds[i])} is written twice`);
+        this.problem(`label name ${buf.toString('utf8', start, start + length)} is written twice`);
         return true;
       }
     }
@@ -477,23 +511,10 @@ export class ExpositionParser {
     return toKnown(buf.toString('latin1', at, nameEnd));
   }
 
-  /**
-   * How many leading labels this line shares, byte for byte, with the previous kept line, whose
-   * metric it has: the comparison starts at `at`, past the name.
-   */
-  private sameLabelsAsPrevious(at: number, nameStart: number, end: number): number {
-    const previous = this.previousLine;
-    const count = this.previousLabelCount;
-    if (previous === undefined || count === 0) return 0;
-    const from = this.previousStart;
-    const limit = Math.min(end - nameStart, this.previousEnd - from, this.labelEnds[count - 1]!);
-    const view = this.view;
-    let common = at - nameStart;
-    while (common + 4 <= limit && view.getUint32(nameStart + common) === previous.getUint32(from + common)) common += 4;
-    while (common < limit && view.getUint8(nameStart + common) === previous.getUint8(from + common)) common++;
-    let same = 0;
-    while (same < count && this.labelEnds[same]! <= common) same++;
-    return same;
+  /** How many leading labels this line, of the previous kept line's metric, shares with that line. */
+  private sameLabelsAsPrevious(nameStart: number, end: number): number {
+    if (this.previousLine === undefined) return 0;
+    return commonLabels(this.view, nameStart, end, this.previousLine, this.previousStart, this.previousEnd, this.labelEnds, this.previousLabelCount);
   }
 
   /**
@@ -656,6 +677,28 @@ export function parseExposition(page: string | Buffer, wanted?: Iterable<string>
   const parser = new ExpositionParser(wanted);
   parser.push(page);
   return parser.end();
+}
+
+/**
+ * How many of the `count` labels of a previous line (`previous`, from `previousStart` to
+ * `previousEnd`, its labels ending at `labelEnds` from its start) the line in `view` from `start`
+ * to `end` has, byte for byte from its start: those are the same labels, already read.
+ */
+function commonLabels(view: DataView, start: number, end: number, previous: DataView, previousStart: number, previousEnd: number, labelEnds: readonly number[], count: number): number {
+  if (count === 0) return 0;
+  const limit = Math.min(end - start, previousEnd - previousStart, labelEnds[count - 1]!);
+  let common = 0;
+  while (common + 4 <= limit && view.getUint32(start + common) === previous.getUint32(previousStart + common)) common += 4;
+  while (common < limit && view.getUint8(start + common) === previous.getUint8(previousStart + common)) common++;
+  let same = 0;
+  while (same < count && labelEnds[same]! <= common) same++;
+  return same;
+}
+
+/** Whether `buf` holds the same `length` bytes at `a` and at `b`. */
+function sameBytes(buf: Buffer, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
 }
 
 /** Whether one of the first `count` ids is the empty string's. */
