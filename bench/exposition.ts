@@ -4,15 +4,16 @@
  *
  * Throughput: our parser is fed the page in 64 KiB buffers (as the HTTP stream delivers it) and
  * keeps what the plan reads, then every expression of the plan is evaluated against the page a
- * tick before; the npm package parse-prometheus-text-format parses the same page, given as one
+ * tick before (kept as the source keeps it) and the page is kept for the next poll; every line
+ * is checked, read or not, as a Prometheus scrape checks it. The npm package parse-prometheus-text-format parses the same page, given as one
  * string (its only input), in the same process, the runs interleaved. Its time does not include
  * any evaluation, so the comparison flatters it. A second row keeps every series (no plan), to
- * show what the skipping of unread lines is worth; it has no target.
+ * show what not keeping unread lines is worth; it has no target.
  *
  * Peak memory: measured in a fresh child process (mode `memory`), so nothing the benchmark itself
  * allocated counts. The child streams the page before and the current page from files in 64 KiB
- * reads through the parser, as the source does over HTTP, keeps both scrapes (the source holds
- * the previous one too) and evaluates every expression. After every chunk it samples
+ * reads through the parser, as the source does over HTTP, keeps the page before as the source
+ * keeps an earlier scrape (series keys and values) and evaluates every expression. After every chunk it samples
  * process.memoryUsage(); the figure is the peak of heapUsed + external (which holds the Buffers)
  * over the samples minus the same sum at the start (after a forced GC). That is memory JavaScript
  * holds, garbage not yet collected included, so it errs high. The RSS growth is shown beside it,
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
     const { firstLine, exited } = await spawnSelf('memory', [join(dir, 'before.prom'), join(dir, 'page.prom')], ['--expose-gc']);
     await exited;
     const peak = JSON.parse(firstLine) as { heapBytes: number; rssBytes: number; liveBytes: number };
-    progress(`memory: peak ${formatBytes(peak.heapBytes)} heap+buffers, of which ${formatBytes(peak.liveBytes)} still held after a GC (both scrapes)`);
+    progress(`memory: peak ${formatBytes(peak.heapBytes)} heap+buffers, of which ${formatBytes(peak.liveBytes)} still held after a GC (the scrape and the kept one)`);
     report({
       benchmark: 'exposition: peak memory, parse + evaluate',
       measured: `${formatBytes(peak.heapBytes)} heap+buffers (RSS +${formatBytes(peak.rssBytes)})`,
