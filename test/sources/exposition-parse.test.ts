@@ -154,10 +154,12 @@ describe('parseExposition', () => {
     ['invalid UTF-8 after a shared prefix', ['o{a="1",b="2"} 1', 'o{a="1",b="2\xbd"} 2'], 2],
     ['an unclosed value after a shared prefix', ['o{a="1"} 1', 'o{a="1",b="2} 2'], 2],
     ['a name twice two lines on', ['o{a="1",b="2"} 1', 'o{a="1",b="3"} 2', 'o{a="1",b="3",a="4"} 3'], 3],
-    ['a bad line in between', ['o{a="1",b="2"} 1', 'o{a="1",b=2} 2', 'o{a="1",b="2",b="3"} 3'], 2],
-  ])('checks unkept lines read against the previous one: %s', (_, lines, line) => {
+    ['a bad line in between', ['o{a="1",b="2"} 1', 'o{a="1",b=2} 2', 'o{a="1",b="2",b="3"} 3'], 2, 2],
+    ['a line bad after an empty value, then a name twice', ['o{a="1",b="2"} 1', 'o{a="1",b="",c=2} 2', 'o{a="1",b="2",b="3"} 3'], 2, 2],
+  ])('checks unkept lines read against the previous one: %s', (_, lines, line, problems = 1) => {
     const page = parseExposition(Buffer.from(`${lines.join('\n')}\nm 1\n`, 'latin1'), ['m']);
     expect(page.firstProblem?.line).toBe(line);
+    expect(page.problems).toBe(problems);
     expect(page.series.get('m')?.values).toEqual([1]);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateExpression } from '../../src/sources/exposition/evaluate.js';
 import { ScrapeHistory, type Scrape } from '../../src/sources/exposition/history.js';
+import { SeriesIdentity } from '../../src/sources/exposition/identity.js';
 import { parseExposition } from '../../src/sources/exposition/parse.js';
 import { parseExpression, rangeFunctionsOf } from '../../src/sources/exposition/promql.js';
 import { LabelTable, Samples } from '../../src/sources/exposition/series.js';
@@ -107,5 +108,22 @@ describe('the parser and evaluation on ids', () => {
     deduped.push(table.schema([a], 1), [one], 3);
     deduped.seal({ firstOfEachSeries: true });
     expect(deduped).toEqual({ labels: [{ a: '1', b: '2' }, { a: '1' }], values: [1, 3] });
+  });
+});
+
+describe('SeriesIdentity', () => {
+  const keys = (identity: SeriesIdentity, page: string) => {
+    const samples = parseExposition(page).series.get('m')!;
+    return [...identity.keysOf(samples, samples.values.map((_, row) => row))];
+  };
+
+  it('gives a label set one key, whatever the order of its labels, and other sets other keys', () => {
+    const identity = new SeriesIdentity(Buffer.from('salt'));
+    const [ab, swapped, oneLabel, none] = keys(identity, 'm{a="x",b="y"} 1\nm{a="y",b="x"} 2\nm{a="x"} 3\nm 4\n');
+    expect(new Set([ab, swapped, oneLabel, none]).size).toBe(4);
+    expect(keys(identity, 'm{b="y",a="x"} 1\n')).toEqual([ab]);
+    expect(keys(new SeriesIdentity(Buffer.from('salt')), 'm{a="x",b="y"} 1\n')).toEqual([ab]);
+    expect(keys(new SeriesIdentity(Buffer.from('other salt')), 'm{a="x",b="y"} 1\n')).not.toEqual([ab]);
+    for (const key of [ab, swapped, oneLabel]) expect(Number.isSafeInteger(key) && key! >= 0).toBe(true);
   });
 });
