@@ -24,8 +24,6 @@ describe('LabelTable', () => {
     expect(table.schema([a, b], 2)).toBe(ab);
     expect(table.schemaIs(ab, [a, b], 2)).toBe(true);
     expect(table.schemaIs(ab, [b, a], 2)).toBe(false);
-    expect(table.findSchema(['a', 'b'])).toBe(ab);
-    expect(table.findSchema(['b', 'a'])).toBe(-1);
     expect(table.uniqueNames[ab]).toBe(true);
     expect(table.uniqueNames[table.schema([a, a], 2)]).toBe(false);
   });

@@ -36,13 +36,13 @@ export interface KeptSeries {
 }
 
 /** How old the previous scrape may be for increase() and rate() without a range: four default polls. */
-export const DEFAULT_MAX_AGE_MS = 2 * 60_000;
+const DEFAULT_MAX_AGE_MS = 2 * 60_000;
 
 /** A range's scrape may be this much older than the range (polls are not exactly a range apart). */
-export const RANGE_SLACK = 1.5;
+const RANGE_SLACK = 1.5;
 
 /** Scrapes kept at most, the newest included: each can hold as many series as a page (MAX_SERIES). */
-export const MAX_KEPT_SCRAPES = 5;
+const MAX_KEPT_SCRAPES = 5;
 
 /** A source's earlier scrapes, oldest first, and the identity that made their keys. */
 export class ScrapeHistory {

@@ -65,12 +65,6 @@ export class LabelTable {
     }
     return id;
   }
-
-  /** The id of a schema with these names (strings), or -1 if no series of the page has them. */
-  findSchema(names: readonly string[]): number {
-    const ids = names.map((name) => this.find(name));
-    return ids.includes(-1) ? -1 : (this.schemaIds.get(ids.join()) ?? -1);
-  }
 }
 
 /**
