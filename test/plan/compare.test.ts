@@ -62,6 +62,7 @@ describe('compare:', () => {
     ['a Prometheus range longer than the interval', plan(VALID.replace(counts('stable'), counts('stable', '[5m]'))), 13, /range \[5m\] is longer than the poll interval \(30s\): events would be counted more than once/],
     ['a Prometheus running total', plan(VALID.replace(counts('canary'), `{ events: 'sum(req{s="5xx"})', total: 'sum(increase(req[30s]))' }`)), 12, /no range: a running total would be counted again/],
     ['a count its source type cannot read', plan(VALID.replace(/\[30s\]/g, '').replace('sum(increase(req{v="canary"}))', 'sum(increase(req{v="canary"})')).replace('    source: prom', '    source: page'), 12, /cannot parse expression/],
+    ['an exposition range longer than the interval', plan(VALID.replace(counts('stable'), counts('stable', '[5m]'))).replace('    source: prom', '    source: page'), 13, /range \[5m\] is longer than the poll interval \(30s\)/],
     ['an exposition expression without increase()', plan(VALID.replace(/\[30s\]/g, '').replace(counts('canary', ''), `{ events: 'sum(req{s="5xx"})', total: 'sum(increase(req))' }`)).replace('    source: prom', '    source: page'), 12, /no increase\(\): a running total/],
   ])('%s', (_rule, text, line, pattern) => {
     const problems = problemsOf(text);

@@ -1,20 +1,15 @@
 /** The `prometheus` source type: PromQL instant queries against a Prometheus-compatible HTTP API. */
-import { formatDuration, parseDuration } from '../../plan/duration.js';
+import { formatDuration } from '../../plan/duration.js';
+import { checkRangesWithin, rangesOf } from './count-window.js';
 import { buildHttpSource, httpSourceSchema, type HttpSourceConfig } from './http-source.js';
 import { defineSourceKind, type QueryProblem } from './kind.js';
 
-/** A PromQL range selector or subquery, e.g. [30s], [1m30s], [5m:1m]. */
-const RANGE = /\[\s*([^\]:\s]+)\s*(?::[^\]]*)?\]/g;
-
-/** A count must range over at most the poll interval: no range is a counter's running total, a longer one overlaps the last poll's. */
+/** A count without a range is a counter's running total; one with a range must stay within the poll interval. */
 function checkCountRange(text: string, intervalMs: number): QueryProblem | undefined {
-  const interval = formatDuration(intervalMs);
-  const ranges = [...text.matchAll(RANGE)].map((match) => ({ text: match[1] as string, ms: parseDuration(match[1] as string) }));
-  const tooLong = ranges.find((range) => range.ms === undefined || range.ms > intervalMs);
-  if (ranges.length > 0 && !tooLong) return undefined;
+  if (rangesOf(text).length > 0) return checkRangesWithin(text, intervalMs);
   return {
-    message: tooLong ? `the range [${tooLong.text}] is longer than the poll interval (${interval}): events would be counted more than once` : 'this query has no range: a running total would be counted again every poll',
-    hint: `count since the previous poll, e.g. sum(increase(http_requests_total{variant="canary"}[${interval}]))`,
+    message: 'this query has no range: a running total would be counted again every poll',
+    hint: `count since the previous poll, e.g. sum(increase(http_requests_total{variant="canary"}[${formatDuration(intervalMs)}]))`,
   };
 }
 
