@@ -33,8 +33,10 @@ export class Secrets {
   add(value: string): void {
     if (value.trim().length < MIN_SECRET_LENGTH || this.values.has(value)) return;
     this.values.add(value);
-    for (const base of baseForms(value)) {
-      for (const form of encodedForms(base)) this.remember(form);
+    for (const form of derivedForms(value)) {
+      if (this.forms.has(form)) continue;
+      this.forms.add(form);
+      this.pattern = undefined;
     }
   }
 
@@ -56,10 +58,7 @@ export class Secrets {
   /** Replaces every form of every secret in `text` with `***`; overlapping forms vanish whole. */
   redact(text: string): string {
     if (this.forms.size === 0) return text;
-    this.pattern ??= new RegExp(
-      [...this.forms].sort((a, b) => b.length - a.length).map(patternOf).join('|'),
-      'g',
-    );
+    this.pattern ??= compiled([...this.forms].sort((a, b) => b.length - a.length).map(patternOf).join('|'));
     return text.replace(this.pattern, '***');
   }
 
@@ -75,11 +74,33 @@ export class Secrets {
     return walk(value) as T;
   }
 
-  private remember(form: string): void {
-    if (form.length < MIN_SECRET_LENGTH || this.forms.has(form)) return;
-    this.forms.add(form);
-    this.pattern = undefined;
+}
+
+// Working out the forms and compiling them costs about a millisecond a plan; tests load thousands
+// of plans with the same few secrets, so both are kept per value and per pattern (a few entries).
+const formsByValue = new Map<string, string[]>();
+const compiledPatterns = new Map<string, RegExp>();
+const CACHE_ENTRIES = 256;
+
+/** Every form of `value` long enough to redact: its base forms, each in every encoding. */
+function derivedForms(value: string): string[] {
+  let forms = formsByValue.get(value);
+  if (!forms) {
+    forms = [...new Set([...baseForms(value)].flatMap(encodedForms))].filter((f) => f.length >= MIN_SECRET_LENGTH);
+    if (formsByValue.size >= CACHE_ENTRIES) formsByValue.clear();
+    formsByValue.set(value, forms);
   }
+  return forms;
+}
+
+function compiled(source: string): RegExp {
+  let pattern = compiledPatterns.get(source);
+  if (!pattern) {
+    pattern = new RegExp(source, 'g');
+    if (compiledPatterns.size >= CACHE_ENTRIES) compiledPatterns.clear();
+    compiledPatterns.set(source, pattern);
+  }
+  return pattern;
 }
 
 /**
