@@ -155,7 +155,9 @@ export function createEnvFileTarget(config: EnvFileTargetConfig, options: EnvFil
     description: `env-file ${path} ${key}`,
     read,
     async apply(percent, signal) {
-      await write({ [key]: String(percent) }, false);
+      // A missing key is refused, so that a typo in target.key cannot roll out to a line nothing
+      // reads; but 0 % only lowers exposure, and a rollback (an emergency above all) must not fail on it.
+      await write({ [key]: String(percent) }, percent === 0);
       checkReadBack(percent, await read(), `${path} ${key}`);
       await runAfter(signal);
     },

@@ -5,8 +5,9 @@
  *
  * A key assigned on several lines is refused, for reading and writing: changing only one would
  * leave the others stale, and readers disagree on which wins. A key the file lacks is appended only
- * when the caller allows it (the plan's `emergency` keys); the rollout's own key must be there, so
- * that a typo in `target.key` fails instead of adding a line nothing reads.
+ * when the caller allows it (the plan's `emergency` keys, and 0 % for the rollout's own key); to
+ * raise a percentage the key must be there, so that a typo in `target.key` fails instead of adding
+ * a line nothing reads.
  */
 
 /** A quoting style as found in the file: single, double, backtick, or none. */

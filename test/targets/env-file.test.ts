@@ -73,6 +73,13 @@ describe('env-file target', () => {
     expect(await readdir(dir)).toEqual(['.env']);
   });
 
+  it('adds the key to set 0 %: a rollback only lowers exposure and must not fail on a missing line', async () => {
+    await writeFile(envPath, 'A=1\r\n');
+    await target().apply(0);
+    expect(await readFile(envPath, 'utf8')).toBe(`A=1\r\n${KEY}=0\r\n`);
+    expect(await target().read()).toBe(0);
+  });
+
   it('refuses a key set on several lines, naming them, changing nothing', async () => {
     const text = `${KEY}=10\nA=1\n${KEY}=10\n`;
     await writeFile(envPath, text);
