@@ -39,7 +39,7 @@ const SCRAPE_INTERVAL_MS = 30_000;
 function planExpressions(): { exprs: Expr[]; wanted: Set<string> } {
   const text = readFileSync(PLAN, 'utf8');
   const plan = parsePlan(text, PLAN, { env: placeholderEnv(text) });
-  const texts = [...plan.metrics.flatMap((m) => [m.expr, m.baseline]), plan.analysis.requests?.expr];
+  const texts = [...plan.metrics.flatMap((m) => [m.query, m.baseline]), plan.analysis.requests?.query];
   const exprs = texts.filter((t): t is string => t !== undefined).map(parseExpression);
   return { exprs, wanted: new Set(exprs.flatMap(metricNamesOf)) };
 }

@@ -79,7 +79,7 @@ async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): 
   const callMs = options.callTimeout === undefined ? DEFAULT_CALL_MS : parseDuration(options.callTimeout);
   if (callMs === undefined || callMs <= 0) throw new UsageError(`--call-timeout ${options.callTimeout} is not a duration`, 'use e.g. --call-timeout 5s');
   const plan = await loadPlanForCommand(options.plan, ctx);
-  const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+  const target = await (ctx.world?.createTarget ?? createTarget)(plan.target);
   const outcome = await emergencyRollback(plan, target, () => openStore(plan, options, ctx), ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
   if (options.json) {

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { Lexer, LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
 import { PlanError, type PlanProblem } from '../errors.js';
-import { buildPlan, checkRules, type ExpressionChecker, type PathProblem, type PlanSections } from './build-plan.js';
+import { buildPlan, checkRules, type PathProblem, type PlanSections } from './build-plan.js';
 import { interpolate, type InterpolationReport } from './interpolate.js';
 import { locate } from './locate.js';
 import { planSchema, type RawPlan } from './schema.js';
@@ -31,8 +31,6 @@ const MAX_PROBLEMS = 50;
 export interface LoadPlanOptions {
   env?: NodeJS.ProcessEnv;
   secrets?: Secrets;
-  /** Syntax check for exposition expressions (wired in by the sources layer). */
-  checkExpression?: ExpressionChecker;
   /** Told each problem that does not make the plan invalid, e.g. a secret too short to redact. */
   onWarning?: (problem: PlanProblem) => void;
 }
@@ -135,16 +133,16 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
     message: `environment variable ${u.name} is not set`,
     hint: `export ${u.name}=… before running, or write $\${${u.name}} for a literal`,
   }));
-  const parsed = planSchema.safeParse(interpolated);
+  const parsed = planSchema().safeParse(interpolated);
   if (!parsed.success) {
     const all = problems.concat(
       parsed.error.issues.flatMap((issue) => describeIssue(issue, interpolated)),
-      checkRules(validSections(interpolated as Record<string, unknown>), options.checkExpression),
+      checkRules(validSections(interpolated as Record<string, unknown>)),
     );
     throw invalid(all);
   }
   const absolute = resolve(file);
-  const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets, checkExpression: options.checkExpression });
+  const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets });
   problems.push(...built.problems);
   if (!built.plan || problems.length > 0) throw invalid(problems);
   for (const short of found.tooShort) {
@@ -172,7 +170,7 @@ const DURATION_KEYS = new Set(['interval', 'bake', 'maxHold', 'warmup', 'timeout
 function validSections(data: Record<string, unknown>): PlanSections {
   const sections: Record<string, unknown> = {};
   for (const key of ['stages', 'analysis', 'sources', 'metrics', 'rollback'] as const) {
-    const result = planSchema.shape[key].safeParse(data[key]);
+    const result = planSchema().shape[key].safeParse(data[key]);
     if (result.success && result.data !== undefined) sections[key] = result.data;
   }
   return sections as PlanSections;

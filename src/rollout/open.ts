@@ -59,7 +59,7 @@ export async function openRollout(options: StateOptions, ctx: CommandContext): P
   const plan = await loadPlanForCommand(options.plan, ctx);
   const stateDir = stateDirOf(plan, options);
   const store = await openStore(plan, options, ctx);
-  const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+  const target = await (ctx.world?.createTarget ?? createTarget)(plan.target);
   return { plan, store, stateDir, target, meter: createMeter(plan, stateDir, ctx), close: () => store.close() };
 }
 

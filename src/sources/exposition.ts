@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import type { Clock } from '../clock.js';
 import { describeUrl, HttpFailure, httpStream, type HttpHead } from '../net/http.js';
 import { prepareSourceRequest } from './http-json.js';
-import type { ExpositionSourceConfig } from '../plan/types.js';
+import type { HttpSourceConfig } from './kinds/http-source.js';
 import { evaluateExpression, type Scrape } from './exposition/evaluate.js';
 import { ExpositionParser, Samples, type Labels, type SeriesByName } from './exposition/parse.js';
 import { ExpressionSyntaxError, metricNamesOf, parseExpression, type Expr } from './exposition/promql.js';
@@ -37,7 +37,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const ACCEPT = 'text/plain;version=0.0.4;q=1,*/*;q=0.1';
 
 /** Makes a source over one /metrics page; see the module comment. */
-export function createExpositionSource(config: ExpositionSourceConfig, options: ExpositionSourceOptions): MetricSource {
+export function createExpositionSource(config: HttpSourceConfig, options: ExpositionSourceOptions): MetricSource {
   return new ExpositionSource(config, options);
 }
 
@@ -51,7 +51,7 @@ class ExpositionSource implements MetricSource {
   private previous: Promise<Scrape | undefined> | undefined;
 
   constructor(
-    private readonly config: ExpositionSourceConfig,
+    private readonly config: HttpSourceConfig,
     private readonly options: ExpositionSourceOptions,
   ) {
     this.where = describeUrl(config.url);

@@ -127,7 +127,7 @@ describe('warnings', () => {
   it('a secret too short to redact is a warning naming the variable and where it is used', () => {
     const warnings: PlanProblem[] = [];
     const plan = parsePlan(VALID, 'plan.yaml', { env: { PROM_TOKEN: 'z9' }, secrets: new Secrets(), onWarning: (w) => warnings.push(w) });
-    expect(plan.sources.prom?.headers).toEqual({ Authorization: 'Bearer z9' });
+    expect(plan.sources.prom).toMatchObject({ headers: { Authorization: 'Bearer z9' } });
     expect(warnings).toEqual([
       {
         file: 'plan.yaml',

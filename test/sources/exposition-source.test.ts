@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import type { ExpositionSourceConfig } from '../../src/plan/types.js';
+import type { HttpSourceConfig } from '../../src/sources/kinds/http-source.js';
 import { createExpositionSource, type ExpositionSourceOptions } from '../../src/sources/exposition.js';
 import { NoDataError, type MetricSource } from '../../src/sources/source.js';
 import { closedPort, startTestServer, type Handler, type TestServer } from '../helpers/http-server.js';
@@ -66,7 +66,7 @@ describe('exposition source', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  const config = (overrides: Partial<ExpositionSourceConfig> = {}): ExpositionSourceConfig => ({
+  const config = (overrides: Partial<HttpSourceConfig> = {}): HttpSourceConfig => ({
     type: 'exposition',
     name: 'scrape',
     url: `${server.url}/metrics`,
@@ -74,7 +74,7 @@ describe('exposition source', () => {
     timeoutMs: 2000,
     ...overrides,
   });
-  const source = (overrides: Partial<ExpositionSourceConfig> = {}, options: Partial<ExpositionSourceOptions> = {}): MetricSource =>
+  const source = (overrides: Partial<HttpSourceConfig> = {}, options: Partial<ExpositionSourceOptions> = {}): MetricSource =>
     createExpositionSource(config(overrides), { expressions: EXPRESSIONS, scrapeFile: join(dir, 'scrape.json'), clock, ...options });
 
   it('warms up on the first poll, then reads rates across two processes through the scrape file', async () => {
@@ -153,7 +153,7 @@ describe('exposition source', () => {
     expect(await reason(source().measure(ERROR_RATIO, signal))).toBe('warming up: needs a second scrape');
   });
 
-  it.each<[string, () => Promise<{ config?: Partial<ExpositionSourceConfig>; options?: Partial<ExpositionSourceOptions> }>, string | RegExp]>([
+  it.each<[string, () => Promise<{ config?: Partial<HttpSourceConfig>; options?: Partial<ExpositionSourceOptions> }>, string | RegExp]>([
     ['HTTP 500', answering(500, 'text/plain', 'boom'), 'HTTP 500 from URL'],
     [
       'an HTML page',
