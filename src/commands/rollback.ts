@@ -10,7 +10,7 @@ import type { Plan } from '../plan/types.js';
 import { commitChange } from '../rollout/commit.js';
 import { emergencyRollback } from '../rollout/emergency.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, openStore, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { openStore, withLockedRollout, type Rollout, type StateOptions } from '../rollout/open.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
 import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
@@ -32,12 +32,7 @@ export interface RollbackOptions extends StateOptions {
 /** Rolls the rollout back. */
 export async function rollbackCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
   if (options.emergency) return emergencyCommand(options, ctx);
-  const rollout = await openRollout(options, ctx);
-  try {
-    return await withLock(rollout, 'rollback', ctx, () => plannedRollback(rollout, options, ctx));
-  } finally {
-    await rollout.close();
-  }
+  return withLockedRollout(options, ctx, 'rollback', (rollout) => plannedRollback(rollout, options, ctx));
 }
 
 async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {

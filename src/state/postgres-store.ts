@@ -18,16 +18,7 @@ import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
 import { passwordsOf, redactUrl } from './redact-url.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
-import {
-  parseStoredEvent,
-  parseStoredState,
-  type HistoryEvent,
-  type Lock,
-  type LockHolder,
-  type RolloutState,
-  type SaveOptions,
-  type StateStore,
-} from './types.js';
+import { parseStoredEvent, parseStoredState, type HistoryEvent, type Lock, type LockHolder, type RolloutState, type SaveOptions, type StateStore } from './types.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
 export interface PostgresStoreOptions {
