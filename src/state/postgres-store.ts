@@ -273,11 +273,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
           throw new StateStoreError(`PostgreSQL state store ${shownUrl}: the lock of ${plan} kept changing hands`, 'try again');
         }),
       );
-      return holdLock({
-        holder,
-        tookOverFrom,
-        leaseMs,
-        refreshes,
+      return holdLock({ holder, tookOverFrom, leaseMs, refreshes,
         refresh: async () => {
           await pool.query(
             `UPDATE rollout_locks SET expires_at = now() + $3 * interval '1 millisecond' WHERE plan = $1 AND holder = $2::jsonb`,

@@ -136,8 +136,8 @@ const MISBEHAVIOURS: Misbehaviour[] = [
       const body = answer(type);
       res.writeHead(200, { 'content-type': contentType(type) }).end(body.slice(0, Math.floor(body.length / 2)));
     },
-    // Half a /metrics page is still a page, without the series.
-    reason: { ...jsonSources(/not JSON from/), exposition: /empty result \(no series named errors_ratio/ },
+    // Half a /metrics page ends in half a TYPE line, which fails a Prometheus scrape too.
+    reason: { ...jsonSources(/not JSON from/), exposition: /not a page Prometheus would accept: .* line 1: unknown metric type "ga"/ },
   },
   {
     name: 'cut-off',
