@@ -113,7 +113,9 @@ describe('a runner killed while holding the lock', () => {
   });
 
   it.skipIf(!isRoot)('on another host: the lock holds until its lease expires, then the next runner acts and reports the drift', async () => {
-    const lease = { ROLLOUT_LOCK_LEASE_MS: '3000' };
+    // Refreshed every 2 s, the lease outlives the kill by at least 4 s: time for the next runner to
+    // start on a loaded machine and still find it held.
+    const lease = { ROLLOUT_LOCK_LEASE_MS: '6000' };
     const release = world.service.holdNextPut();
     const killed = advance('runner-far', { hostname: 'far-runner', env: lease });
     await putsReceived(1);
@@ -127,14 +129,14 @@ describe('a runner killed while holding the lock', () => {
     release();
     await expect.poll(() => world.service.puts).toEqual([10]);
 
-    // The last refresh came before the kill, so the lease is over 3 s after it.
-    await sleep(Math.max(0, killedAt + 3_500 - Date.now()));
+    // The last refresh came before the kill, so the lease is over 6 s after it; a second more of slack.
+    await sleep(Math.max(0, killedAt + 7_000 - Date.now()));
     const next = await advance('runner-near', { env: lease }).result;
     expect(next.code).toBe(5);
     expect(next.stderr).toMatch(/^error: drift: the rollout has not started, target says 10 ?%/m);
     expect((await rollout('runner-near', ['advance', '--yes', '--adopt'], { env: lease }).result).code).toBe(0);
     await expectStateMatchesTarget();
-  }, 30_000);
+  }, 40_000);
 });
 
 describe('the database going away', () => {
@@ -185,11 +187,13 @@ describe('the database going away', () => {
   it('stopped mid-run: run reports it, holds without moving the target, and carries on once it is back', async () => {
     writeFileSync(join(world.dir, 'rollout.yaml'), servicePlan(world.service, { bake: '2s', stages: '[10, 25, 100]' }));
     const run = rollout('ci', ['run']);
+    let output = '';
+    run.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     await expect.poll(async () => (await actions().catch(() => [])).length, { timeout: 15_000, interval: 100 }).toBe(1);
     await world.server.stop();
     try {
       // Stage 1 bakes for 2 s; its advance falls due while there is nowhere to record it.
-      await new Promise((r) => setTimeout(r, 4000));
+      await expect.poll(() => output, { timeout: 20_000, interval: 100 }).toMatch(/state store unavailable at 10%/);
       expect(world.service.puts).toEqual([10]);
     } finally {
       await world.server.restart();
