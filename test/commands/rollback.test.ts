@@ -3,46 +3,22 @@
  * metrics route, with state in a temp dir and a real webhook receiver: --verify, --to, a drifted
  * target, and an emergency rollback whose target fails.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HistoryEvent, RolloutState } from '../../src/state/types.js';
-import { runCli } from '../helpers/cli.js';
-import { servicePlan, startFakeService, type FakeService } from '../helpers/fake-service.js';
-import { sendJson, startTestServer, type TestServer } from '../helpers/http-server.js';
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../../src/state/types.js';
+import { servicePlan } from '../helpers/fake-service.js';
+import { useServiceRollout } from '../helpers/service-rollout.js';
 
-const env = { APP_TOKEN: 'app-secret-token', ROLLOUT_ACTOR: 'oncall' };
 const CRITICAL = { errorRate: 0.2, p95: 0.2 };
 
-let service: FakeService;
-let receiver: TestServer;
-let dir: string;
-
-const rollout = (...args: string[]) => runCli(args, { cwd: dir, env });
-const storedState = (): RolloutState => JSON.parse(readFileSync(join(dir, '.rollout', 'e2e.json'), 'utf8')) as RolloutState;
-const history = (): HistoryEvent[] =>
-  readFileSync(join(dir, '.rollout', 'e2e.history.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as HistoryEvent);
-const moves = () => history().map((e) => `${e.action} ${e.from}→${e.to}`);
-const delivered = () => receiver.requests.map((req) => (JSON.parse(req.body) as HistoryEvent).action);
+const world = useServiceRollout('rollback', { APP_TOKEN: 'app-secret-token', ROLLOUT_ACTOR: 'oncall' }, (service, receiver) =>
+  servicePlan(service, { extra: `notify:\n  - { type: webhook, url: "${receiver.url}/hook", on: [rollback, emergency-rollback, recovered, not-recovered] }\n` }),
+);
+const rollout = (...args: string[]) => world.rollout(args);
 
 /** Advances `times` times; each must succeed. */
 async function advance(times: number): Promise<void> {
   for (let i = 0; i < times; i++) expect((await rollout('advance', '--yes')).code).toBe(0);
 }
-
-beforeEach(async () => {
-  service = await startFakeService();
-  receiver = await startTestServer((_req, res) => sendJson(res, 200, {}));
-  dir = mkdtempSync(join(tmpdir(), 'rollout-rollback-'));
-  writeFileSync(
-    join(dir, 'rollout.yaml'),
-    servicePlan(service, { extra: `notify:\n  - { type: webhook, url: "${receiver.url}/hook", on: [rollback, emergency-rollback, recovered, not-recovered] }\n` }),
-  );
-});
-afterEach(async () => {
-  await Promise.all([service.close(), receiver.close()]);
-});
 
 describe('rollback --verify', () => {
   it('watches the metrics for interval × failureLimit after the rollback and reports recovery', async () => {
@@ -52,19 +28,19 @@ describe('rollback --verify', () => {
     expect(r.stderr).toContain('verifying recovery: 2 polls, 1s apart');
     expect(r.stdout).toMatch(/rolled back e2e: 25% → 0%\nmetrics recovered\n$/);
     // One read per poll of the watch, none before the rollback.
-    expect(service.server.requests.filter((q) => q.url === '/metrics.json')).toHaveLength(2 + 1);
-    expect(moves().slice(-2)).toEqual(['rollback 25→0', 'recovered 0→0']);
-    expect(delivered()).toEqual(['rollback', 'recovered']);
+    expect(world.service.server.requests.filter((q) => q.url === '/metrics.json')).toHaveLength(2 + 1);
+    expect(world.moves().slice(-2)).toEqual(['rollback 25→0', 'recovered 0→0']);
+    expect(world.delivered()).toEqual(['rollback', 'recovered']);
   });
 
   it('metrics still critical: says NOT recovered, records a not-recovered event with the readings, and notifies it', async () => {
     await advance(2);
-    service.metrics = CRITICAL;
+    world.service.metrics = CRITICAL;
     const r = await rollout('rollback', '--yes', '--verify');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('metrics NOT recovered: investigate now');
-    expect(service.percentage).toBe(0);
-    expect(history().at(-1)).toMatchObject({
+    expect(world.service.percentage).toBe(0);
+    expect(world.history().at(-1)).toMatchObject({
       action: 'not-recovered',
       from: 0,
       to: 0,
@@ -72,17 +48,17 @@ describe('rollback --verify', () => {
       metrics: { error_rate: 0.2, p95_latency: 0.2 },
       reason: expect.stringMatching(/still critical after the rollback: error_rate 20% breaches critical > 5%/),
     });
-    expect(delivered()).toEqual(['rollback', 'not-recovered']);
+    expect(world.delivered()).toEqual(['rollback', 'not-recovered']);
     const json = await rollout('rollback', '--yes', '--verify', '--json');
     expect(JSON.parse(json.stdout)).toMatchObject({ action: 'rollback', recovered: false });
   });
 
   it('without --verify reads no metrics and records no recovery event', async () => {
     await advance(2);
-    const reads = service.server.requests.filter((q) => q.url === '/metrics.json').length;
+    const reads = world.service.server.requests.filter((q) => q.url === '/metrics.json').length;
     expect((await rollout('rollback', '--yes')).code).toBe(0);
-    expect(service.server.requests.filter((q) => q.url === '/metrics.json')).toHaveLength(reads);
-    expect(moves().at(-1)).toBe('rollback 25→0');
+    expect(world.service.server.requests.filter((q) => q.url === '/metrics.json')).toHaveLength(reads);
+    expect(world.moves().at(-1)).toBe('rollback 25→0');
   });
 });
 
@@ -92,11 +68,11 @@ describe('rollback --to', () => {
     const r = await rollout('rollback', '--yes', '--to', '10', '--reason', 'p95 creeping up');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('rolled back e2e: 50% → 10%');
-    expect(service.percentage).toBe(10);
-    expect(storedState()).toMatchObject({ percent: 10, stageIndex: 0, rolledBack: true });
-    expect(history().at(-1)).toMatchObject({ action: 'rollback', from: 50, to: 10, reason: 'p95 creeping up', actor: 'oncall' });
+    expect(world.service.percentage).toBe(10);
+    expect(world.state()).toMatchObject({ percent: 10, stageIndex: 0, rolledBack: true });
+    expect(world.history().at(-1)).toMatchObject({ action: 'rollback', from: 50, to: 10, reason: 'p95 creeping up', actor: 'oncall' });
     expect((await rollout('advance', '--yes')).code).toBe(0);
-    expect(service.percentage).toBe(25);
+    expect(world.service.percentage).toBe(25);
   });
 
   it.each(['abc', '150', '-5', '12.5'])('--to %s is a usage error (exit 2) that says what to pass, and changes nothing', async (to) => {
@@ -105,22 +81,22 @@ describe('rollback --to', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--to ${to} is not a percentage`);
     expect(r.stderr).toMatch(/hint: use --to 0, --to previous, or a stage percentage/);
-    expect(service.puts).toEqual([10, 25]);
-    expect(moves()).toEqual(['start 0→10', 'advance 10→25']);
+    expect(world.service.puts).toEqual([10, 25]);
+    expect(world.moves()).toEqual(['start 0→10', 'advance 10→25']);
   });
 });
 
 describe('rollback from a drifted target', () => {
   it("records the target's percentage as where it rolled back from, not the one state had", async () => {
     await advance(2);
-    service.percentage = 40;
+    world.service.percentage = 40;
     const r = await rollout('rollback', '--yes');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: drift: state says 25 ?%, target says 40 ?%; rolling back from the target's 40%/);
     expect(r.stdout).toContain('rolled back e2e: 40% → 0%');
-    expect(service.percentage).toBe(0);
-    expect(history().at(-1)).toMatchObject({ action: 'rollback', from: 40, to: 0 });
-    const [notified] = receiver.requests.map((req) => JSON.parse(req.body) as HistoryEvent);
+    expect(world.service.percentage).toBe(0);
+    expect(world.history().at(-1)).toMatchObject({ action: 'rollback', from: 40, to: 0 });
+    const [notified] = world.receiver.requests.map((req) => JSON.parse(req.body) as HistoryEvent);
     expect(notified).toMatchObject({ action: 'rollback', from: 40, to: 0 });
   });
 });
@@ -128,25 +104,25 @@ describe('rollback from a drifted target', () => {
 describe('rollback --emergency when the target fails', () => {
   it('exits 6 saying to set it by hand, still runs the emergency calls, and state does not claim 0 %', async () => {
     await advance(2);
-    service.refusePut = () => true;
+    world.service.refusePut = () => true;
     const r = await rollout('rollback', '--emergency');
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/^error: emergency rollback of e2e could not set the target to 0%: .*503/m);
     expect(r.stderr).toMatch(/hint: set it by hand now; then run `rollout rollback --emergency` again to record it/);
     expect(r.stdout).not.toContain('EMERGENCY ROLLBACK');
-    expect(service.percentage).toBe(25);
-    expect(service.server.requests.some((q) => q.method === 'POST' && q.url === '/flag/disable')).toBe(true);
+    expect(world.service.percentage).toBe(25);
+    expect(world.service.server.requests.some((q) => q.method === 'POST' && q.url === '/flag/disable')).toBe(true);
     // The attempt is recorded and notified; state still says where the target really is.
-    expect(storedState()).toMatchObject({ percent: 25, stageIndex: 1, rolledBack: false });
-    expect(history().at(-1)).toMatchObject({ action: 'emergency-rollback', from: 25, to: 0, reason: expect.stringMatching(/target FAILED: .*503/) });
-    expect(delivered()).toEqual(['emergency-rollback']);
+    expect(world.state()).toMatchObject({ percent: 25, stageIndex: 1, rolledBack: false });
+    expect(world.history().at(-1)).toMatchObject({ action: 'emergency-rollback', from: 25, to: 0, reason: expect.stringMatching(/target FAILED: .*503/) });
+    expect(world.delivered()).toEqual(['emergency-rollback']);
     const status = JSON.parse((await rollout('status', '--json')).stdout) as { stage: { percent: number }; target: { percent: number; drift: boolean } };
     expect(status).toMatchObject({ stage: { percent: 25 }, target: { percent: 25, drift: false } });
 
     // Once the flag API is back, the same command goes through and is recorded.
-    service.refusePut = () => false;
+    world.service.refusePut = () => false;
     expect((await rollout('rollback', '--emergency')).code).toBe(0);
-    expect(service.percentage).toBe(0);
-    expect(storedState()).toMatchObject({ percent: 0, rolledBack: true });
+    expect(world.service.percentage).toBe(0);
+    expect(world.state()).toMatchObject({ percent: 0, rolledBack: true });
   });
 });
