@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startCli } from '../helpers/cli.js';
+import { expectEmergencyTakesOverHeldAdvance } from '../helpers/emergency-race.js';
 import { servicePlan } from '../helpers/fake-service.js';
 import { useServiceRollout } from '../helpers/service-rollout.js';
 
@@ -18,25 +19,13 @@ const requestsTo = (method: string, url: string) => world.service.server.request
 describe('rollback --emergency against an advance in flight, on the file store', () => {
   it('takes over the lock of an advance held mid-apply and records whom from; the advance cannot undo it', async () => {
     expect((await world.rollout(['advance', '--yes'])).code).toBe(0);
-    const release = world.service.holdNextPut();
-    const racing = racingAdvance();
-    await expect.poll(() => requestsTo('PUT', '/flag'), { timeout: 20_000, interval: 50 }).toBe(2);
-
-    const emergency = await world.rollout(['rollback', '--emergency']);
-    expect(emergency.code, emergency.stderr).toBe(0);
-    const from = `runner-a \\(pid ${racing.child.pid} on [^,]+, advance\\)`;
-    expect(emergency.stdout).toMatch(new RegExp(`EMERGENCY ROLLBACK e2e: 10% → 0%; took the lock from ${from}`));
+    const emergency = await expectEmergencyTakesOverHeldAdvance({
+      service: world.service,
+      startAdvance: racingAdvance,
+      emergency: () => world.rollout(['rollback', '--emergency']),
+      history: () => world.history(),
+    });
     expect(emergency.stderr).not.toMatch(/warning: lock/);
-    expect(world.service.percentage).toBe(0);
-
-    // The held PUT lands after the emergency; the advance then fails to record it and follows state.
-    release();
-    const raced = await racing.result;
-    expect(raced.code).toBe(5);
-    expect(raced.stderr).toMatch(/^error: recording 25% failed: the state of e2e changed since this command read it.* — state changed meanwhile \(now 0%\), and the target was set to match it$/m);
-    expect(world.service.puts).toEqual([10, 0, 25, 0]);
-    expect(world.moves()).toEqual(['start 0→10', 'emergency-rollback 10→0']);
-    expect(world.history()[1]).toMatchObject({ actor: 'oncall', reason: expect.stringMatching(new RegExp(`took the lock from ${from}`)) });
     expect(world.state()).toMatchObject({ percent: 0, rolledBack: true });
   });
 

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/state/types.js';
 import { startCli, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { servicePlan } from '../helpers/fake-service.js';
+import { expectEmergencyTakesOverHeldAdvance } from '../helpers/emergency-race.js';
 import { expectNoPassword, usePostgresRollout } from '../helpers/postgres-rollout.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -209,28 +210,12 @@ describe('the database going away', () => {
 describe('rollback --emergency', () => {
   it('takes over a held lock, records whom it took it from, and the advance it interrupted cannot undo it', async () => {
     expect((await advance('runner-a').result).code).toBe(0);
-    const release = world.service.holdNextPut();
-    const racing = advance('runner-a');
-    await putsReceived(2);
-
-    const emergency = await rollout('oncall', ['rollback', '--emergency']).result;
-    expect(emergency.code).toBe(0);
-    const from = `runner-a \\(pid ${racing.child.pid} on [^,]+, advance\\)`;
-    expect(emergency.stdout).toMatch(new RegExp(`EMERGENCY ROLLBACK e2e: 10% → 0%; took the lock from ${from}`));
-    expect(world.service.percentage).toBe(0);
-
-    // The interrupted advance's PUT lands after the emergency; it loses the compare-and-set and
-    // sets the target to what state now says, 0 %, not back to its own starting 10 %.
-    release();
-    const raced = await racing.result;
-    expect(raced.code).toBe(5);
-    expect(raced.stderr).toMatch(/^error: recording 25% failed: the state of e2e changed since this command read it.* — state changed meanwhile \(now 0%\), and the target was set to match it$/m);
-    expect(world.service.puts).toEqual([10, 0, 25, 0]);
-    expect(world.service.percentage).toBe(0);
-
-    const events = await history();
-    expect(events.map((e) => `${e.action} ${e.from}→${e.to}`)).toEqual(['start 0→10', 'emergency-rollback 10→0']);
-    expect(events[1]).toMatchObject({ actor: 'oncall', reason: expect.stringMatching(new RegExp(`took the lock from ${from}`)) });
+    await expectEmergencyTakesOverHeldAdvance({
+      service: world.service,
+      startAdvance: () => advance('runner-a'),
+      emergency: () => rollout('oncall', ['rollback', '--emergency']).result,
+      history,
+    });
     await expectStateMatchesTarget();
   });
 });
