@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       const readings = await readPoll(p, sources);
       const ms = performance.now() - started;
       const missing = readings.metrics.find((m) => m.value === undefined);
-      if (missing) throw new Error(`${missing.name}: ${missing.noData}`);
+      if (missing) throw new Error(`${missing.name}: ${missing.noDataReason}`);
       return ms;
     };
     // Untimed: the first polls open the connections that the timed ones keep using.

@@ -15,7 +15,7 @@
 import { inWarmup } from '../src/analysis/decide.js';
 import { judgePoll } from '../src/analysis/judge.js';
 import { runLoop, type RunEffects } from '../src/analysis/run-loop.js';
-import { historyEvent } from '../src/commands/session.js';
+import { historyEvent } from '../src/rollout/events.js';
 import { FakeClock } from '../test/helpers/fake-clock.js';
 import { planFromYaml } from '../test/helpers/plan.js';
 import { atMost, below, median, progress, report, RUNS } from './lib.js';
@@ -70,7 +70,7 @@ async function soak(): Promise<SoakRun> {
         heapAtWarm = process.memoryUsage().heapUsed;
         gcMs = performance.now() - starts[polls]!; // taken out of the first tenth's time below
       }
-      const judgement = judgePoll(plan, [{ name: 'error_rate', value: errorRate(polls) }], { inWarmup: inWarmup(plan, state, clock.now()) });
+      const judgement = judgePoll(plan, [{ name: 'error_rate', value: errorRate(polls) }], { warmingUp: inWarmup(plan, state, clock.now()) });
       if (++polls === POLLS) {
         gc!();
         heapAtEnd = process.memoryUsage().heapUsed;

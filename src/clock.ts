@@ -8,6 +8,9 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** setTimeout's longest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -17,8 +20,9 @@ export const systemClock: Clock = {
       if (signal?.aborted) return reject(signal.reason);
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+        if (ms > MAX_TIMER_MS) systemClock.sleep(ms - MAX_TIMER_MS, signal).then(resolve, reject);
+        else resolve();
+      }, Math.min(ms, MAX_TIMER_MS));
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal?.reason);

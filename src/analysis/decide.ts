@@ -40,6 +40,8 @@ export interface DecideInput {
 export interface DecisionCounters {
   consecutiveCritical: number;
   holdingSince?: number;
+  /** The last unhealthy reading of the stage; the bake counts from it. */
+  bakeRestart?: RolloutState['bakeRestart'];
 }
 
 /** True while the current stage is within `analysis.warmup` of being entered. */
@@ -47,17 +49,24 @@ export function inWarmup(plan: Plan, state: RolloutState | undefined, now: numbe
   return state !== undefined && state.stageIndex >= 0 && now - state.enteredAt < plan.analysis.warmupMs;
 }
 
-/** Time left in the current stage's bake (0 when done or not started). */
+/**
+ * Time left in the current stage's bake (0 when done or not started). The bake is healthy time:
+ * it counts from the stage's entry, or from its last unhealthy reading when that came later.
+ */
 export function bakeLeftMs(plan: Plan, state: RolloutState | undefined, now: number): number {
   if (!state || state.stageIndex < 0) return 0;
   const stage = plan.stages[state.stageIndex];
-  return stage ? Math.max(0, state.enteredAt + stage.bakeMs - now) : 0;
+  if (!stage) return 0;
+  const from = Math.max(state.enteredAt, state.bakeRestart?.at ?? 0);
+  return Math.max(0, from + stage.bakeMs - now);
 }
 
 /** Decides the next step, and the counters to record with it. */
 export function decide(input: DecideInput): { decision: Decision; counters: DecisionCounters } {
   const { plan, state, judgement, now, mode } = input;
-  const reset: DecisionCounters = { consecutiveCritical: 0 };
+  // A healthy reading resets the counters but never the bake restart: that needs a new stage.
+  const reset: DecisionCounters = { consecutiveCritical: 0, bakeRestart: state?.bakeRestart };
+  const kept: DecisionCounters = { consecutiveCritical: state?.consecutiveCritical ?? 0, holdingSince: state?.holdingSince, bakeRestart: state?.bakeRestart };
   if (!state || state.stageIndex < 0) {
     const first = plan.stages[0];
     return { decision: { action: 'start', toStage: 0, reason: `start at ${first?.percent}%` }, counters: reset };
@@ -66,15 +75,17 @@ export function decide(input: DecideInput): { decision: Decision; counters: Deci
   if (state.paused) {
     return {
       decision: { action: 'hold', reason: `paused by ${state.paused.by}: ${state.paused.reason} (resume with \`rollout resume\`)` },
-      counters: { consecutiveCritical: state.consecutiveCritical, holdingSince: state.holdingSince },
+      counters: kept,
     };
   }
-  if (!judgement) return { decision: { action: 'hold', reason: 'no judgement' }, counters: reset };
+  if (!judgement) return { decision: { action: 'hold', reason: 'no judgement' }, counters: kept };
+  // Warm-up readings are shown, never acted on: they neither count nor restart the bake.
+  if (judgement.warmingUp) return { decision: { action: 'hold', reason: judgement.reasons.join('; ') }, counters: kept };
 
   if (judgement.verdict === 'critical') {
     const count = state.consecutiveCritical + 1;
     const why = judgement.reasons.join('; ');
-    const counters = { consecutiveCritical: count, holdingSince: state.holdingSince ?? now };
+    const counters = { consecutiveCritical: count, holdingSince: state.holdingSince ?? now, bakeRestart: { at: now, reason: why } };
     if (mode === 'auto' && count >= plan.analysis.failureLimit) {
       return { decision: { action: 'rollback', reason: `${why} (critical ${count}/${plan.analysis.failureLimit})` }, counters };
     }
@@ -83,8 +94,8 @@ export function decide(input: DecideInput): { decision: Decision; counters: Deci
 
   if (judgement.verdict === 'hold') {
     const holdingSince = state.holdingSince ?? now;
-    const counters = { consecutiveCritical: 0, holdingSince };
     const why = judgement.reasons.join('; ');
+    const counters = { consecutiveCritical: 0, holdingSince, bakeRestart: { at: now, reason: why } };
     if (mode === 'auto' && now - holdingSince >= plan.analysis.maxHoldMs) {
       const reason = `held for ${formatDuration(now - holdingSince)}, over maxHold ${formatDuration(plan.analysis.maxHoldMs)}: ${why}`;
       return { decision: plan.analysis.onMaxHold === 'rollback' ? { action: 'rollback', reason } : { action: 'fail', reason }, counters };

@@ -3,7 +3,7 @@
  * one verdict for the poll, the worst reading winning. Sources never judge; this is the only place.
  */
 import type { Limit, MetricConfig, Plan } from '../plan/types.js';
-import type { MetricValue } from '../sources/read-metrics.js';
+import type { MetricValue } from '../readings.js';
 import { breaches } from './limits.js';
 import { formatRelative, formatValue } from './format.js';
 
@@ -33,12 +33,19 @@ export interface Judgement {
   readings: Reading[];
   /** Why the verdict is not healthy (empty when healthy). */
   reasons: string[];
+  /** Taken during `analysis.warmup`: shown, never acted on (the verdict is then a hold). */
+  warmingUp: boolean;
+  /**
+   * What the readings say, warm-up aside: equal to `verdict` outside warm-up. `--force` looks at
+   * it, so a critical reading is never overridden just because it came in during warm-up.
+   */
+  readingsVerdict: Verdict;
 }
 
 /** What the judge needs besides the values. */
 export interface JudgeContext {
   /** Readings taken during `analysis.warmup` are shown but not judged. */
-  inWarmup?: boolean;
+  warmingUp?: boolean;
   /** The traffic counter for `analysis.minRequests`. */
   requests?: MetricValue;
 }
@@ -57,8 +64,18 @@ function describeLimit(kind: 'warning' | 'critical', limit: Limit): string {
 /** Judges one metric's value against its limits. */
 export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
   const base = { name: metric.name, dryRun: metric.dryRun };
-  if (value.noData !== undefined || value.value === undefined) {
-    return { ...base, status: 'nodata', display: 'no data', reason: value.noData ?? 'no value' };
+  if (value.noDataReason !== undefined || value.value === undefined) {
+    return { ...base, status: 'nodata', display: 'no data', reason: value.noDataReason ?? 'no value' };
+  }
+  if (!Number.isFinite(value.value) || (value.baseline !== undefined && !Number.isFinite(value.baseline))) {
+    return { ...base, status: 'nodata', display: 'no data', reason: `not a finite number (${value.value}${value.baseline === undefined ? '' : ` vs baseline ${value.baseline}`})` };
+  }
+  // Every unit measures something that cannot go below zero: a negative number is a broken query
+  // or a counter gone wrong, and judging it would read a -100% error rate as healthy.
+  const negative = value.value < 0 ? value.value : value.baseline !== undefined && value.baseline < 0 ? value.baseline : undefined;
+  if (negative !== undefined) {
+    const which = negative === value.value ? 'value' : 'baseline';
+    return { ...base, status: 'nodata', value: value.value, baseline: value.baseline, display: 'no data', reason: `negative ${which} ${negative} cannot be a ${metric.unit}: check the query` };
   }
   let compared = value.value;
   let display = formatValue(value.value, metric.unit);
@@ -87,7 +104,7 @@ export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
 /** Judges a whole poll: every metric, the traffic floor and warm-up; the worst verdict wins. */
 export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeContext = {}): Judgement {
   const byName = new Map(values.map((v) => [v.name, v]));
-  const readings = plan.metrics.map((m) => judgeMetric(m, byName.get(m.name) ?? { name: m.name, noData: 'not read' }));
+  const readings = plan.metrics.map((m) => judgeMetric(m, byName.get(m.name) ?? { name: m.name, noDataReason: 'not read' }));
   let verdict: Verdict = 'healthy';
   const reasons: string[] = [];
   const raise = (to: Verdict, reason: string) => {
@@ -107,14 +124,14 @@ export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeConte
   if (minRequests !== undefined) {
     const requests = context.requests;
     if (!requests || requests.value === undefined) {
-      raise('hold', `traffic unknown (${requests?.noData ?? 'not read'}): cannot judge below minRequests ${minRequests}`);
+      raise('hold', `traffic unknown (${requests?.noDataReason ?? 'not read'}): cannot judge below minRequests ${minRequests}`);
     } else if (requests.value < minRequests) {
       raise('hold', `traffic too low to judge: ${formatValue(requests.value, 'count')} requests < minRequests ${minRequests}`);
     }
   }
-  if (context.inWarmup) {
+  if (context.warmingUp) {
     // Warm-up readings are shown but never acted on, whatever they say.
-    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'] };
+    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], warmingUp: true, readingsVerdict: verdict };
   }
-  return { verdict, readings, reasons };
+  return { verdict, readings, reasons, warmingUp: false, readingsVerdict: verdict };
 }

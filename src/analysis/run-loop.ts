@@ -13,20 +13,10 @@
 import type { Clock } from '../clock.js';
 import { ExitCode, InterruptedError, RolloutError, StateStoreError } from '../errors.js';
 import type { EventAction, Plan } from '../plan/types.js';
-import { completeRollout, enterStage, notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
-import type { HistoryEvent, RolloutState } from '../state/types.js';
-import { bakeLeftMs, decide, inWarmup, type Decision, type DecisionCounters } from './decide.js';
+import { completeRollout, enterStage, keepCounters as withCounters, notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
+import type { Change, HistoryEvent, RolloutState } from '../state/types.js';
+import { bakeLeftMs, decide, type Decision, type DecisionCounters } from './decide.js';
 import type { Judgement } from './judge.js';
-
-/** A state change to commit: apply `to`, then record `next` and `events` (session's Change has this shape). */
-export interface LoopChange {
-  from: number;
-  to: number;
-  next: RolloutState;
-  events: HistoryEvent[];
-  /** A rollback: if it fails halfway, the target is not put back to the bad percentage. */
-  towardsSafety?: boolean;
-}
 
 /** What a history event says; the `event` effect stamps it with the time and the actor. */
 export interface EventFields {
@@ -100,8 +90,13 @@ export type RunEvent =
 export interface RunEffects {
   /** Reads and judges every metric once. */
   poll(state: RolloutState): Promise<Judgement>;
+  /**
+   * Before each poll while the loop holds the lock: throws when state is no longer the loop's
+   * own (an emergency rollback fenced it), so a fenced run stops instead of polling on.
+   */
+  guard?(state: RolloutState): Promise<void>;
   /** Applies the change to the target, then records it; on failure puts the target back and throws. */
-  commit(change: LoopChange): Promise<void>;
+  commit(change: Change): Promise<void>;
   /** Appends events without changing state. */
   record(events: HistoryEvent[]): Promise<void>;
   /** Delivers an event to the plan's receivers; must not throw (failures are the effect's to report). */
@@ -172,7 +167,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
    * before it touches the target, so nothing was applied: the loop holds and retries, never
    * advancing blind. A rollback is different: it goes ahead unrecorded and its failure propagates.
    */
-  const commit = async (change: LoopChange): Promise<boolean> => {
+  const commit = async (change: Change): Promise<boolean> => {
     try {
       await effects.commit(change);
     } catch (err) {
@@ -199,16 +194,15 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
 
   /** Keeps decide()'s counters in state (a restarted run resumes them) and records a hold as it begins. */
   const keepCounters = async (counters: DecisionCounters, events: HistoryEvent[]) => {
-    const changed = counters.consecutiveCritical !== state.consecutiveCritical || counters.holdingSince !== state.holdingSince;
+    const changed =
+      counters.consecutiveCritical !== state.consecutiveCritical || counters.holdingSince !== state.holdingSince || counters.bakeRestart?.at !== state.bakeRestart?.at;
     if (!changed) {
       if (events.length > 0 && !standingBy) await record(events);
       return;
     }
-    // Spelled out: decide() leaves holdingSince out when a hold ends, and a spread would keep the old one.
-    const withCounters = { ...state, consecutiveCritical: counters.consecutiveCritical, holdingSince: counters.holdingSince };
     // Standing by, writing would need the lock a human may be using; the counters live in memory meanwhile.
-    if (standingBy) state = withCounters;
-    else await commit({ from: state.percent, to: state.percent, next: { ...withCounters, version: state.version + 1 }, events });
+    if (standingBy) state = { ...withCounters(state, counters), version: state.version };
+    else await commit({ from: state.percent, to: state.percent, next: withCounters(state, counters), events });
   };
 
   const holdEvent = (reason: string, judgement: Judgement) =>
@@ -261,6 +255,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         }
       }
 
+      if (!standingBy) await effects.guard?.(state);
       const judgement = await effects.poll(state);
       const now = clock.now();
       due = Math.max(due + intervalMs, clock.monotonic());
@@ -279,7 +274,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         reason,
         consecutiveCritical,
       });
-      if (inWarmup(plan, state, now)) {
+      if (judgement.warmingUp) {
         // Warm-up readings are shown, never acted on: they must not start a hold or count criticals.
         effects.emit(view('warmup', judgement.reasons.join('; '), state.consecutiveCritical));
         continue;
@@ -307,7 +302,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         }
         case 'rollback': {
           await reclaim();
-          const destination = rollbackDestination(plan, state, plan.rollback.to);
+          const destination = rollbackDestination(plan, plan.rollback.to, state.percent);
           const event = effects.event({ action: 'rollback', from: state.percent, to: destination.percent, reason: decision.reason, judgement });
           await commit({ from: state.percent, to: destination.percent, next: rolledBack(plan, state, destination, clock.now()), events: [event], towardsSafety: true });
           return await finish('rolled-back', decision.reason);

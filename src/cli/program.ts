@@ -89,7 +89,8 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
 
   stateCommand('rollback', 'roll back to rollback.to (or --to N); --emergency: 0 % now, no questions', 'rollout rollback --emergency')
     .option('--emergency', 'set 0 % at once: no prompt, no metric reads, takes over the lock, runs emergency actions', false)
-    .option('--to <percent>', 'where to roll back to: 0, previous, or a stage percentage')
+    .option('--to <percent>', 'where to roll back to: 0, previous, or a stage percentage below the current one')
+    .option('--call-timeout <duration>', 'with --emergency: deadline of each target call (default 10s)')
     .option('-y, --yes', 'do not ask for confirmation', false)
     .option('--reason <text>', 'why, for history and notifications')
     .option('--verify', 'afterwards, watch the metrics for interval × failureLimit and report recovery', false)

@@ -23,7 +23,7 @@ export function paintVerdict(verdict: Verdict, color: ChalkInstance): string {
 }
 
 /** Renders the readings as a table; `trends` adds a sparkline column (status). */
-export function renderReadings(plan: Plan, judgement: Judgement, color: ChalkInstance, trends?: Map<string, string>): string {
+export function renderReadings(plan: Plan, judgement: Pick<Judgement, 'readings'>, color: ChalkInstance, trends?: Map<string, string>): string {
   const head = ['metric', 'value', 'warning', 'critical', 'reading', ...(trends ? ['trend'] : []), 'reason'];
   const table = new Table({ head, style: { head: color.level > 0 ? ['bold'] : [], border: color.level > 0 ? ['grey'] : [] }, wordWrap: true });
   const byName = new Map(plan.metrics.map((m) => [m.name, m]));

@@ -92,7 +92,7 @@ export function renderLiveBlock(plan: Plan, poll: PollView, polledAt: number, no
     color.bold(`rollout run · ${plan.name} · ${stageLabel(plan, poll.stageIndex, poll.percent)}`),
     `bake [${progressBar(fraction)}] ${Math.floor(fraction * 100)}%  ${left > 0 ? `${formatDuration(left)} left` : 'done'}`,
   ];
-  if (plan.metrics.length > 0) lines.push(renderReadings(plan, { verdict: poll.verdict, readings: poll.readings, reasons: poll.reasons }, color));
+  if (plan.metrics.length > 0) lines.push(renderReadings(plan, { readings: poll.readings }, color));
   const ago = formatDuration(now - polledAt);
   lines.push(`last decision (${ago} ago): ${paintVerdict(poll.verdict, color)} → ${poll.decision}: ${poll.reason}`);
   return lines.join('\n');

@@ -7,13 +7,16 @@ import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
 import { annotateReadings } from '../cli/github-actions.js';
 import { paintVerdict, renderReadings } from '../cli/readings-table.js';
-import { ConflictError, ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
-import { completeRollout, enterStage, notStarted } from '../state/transitions.js';
-import type { HistoryEvent, RolloutState } from '../state/types.js';
-import { detectDrift } from '../targets/drift.js';
+import { commitChange } from '../rollout/commit.js';
+import { historyEvent, notifyEvents } from '../rollout/events.js';
+import { openRollout, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { judgedMetrics } from '../rollout/meter.js';
+import { reconcile } from '../rollout/reconcile.js';
+import { completeRollout, enterStage, keepCounters } from '../state/transitions.js';
+import type { RolloutState } from '../state/types.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
 
 export interface AdvanceOptions extends StateOptions {
   yes?: boolean;
@@ -37,15 +40,28 @@ export async function advanceCommand(options: AdvanceOptions, ctx: CommandContex
 async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: CommandContext): Promise<CommandResult> {
   const { plan } = rollout;
   const stored = await rollout.store.load();
-  const state = await reconcileDrift(rollout, stored, options, ctx);
+  let state = await reconcile(rollout, stored, options, ctx);
   const now = ctx.clock.now();
   const started = state.stageIndex >= 0 && !state.completed && !state.paused;
+  if (started && judgedMetrics(plan).length === 0 && !options.json) ctx.out.error('note: no metric judges this plan: a stage advances once its bake time is over');
   const judgement = started ? await rollout.meter.judge(state) : undefined;
-  let { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
+  let { decision, counters } = decide({ plan, state, judgement, now, mode: 'manual' });
 
-  if (decision.action === 'hold' && options.force && !state.paused) {
+  // --force overrides a hold (warning, no data, bake, pause, warm-up), never a critical reading,
+  // not even one taken during warm-up.
+  if (decision.action === 'hold' && options.force && judgement?.readingsVerdict !== 'critical') {
     const next = plan.stages[state.stageIndex + 1];
     if (next) decision = { action: 'advance', toStage: state.stageIndex + 1, reason: `forced past a hold (${decision.reason}): ${options.reason}` };
+  }
+  if (options.force && judgement?.readingsVerdict === 'critical' && decision.action === 'hold') {
+    const critical = judgement.readings.filter((r) => r.status === 'critical' && !r.dryRun).map((r) => `${r.name} ${r.display} ${r.reason}`);
+    decision = { action: 'critical', reason: `${critical.join('; ') || 'a critical reading'} during warm-up; --force never overrides a critical reading` };
+  }
+  // An unhealthy reading restarts the bake; kept in state so the next advance waits it out again.
+  if (started && counters.bakeRestart?.at !== state.bakeRestart?.at && decision.action !== 'advance' && !options.dryRun) {
+    const next = keepCounters(state, { ...counters, consecutiveCritical: state.consecutiveCritical, holdingSince: state.holdingSince });
+    await rollout.store.save(next, []);
+    state = next;
   }
   if (judgement && !options.json) showJudgement(rollout, judgement, ctx);
   annotateReadings(plan, judgement, ctx.env, ctx.out);
@@ -92,35 +108,6 @@ function heldReason(decision: Decision, rollout: Rollout, state: RolloutState, c
   if (decision.action !== 'hold' || decision.retryInMs !== undefined) return decision.reason;
   const left = bakeLeftMs(rollout.plan, state, ctx.clock.now());
   return left > 0 ? `${decision.reason} (bake done in ${formatDuration(left)})` : decision.reason;
-}
-
-/**
- * The target is the truth: compares it with state, refuses on drift (exit 5, recorded) unless
- * --adopt, which takes the target's percentage into state.
- */
-export async function reconcileDrift(rollout: Rollout, stored: RolloutState | undefined, options: Pick<AdvanceOptions, 'adopt'>, ctx: CommandContext): Promise<RolloutState> {
-  const { plan } = rollout;
-  const state = stored ?? notStarted(plan);
-  const drift = await detectDrift(rollout.target, stored ? stored.percent : undefined, ctx.signal);
-  if (!drift.drift || drift.targetPercent === undefined) return state;
-  const targetPercent = drift.targetPercent;
-  const event = (reason: string): HistoryEvent => historyEvent(plan, ctx, { action: 'drift', from: state.percent, to: targetPercent, reason });
-  if (!options.adopt) {
-    const refused = event(`refused: ${drift.message}`);
-    await rollout.store.append([refused]);
-    await notifyEvents(plan, [refused], ctx);
-    throw new ConflictError(`drift: ${drift.message}`, `rerun with --adopt to take the target's ${targetPercent}% as the truth, or set the target back to ${state.percent}%`);
-  }
-  const index = plan.stages.findIndex((s) => s.percent === targetPercent);
-  const adopted: RolloutState = { ...state, percent: targetPercent, stageIndex: index, enteredAt: ctx.clock.now(), completed: false, consecutiveCritical: 0, holdingSince: undefined, version: state.version + 1 };
-  const adoption = event(`adopted: ${drift.message}`);
-  await rollout.store.save(adopted, [adoption]);
-  await notifyEvents(plan, [adoption], ctx);
-  ctx.out.error(`drift adopted: ${drift.message}; state now says ${targetPercent}%${index < 0 ? ' (not a stage of the plan: the next advance starts from the first stage above it)' : ''}`);
-  if (index >= 0) return adopted;
-  // Between stages: continue as if at the highest stage below the adopted percentage.
-  const below = plan.stages.reduce((best, s, i) => (s.percent < targetPercent ? i : best), -1);
-  return { ...adopted, stageIndex: below };
 }
 
 async function confirm(ctx: CommandContext, options: AdvanceOptions, question: string): Promise<void> {

@@ -1,10 +1,10 @@
 /** `rollout check [plan]`: one judgement now, no changes. Exit 0 healthy, 3 hold, 4 critical. */
-import { inWarmup } from '../analysis/decide.js';
 import { annotateReadings } from '../cli/github-actions.js';
 import { paintVerdict, renderReadings } from '../cli/readings-table.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { loadPlanForCommand } from './load.js';
-import { createMeter, openStore, peekState, stateDirOf, verdictExitCode, type StateOptions } from './session.js';
+import { createMeter, verdictExitCode } from '../rollout/meter.js';
+import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
 
 /** Reads and judges every metric once. */
 export async function checkCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
@@ -15,7 +15,7 @@ export async function checkCommand(options: StateOptions, ctx: CommandContext): 
   annotateReadings(plan, judgement, ctx.env, ctx.out);
   const exitCode = verdictExitCode(judgement);
   if (options.json) {
-    ctx.out.printJson({ plan: plan.name, verdict: judgement.verdict, reasons: judgement.reasons, inWarmup: inWarmup(plan, state, ctx.clock.now()), readings: judgement.readings, exitCode });
+    ctx.out.printJson({ plan: plan.name, verdict: judgement.verdict, reasons: judgement.reasons, inWarmup: judgement.warmingUp, readings: judgement.readings, exitCode });
     return { exitCode };
   }
   if (plan.metrics.length > 0) ctx.out.print(renderReadings(plan, judgement, ctx.out.color));

@@ -3,6 +3,10 @@ import type { Output } from '../cli/output.js';
 import type { Prompter } from '../cli/prompter.js';
 import type { Clock } from '../clock.js';
 import type { ExitCode } from '../errors.js';
+import type { TargetConfig } from '../plan/types.js';
+import type { CreateStoreOptions } from '../state/create-store.js';
+import type { StateStore } from '../state/types.js';
+import type { Target } from '../targets/target.js';
 
 /** Options every command takes (SPEC §4). */
 export interface CommonOptions {
@@ -21,6 +25,14 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** Where targets and stores come from; the real ones unless a test swaps one in. */
+  world?: World;
+}
+
+/** The edges a rollout acts on, for tests that drive commands in-process. */
+export interface World {
+  createTarget?(config: TargetConfig): Target;
+  createStore?(options: CreateStoreOptions): Promise<StateStore>;
 }
 
 /** What a command returns; the entry point turns `exitCode` into the process's exit. */

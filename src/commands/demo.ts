@@ -12,7 +12,7 @@ import { BAD_FROM_PERCENT, startSimulatedService, type Scenario, type SimulatedS
 import { ExitCode, InterruptedError, RolloutError, UsageError } from '../errors.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { runCommand } from './run.js';
-import { readHistory } from './session.js';
+import { readHistory } from '../rollout/open.js';
 
 /** `rollout demo` options. */
 export interface DemoOptions {

@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import { ExitCode } from '../errors.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { readHistory, type StateOptions } from './session.js';
+import { readHistory, type StateOptions } from '../rollout/open.js';
 
 /** Prints the rollout's history. */
 export async function historyCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {

@@ -1,9 +1,11 @@
 /** `rollout hold [plan] --reason R`: pauses the rollout by hand; `run` and `advance` hold until resumed. */
 import { ExitCode, UsageError } from '../errors.js';
 import { detectActor } from '../state/actor.js';
-import { notStarted } from '../state/transitions.js';
+import { commitChange } from '../rollout/commit.js';
+import { historyEvent, notifyEvents } from '../rollout/events.js';
+import { openRollout, withLock, type StateOptions } from '../rollout/open.js';
+import { notStarted, pauseRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type StateOptions } from './session.js';
 
 export interface HoldOptions extends StateOptions {
   reason?: string;
@@ -19,7 +21,7 @@ export async function holdCommand(options: HoldOptions, ctx: CommandContext): Pr
       const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
       const paused = { reason, by: detectActor(ctx.env), at: ctx.clock.now() };
       const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });
-      await commitChange(rollout, { from: state.percent, to: state.percent, next: { ...state, paused, version: state.version + 1 }, events: [event] });
+      await commitChange(rollout, { from: state.percent, to: state.percent, next: pauseRollout(state, paused), events: [event] });
       await notifyEvents(rollout.plan, [event], ctx);
       if (options.json) ctx.out.printJson({ action: 'hold', percent: state.percent, paused });
       else ctx.out.print(`${rollout.plan.name} held at ${state.percent}% by ${paused.by}: ${reason}\nresume with: rollout resume ${options.plan}`);

@@ -6,7 +6,8 @@ import type { Judgement } from '../analysis/judge.js';
 import type { Plan } from '../plan/types.js';
 import type { RolloutState, StateStore } from '../state/types.js';
 import type { CommandContext } from './context.js';
-import { historyEvent, notifyEvents, type Meter } from './session.js';
+import { historyEvent, notifyEvents } from '../rollout/events.js';
+import type { Meter } from '../rollout/meter.js';
 
 /** What the watch saw. */
 export interface RecoveryOutcome {

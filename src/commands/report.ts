@@ -2,7 +2,7 @@
 import { renderReport, type ReportFormat } from '../cli/deployment-report.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { readHistory, type StateOptions } from './session.js';
+import { readHistory, type StateOptions } from '../rollout/open.js';
 
 export interface ReportOptions extends StateOptions {
   format?: string;

@@ -1,8 +1,10 @@
 /** `rollout resume [plan]`: lifts a hold made by hand. */
 import { ExitCode } from '../errors.js';
-import { notStarted } from '../state/transitions.js';
+import { commitChange } from '../rollout/commit.js';
+import { historyEvent, notifyEvents } from '../rollout/events.js';
+import { openRollout, withLock, type StateOptions } from '../rollout/open.js';
+import { notStarted, resumeRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type StateOptions } from './session.js';
 
 /** Resumes a paused rollout (a no-op, exit 0, when it is not paused). */
 export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
@@ -15,9 +17,8 @@ export async function resumeCommand(options: StateOptions, ctx: CommandContext):
         else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);
         return { exitCode: ExitCode.ok };
       }
-      const { paused: _lifted, ...rest } = state;
       const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
-      await commitChange(rollout, { from: state.percent, to: state.percent, next: { ...rest, holdingSince: undefined, version: state.version + 1 }, events: [event] });
+      await commitChange(rollout, { from: state.percent, to: state.percent, next: resumeRollout(state), events: [event] });
       await notifyEvents(rollout.plan, [event], ctx);
       if (options.json) ctx.out.printJson({ action: 'resume', percent: state.percent });
       else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);

@@ -1,16 +1,23 @@
 /**
- * `rollout rollback [plan]`: applies `rollback.to` (or `--to N`) after confirmation.
- * `--emergency`: 0 %, no prompt, no metric reads, takes over a held lock, runs the target's
- * emergency actions and notifies — and still works when metrics, the lock or state are broken.
+ * `rollout rollback [plan]`: applies `rollback.to` (or `--to N`) after confirmation; it only ever
+ * lowers exposure. `--emergency`: 0 %, no prompt, no metric reads, takes over a held lock, runs
+ * the target's emergency actions and notifies — and still works when metrics, the lock or state
+ * are broken (src/rollout/emergency.ts).
  */
-import { ExitCode, RolloutError, StateCorruptError, TargetError, UsageError } from '../errors.js';
-import { lockHolder } from '../state/actor.js';
+import { ExitCode, TargetError, UsageError } from '../errors.js';
+import { parseDuration } from '../plan/duration.js';
+import type { Plan } from '../plan/types.js';
+import { commitChange } from '../rollout/commit.js';
+import { emergencyRollback } from '../rollout/emergency.js';
+import { historyEvent, notifyEvents } from '../rollout/events.js';
+import { openRollout, openStore, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
+import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
-import type { Lock, RolloutState } from '../state/types.js';
+import { createTarget } from '../targets/create-target.js';
 import { detectDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
-import { commitChange, historyEvent, notifyEvents, openRollout, withLock, type Rollout, type StateOptions } from './session.js';
 
 export interface RollbackOptions extends StateOptions {
   emergency?: boolean;
@@ -18,13 +25,15 @@ export interface RollbackOptions extends StateOptions {
   yes?: boolean;
   reason?: string;
   verify?: boolean;
+  /** Emergency: the deadline of each target call (default 10s). */
+  callTimeout?: string;
 }
 
 /** Rolls the rollout back. */
 export async function rollbackCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
+  if (options.emergency) return emergencyCommand(options, ctx);
   const rollout = await openRollout(options, ctx);
   try {
-    if (options.emergency) return await emergencyRollback(rollout, options, ctx);
     return await withLock(rollout, 'rollback', ctx, () => plannedRollback(rollout, options, ctx));
   } finally {
     await rollout.close();
@@ -33,11 +42,14 @@ export async function rollbackCommand(options: RollbackOptions, ctx: CommandCont
 
 async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
   const { plan } = rollout;
-  const state = (await rollout.store.load()) ?? notStarted(plan);
-  const destination = rollbackDestination(plan, state, parseTo(options.to, plan.rollback.to));
+  const stored = await rollout.store.load();
+  refuseFenced(stored, ctx);
+  const state = stored ?? notStarted(plan);
   // Rolling back is always allowed on drift: the target's real percentage is where we come from.
   const drift = await detectDrift(rollout.target, state.percent, ctx.signal);
   const from = drift.targetPercent ?? state.percent;
+  const to = parseTo(options.to, plan, from);
+  const destination = rollbackDestination(plan, to ?? plan.rollback.to, from);
   if (drift.drift) ctx.out.error(`warning: drift: ${drift.message}; rolling back from the target's ${from}%`);
   if (!options.yes && !(await ctx.prompter.confirm(`Roll ${plan.name} back: ${from}% → ${destination.percent}%?`, '--yes'))) {
     throw new UsageError('not confirmed; nothing changed', 'answer yes, or pass --yes');
@@ -60,73 +72,43 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
   return { exitCode: ExitCode.ok };
 }
 
+const DEFAULT_CALL_MS = 10_000;
+const STORE_STEP_MS = 5_000;
+
+async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
+  const callMs = options.callTimeout === undefined ? DEFAULT_CALL_MS : parseDuration(options.callTimeout);
+  if (callMs === undefined || callMs <= 0) throw new UsageError(`--call-timeout ${options.callTimeout} is not a duration`, 'use e.g. --call-timeout 5s');
+  const plan = await loadPlanForCommand(options.plan, ctx);
+  const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+  const outcome = await emergencyRollback(plan, target, () => openStore(plan, options, ctx), ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
+  for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
+  if (options.json) {
+    ctx.out.printJson({ action: 'emergency-rollback', from: outcome.from, to: 0, ok: outcome.ok, readBack: outcome.readBack, problems: outcome.problems, notifications: outcome.deliveries });
+  }
+  if (!outcome.ok) {
+    throw new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${outcome.failure}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
+  }
+  const taken = outcome.tookOverFrom;
+  const tookOver = taken ? `; took the lock from ${taken.actor} (pid ${taken.pid} on ${taken.host}, ${taken.command})` : '';
+  const confirmed = outcome.readBack === undefined ? '; the target cannot be read back to confirm' : '; the target reads 0%';
+  const from = outcome.from === undefined ? '(state unreadable)' : `${outcome.from}%`;
+  if (!options.json) ctx.out.print(`${ctx.out.color.red.bold('EMERGENCY ROLLBACK')} ${plan.name}: ${from} → 0%${tookOver}${confirmed}`);
+  return { exitCode: ExitCode.ok };
+}
+
 /**
- * The break-glass path. Order matters: the target first (what stops the harm), then the emergency
- * actions, then state and notifications; a failure of one never skips the next.
+ * `--to`: 0, `previous`, or a stage's percentage below `from`; a rollback never raises exposure,
+ * so anything else changes nothing and exits 2.
  */
-async function emergencyRollback(rollout: Rollout, options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
-  const { plan } = rollout;
-  const problems: string[] = [];
-  let lock: Lock | undefined;
-  try {
-    lock = await rollout.store.lock(lockHolder('rollback --emergency', ctx.env, ctx.clock), { takeOver: true });
-  } catch (err) {
-    problems.push(`lock: ${messageOf(err)}`);
-  }
-  try {
-    let state: RolloutState | undefined;
-    try {
-      state = await rollout.store.load();
-    } catch (err) {
-      if (!(err instanceof StateCorruptError) && !(err instanceof RolloutError)) throw err;
-      problems.push(`state: ${messageOf(err)} (overwritten)`);
-    }
-    const from = state?.percent ?? 0;
-    let targetFailure: unknown;
-    try {
-      await rollout.target.apply(0);
-    } catch (err) {
-      targetFailure = err;
-      problems.push(`target: ${messageOf(err)}`);
-    }
-    try {
-      await rollout.target.emergency();
-    } catch (err) {
-      targetFailure ??= err;
-      problems.push(`emergency actions: ${messageOf(err)}`);
-    }
-    const tookOver = lock?.tookOverFrom ? `; took the lock from ${lock.tookOverFrom.actor} (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, ${lock.tookOverFrom.command})` : '';
-    const reason = `${options.reason ?? 'emergency rollback'}${tookOver}${targetFailure ? `; target FAILED: ${messageOf(targetFailure)}` : ''}`;
-    const event = historyEvent(plan, ctx, { action: 'emergency-rollback', from, to: 0, reason, verdict: 'skipped' });
-    const base = state ?? notStarted(plan);
-    try {
-      // Recorded even when the target failed, so history shows the attempt; state says 0 only on success.
-      const next = targetFailure ? { ...base, version: base.version + 1 } : rolledBack(plan, base, { stageIndex: -1, percent: 0 }, ctx.clock.now());
-      await rollout.store.save(next, [event], { force: true });
-    } catch (err) {
-      problems.push(`recording: ${messageOf(err)}`);
-    }
-    const deliveries = await notifyEvents(plan, [event], ctx);
-    for (const p of problems) ctx.out.error(`warning: ${p}`);
-    if (options.json) ctx.out.printJson({ action: 'emergency-rollback', from, to: 0, ok: !targetFailure, problems, notifications: deliveries });
-    if (targetFailure) {
-      throw new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${messageOf(targetFailure)}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
-    }
-    if (!options.json) ctx.out.print(`${ctx.out.color.red.bold('EMERGENCY ROLLBACK')} ${plan.name}: ${from}% → 0%${tookOver}`);
-    return { exitCode: ExitCode.ok };
-  } finally {
-    await lock?.release().catch(() => undefined);
-  }
-}
-
-function parseTo(text: string | undefined, planned: number | 'previous'): number | 'previous' {
-  if (text === undefined) return planned;
+function parseTo(text: string | undefined, plan: Plan, from: number): number | 'previous' | undefined {
+  if (text === undefined) return undefined;
   if (text === 'previous') return 'previous';
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 100) throw new UsageError(`--to ${text} is not a percentage`, 'use --to 0, --to previous, or a stage percentage such as --to 10');
+  const n = Number(text.trim().replace(/%$/, ''));
+  const below = plan.stages.filter((s) => s.percent < from).map((s) => s.percent);
+  const allowed = `use --to 0, --to previous${below.length ? `, or a stage below ${from}%: ${below.join(', ')}` : ''}`;
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 100) throw new UsageError(`--to ${text} is not a percentage`, allowed);
+  if (n === 0) return 0;
+  if (!plan.stages.some((s) => s.percent === n)) throw new UsageError(`--to ${text} is not a stage of ${plan.name}; nothing changed`, allowed);
+  if (n >= from) throw new UsageError(`--to ${text} would not lower exposure (the target is at ${from}%); nothing changed`, allowed);
   return n;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -2,7 +2,7 @@
  * `rollout run [plan]`: the unattended rollout, for CI jobs and on-call autopilot. It holds the
  * rollout's lock for the whole run (letting go only while it waits for a human's approval),
  * refuses to start on drift unless --adopt, and drives analysis/run-loop.ts with the real
- * session: metrics, target, store, notifications. On SIGINT/SIGTERM the apply in flight is
+ * rollout (src/rollout/): metrics, target, store, notifications. On SIGINT/SIGTERM the apply in flight is
  * finished and recorded (commitChange never aborts one), so target and state agree at exit 130.
  * Exit 0 end reached, 3 stopped (held, waiting for approval, --timeout), 4 rolled back,
  * 5 lock or drift, 6 target failed, 130 interrupted.
@@ -10,16 +10,20 @@
 import { runLoop, type RunEffects, type RunEvent, type RunOutcome } from '../analysis/run-loop.js';
 import { createGithubActions } from '../cli/github-actions.js';
 import { createRunView } from '../cli/run-view.js';
-import { ConflictError, ExitCode, UsageError } from '../errors.js';
+import { ConflictError, ExitCode, StateStoreError, UsageError } from '../errors.js';
 import { notifyEvent } from '../notify/notify.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { lockHolder } from '../state/actor.js';
-import type { Lock } from '../state/types.js';
-import { reconcileDrift } from './advance.js';
+import type { Lock, RolloutState } from '../state/types.js';
+import { unfinishedEmergency } from '../rollout/guards.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { watchRecovery } from './recovery.js';
-import { commitChange, historyEvent, openRollout, releaseQuietly, type Rollout, type StateOptions } from './session.js';
+import { commitChange } from '../rollout/commit.js';
+import { historyEvent } from '../rollout/events.js';
+import { judgedMetrics } from '../rollout/meter.js';
+import { openRollout, releaseQuietly, type Rollout, type StateOptions } from '../rollout/open.js';
+import { reconcile } from '../rollout/reconcile.js';
 
 /** `rollout run` options (see src/cli/program.ts). */
 export interface RunOptions extends StateOptions {
@@ -71,10 +75,12 @@ async function runLocked(
 ): Promise<CommandResult> {
   const { plan } = rollout;
   const stored = await rollout.store.load();
-  const state = await reconcileDrift(rollout, stored, options, ctx);
+  const state = await reconcile(rollout, stored, options, ctx);
+  if (judgedMetrics(plan).length === 0) ctx.out.error('note: no metric judges this plan: each stage advances once its bake time is over');
   emit({ type: 'run-start', plan: plan.name, stageIndex: state.stageIndex, percent: state.percent, stages: plan.stages.length, resumed: state.stageIndex >= 0 });
   const effects: RunEffects = {
     poll: (current) => rollout.meter.judge(current),
+    guard: (current) => guardOwnState(rollout, current, ctx),
     commit: (change) => commitChange(rollout, change),
     record: (events) => rollout.store.append(events),
     async notify(event) {
@@ -101,6 +107,23 @@ async function runLocked(
   if (outcome.kind === 'rolled-back') outcome = await verifyRecovery(rollout, outcome, ctx, emit);
   emit({ type: 'run-end', outcome: outcome.kind, exitCode: outcome.exitCode, percent: outcome.state.percent, reason: outcome.reason });
   return { exitCode: outcome.exitCode };
+}
+
+/**
+ * Stops a run whose state another command wrote (an emergency rollback's fence): exit 5, without
+ * writing again. An unreachable store is left to the commit path, which holds and retries.
+ */
+async function guardOwnState(rollout: Rollout, current: RolloutState, ctx: CommandContext): Promise<void> {
+  const stored = await rollout.store.load().catch((err: unknown) => {
+    if (err instanceof StateStoreError) return current;
+    throw err;
+  });
+  if (stored?.version === current.version) return;
+  const fence = unfinishedEmergency(stored, ctx.clock.now()) ?? (stored?.emergency === undefined && stored?.rolledBack ? `${rollout.plan.name} was rolled back by another command (now at ${stored.percent}%)` : undefined);
+  throw new ConflictError(
+    `${fence ?? `the state of ${rollout.plan.name} was changed by another command (now at ${stored?.percent ?? 0}%)`}; this run stops and writes nothing more`,
+    'see `rollout history`; start again with `rollout run` once it is safe',
+  );
 }
 
 /** SPEC: after a rollback, keep reading for interval × failureLimit and say whether the metrics recovered. */

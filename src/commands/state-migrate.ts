@@ -13,8 +13,8 @@ import { createStore } from '../state/create-store.js';
 import { redactUrl } from '../state/redact-url.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { loadPlanForCommand } from './load.js';
-import { stateDirOf, withStoreLock } from './session.js';
+import { stateDirOf, withStoreLock } from '../rollout/open.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
 
 /** Options of `rollout state migrate`. */
 export interface StateMigrateOptions {

@@ -15,8 +15,10 @@ import { createTarget } from '../targets/create-target.js';
 import { compareDrift } from '../targets/drift.js';
 import type { Target } from '../targets/target.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { loadPlanForCommand } from './load.js';
-import { createMeter, openStore, peekState, stateDirOf, verdictExitCode, type Meter, type StateOptions } from './session.js';
+import { createMeter, verdictExitCode, type Meter } from '../rollout/meter.js';
+import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
+import { planMismatch, unfinishedEmergency } from '../rollout/guards.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
 
 export interface StatusOptions extends StateOptions {
   watch?: boolean;
@@ -28,6 +30,14 @@ export interface StatusOptions extends StateOptions {
 export interface StatusSnapshot {
   plan: string;
   stage: { index: number; of: number; percent: number } | null;
+  /** What state last applied. */
+  percent: number;
+  /** Why the plan no longer fits the state (stages edited), if it does not. */
+  planChange?: string;
+  /** An emergency rollback that fenced the rollout and did not finish. */
+  emergency?: string;
+  /** The last unhealthy reading of the stage, from which the bake counts. */
+  bakeRestart?: RolloutState['bakeRestart'];
   started: boolean;
   completed: boolean;
   rolledBack: boolean;
@@ -47,7 +57,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
   const refreshMs = options.interval ? parseDuration(options.interval) : plan.analysis.intervalMs;
   if (refreshMs === undefined) throw new UsageError(`--interval ${options.interval} is not a duration`, 'use e.g. --interval 10s');
   // One store, target and meter for every refresh of --watch.
-  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: createTarget(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
+  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: (ctx.world?.createTarget ?? createTarget)(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
@@ -82,11 +92,17 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
     plan.metrics.length > 0 && started && !state.completed ? view.meter.judge(state) : Promise.resolve(undefined),
   ]);
   const { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
+  const planChange = planMismatch(plan, state);
+  const fenced = unfinishedEmergency(state, now);
   return {
     judgement,
     snapshot: {
       plan: plan.name,
-      stage: started ? { index: state.stageIndex + 1, of: plan.stages.length, percent: state.percent } : null,
+      stage: started && !planChange ? { index: state.stageIndex + 1, of: plan.stages.length, percent: state.percent } : null,
+      percent: state?.percent ?? 0,
+      planChange,
+      emergency: fenced,
+      bakeRestart: started ? state.bakeRestart : undefined,
       started,
       completed: state?.completed ?? false,
       rolledBack: state?.rolledBack ?? false,
@@ -97,7 +113,11 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
       verdict: judgement?.verdict,
       reasons: judgement?.reasons ?? [],
       readings: judgement?.readings ?? [],
-      next: nextAction(decision, plan, state),
+      next: fenced
+        ? 'finish the emergency: `rollout rollback --emergency`'
+        : planChange
+          ? 'the plan changed: `rollout advance --adopt` carries on under the new stages, or `rollout rollback`'
+          : nextAction(decision, plan, state),
     },
   };
 }
@@ -147,11 +167,23 @@ async function trends({ plan, store }: StatusView): Promise<Map<string, string>>
 
 function renderStatus(plan: Plan, s: StatusSnapshot, judgement: Judgement | undefined, trendByMetric: Map<string, string>, ctx: CommandContext): string {
   const c = ctx.out.color;
+  const now = ctx.clock.now();
   const lines: string[] = [];
-  const where = s.stage ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}` : s.rolledBack ? 'rolled back to 0%' : 'not started';
+  const where = s.stage
+    ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}`
+    : s.planChange
+      ? `at ${c.bold(`${s.percent}%`)}`
+      : s.rolledBack
+        ? `rolled back to ${s.percent}%`
+        : 'not started';
   lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
+  if (s.emergency) lines.push(c.red(`EMERGENCY UNFINISHED: ${s.emergency}`));
+  if (s.planChange) lines.push(c.red(`PLAN CHANGED: ${s.planChange}`));
   if (s.stage && !s.completed) {
     lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
+    if (s.bakeRestart && s.bakeRestart.at > now - (s.timeInStageMs ?? 0)) {
+      lines.push(`bake restarted ${formatDuration(now - s.bakeRestart.at)} ago: ${s.bakeRestart.reason}`);
+    }
   }
   const target = s.target.error
     ? c.magenta(`target unreadable: ${s.target.error}`)

@@ -1,7 +1,10 @@
 /** `rollout validate [plan]`: loads and checks the plan; problems name file:line:col. */
 import { ExitCode } from '../errors.js';
-import { loadPlanForCommand } from './load.js';
+import { judgedMetrics } from '../rollout/meter.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
 import type { CommandContext, CommandResult, CommonOptions } from './context.js';
+
+const NOTHING_JUDGED = 'warning: no metric judges this plan (none, or only dryRun ones): every stage advances once its bake time is over';
 
 /** Validates the plan; a PlanError (exit 2) propagates to the entry point, which prints every problem. */
 export async function validateCommand(options: CommonOptions, ctx: CommandContext): Promise<CommandResult> {
@@ -13,6 +16,8 @@ export async function validateCommand(options: CommonOptions, ctx: CommandContex
     metrics: plan.metrics.map((m) => m.name),
     target: plan.target.type,
   };
+  // Valid, but worth a word: such a plan advances on bake time alone.
+  if (judgedMetrics(plan).length === 0) ctx.out.error(NOTHING_JUDGED);
   if (options.json) ctx.out.printJson(summary);
   else
     ctx.out.print(

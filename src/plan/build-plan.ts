@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { checkLimitPair, parseLimit } from '../analysis/limits.js';
 import { parseJsonPath } from '../sources/json-path.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import type { DataPath } from './locate.js';
 import type { RawPlan } from './schema.js';
 import type { Secrets } from './secrets.js';
@@ -60,6 +60,7 @@ export function checkRules(sections: PlanSections, checkExpression?: ExpressionC
   if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems, checkExpression);
   if (sections.analysis) checkRequests(sections.analysis, sources, problems, checkExpression);
   if (stages) checkRollbackTo(sections.rollback, stages, problems);
+  if (sections.analysis?.interval !== undefined) checkInterval(analysis.intervalMs, problems);
   return problems;
 }
 
@@ -265,6 +266,16 @@ function checkRequests(
       hint: 'add analysis.requests: { source: …, query: … }',
       atKey: true,
     });
+  }
+}
+
+/** Polls run once a second at most (faster would hammer the sources) and once an hour at least. */
+const MIN_INTERVAL_MS = 1000;
+const MAX_INTERVAL_MS = 3_600_000;
+
+function checkInterval(intervalMs: number, problems: PathProblem[]): void {
+  if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
+    problems.push({ path: ['analysis', 'interval'], message: `analysis.interval must be between 1s and 1h, not ${formatDuration(intervalMs)}`, hint: 'poll every 10s–1m, e.g. interval: 30s' });
   }
 }
 

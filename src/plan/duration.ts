@@ -7,6 +7,11 @@ export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h|d)\\s*)+$';
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
+/** The longest duration a plan may give: a year (far beyond any bake; keeps time arithmetic sane). */
+export const MAX_DURATION_MS = 365 * UNIT_MS.d;
+/** The longest a single request or program may be given (timeouts): an hour. */
+export const MAX_TIMEOUT_MS = UNIT_MS.h;
+
 /** Parses a duration into ms, or returns undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   if (!DURATION_RE.test(text)) return undefined;

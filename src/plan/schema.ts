@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LIMIT_PATTERN } from '../analysis/limits.js';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN, MAX_DURATION_MS, MAX_TIMEOUT_MS, parseDuration } from './duration.js';
 
 /** Rollout names key state and history, so they must be safe in file names and URLs. */
 export const NAME_PATTERN = '^[a-z0-9][a-z0-9-]*$';
@@ -13,7 +13,14 @@ export const NAME_PATTERN = '^[a-z0-9][a-z0-9-]*$';
 const duration = z
   .string()
   .regex(new RegExp(DURATION_PATTERN), 'expected a duration such as 30s, 5m, 48h or 7d')
+  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, 'expected at most 365d')
   .meta({ description: 'A duration: 500ms, 30s, 5m, 48h, 7d, or combined like 1h30m.' });
+
+/** A request's or program's deadline: above zero, at most an hour (a timer must never overflow). */
+const timeout = duration.refine((text) => {
+  const ms = parseDuration(text) ?? 0;
+  return ms > 0 && ms <= MAX_TIMEOUT_MS;
+}, 'expected a timeout above 0 and at most 1h');
 
 const limit = z
   .string()
@@ -42,7 +49,7 @@ const query = {
 const sourceCommon = {
   url: z.string().min(1),
   headers: headers.optional(),
-  timeout: duration.optional().meta({ description: 'Per-request timeout (default 5s).' }),
+  timeout: timeout.optional().meta({ description: 'Per-request timeout (default 5s).' }),
 };
 
 const source = z.discriminatedUnion('type', [
@@ -80,7 +87,7 @@ const target = z.discriminatedUnion('type', [
     set: httpCall,
     get: z.strictObject({ url: z.string().min(1), headers: headers.optional(), path: z.string().min(1) }).optional(),
     emergency: z.array(httpCall).optional(),
-    timeout: duration.optional(),
+    timeout: timeout.optional(),
     retries,
   }),
   z.strictObject({
@@ -89,7 +96,7 @@ const target = z.discriminatedUnion('type', [
     key: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected an environment variable name'),
     after: argv.optional(),
     emergency: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    timeout: duration.optional(),
+    timeout: timeout.optional(),
   }),
   z.strictObject({
     type: z.literal('unleash'),
@@ -98,7 +105,7 @@ const target = z.discriminatedUnion('type', [
     project: z.string().min(1).optional(),
     feature: z.string().min(1),
     environment: z.string().min(1),
-    timeout: duration.optional(),
+    timeout: timeout.optional(),
     retries,
   }),
   z.strictObject({
@@ -106,7 +113,7 @@ const target = z.discriminatedUnion('type', [
     set: argv,
     get: argv.optional(),
     emergency: z.array(argv).optional(),
-    timeout: duration.optional(),
+    timeout: timeout.optional(),
   }),
 ]);
 
@@ -118,7 +125,7 @@ const notifyCommon = {
   url: z.string().min(1),
   on: z.array(eventAction).optional().meta({ description: 'Events to send (default: all but hold and resume).' }),
   headers: headers.optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
 };
 
 const notify = z.discriminatedUnion('type', [

@@ -1,7 +1,7 @@
 /**
  * One poll: every metric of the plan (and its baseline, and the traffic counter) read in parallel,
  * each under its source's deadline, so a hanging source costs the others nothing. Failures
- * become `noData` readings with their reason; judging them is analysis/judge.ts's job.
+ * become no-data readings with their reason; judging them is analysis/judge.ts's job.
  */
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
@@ -10,15 +10,10 @@ import type { MetricConfig, Plan, RequestsConfig, SourceConfig } from '../plan/t
 import { createExpositionSource } from './exposition.js';
 import { createJsonSource } from './json.js';
 import { createPrometheusSource } from './prometheus.js';
+import type { MetricValue } from '../readings.js';
 import { NoDataError, type MetricSource } from './source.js';
 
-/** What one metric read as. `noData` means it cannot be judged; `value` may still be shown. */
-export interface MetricValue {
-  name: string;
-  value?: number;
-  baseline?: number;
-  noData?: string;
-}
+export type { MetricValue };
 
 /** Everything one poll reads: the metrics, and `analysis.requests` when the plan has it. */
 export interface PollReadings {
@@ -100,7 +95,7 @@ function expressionsOf(plan: Plan, sourceName: string): string[] {
 type Readable = RequestsConfig & Pick<MetricConfig, 'name' | 'baseline'>;
 
 /** A read's outcome: the number, or why there is none. */
-type Outcome = { value: number } | { noData: string };
+type Outcome = { value: number } | { noDataReason: string };
 
 function queryOf(readable: RequestsConfig): string | undefined {
   return readable.query ?? readable.path ?? readable.expr;
@@ -111,9 +106,9 @@ async function readMetric(metric: Readable, reader: PollReader): Promise<MetricV
     reader.read(metric.source, queryOf(metric)),
     metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline),
   ]);
-  if ('noData' in main) return { name: metric.name, noData: main.noData };
+  if ('noDataReason' in main) return { name: metric.name, noDataReason: main.noDataReason };
   if (baseline === undefined) return { name: metric.name, value: main.value };
-  if ('noData' in baseline) return { name: metric.name, value: main.value, noData: `baseline: ${baseline.noData}` };
+  if ('noDataReason' in baseline) return { name: metric.name, value: main.value, noDataReason: `baseline: ${baseline.noDataReason}` };
   return { name: metric.name, value: main.value, baseline: baseline.value };
 }
 
@@ -141,7 +136,7 @@ class PollReader {
       if (deadline === undefined) this.deadlines.set(sourceName, (deadline = new Deadline(timeoutMs, this.options.signal)));
       return { value: await deadline.measure(source, query) };
     } catch (err) {
-      return { noData: err instanceof NoDataError ? err.reason : `unexpected: ${err instanceof Error ? err.message : String(err)}` };
+      return { noDataReason: err instanceof NoDataError ? err.reason : `unexpected: ${err instanceof Error ? err.message : String(err)}` };
     }
   }
 }

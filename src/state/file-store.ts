@@ -18,6 +18,7 @@
  *   milliseconds of a save, so two writers cannot both read version n and both write n+1.
  */
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, truncate, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -98,21 +99,32 @@ async function writeAtomic(path: string, data: string): Promise<void> {
   }
 }
 
-/** Content and age of a lock file read through one descriptor, or undefined when it is gone. */
-async function readLockFile(path: string): Promise<{ raw: string; ageMs: number } | undefined> {
+/**
+ * Content and age of a file read through one descriptor, or undefined when it is gone. Opened
+ * non-blocking and read only when regular: a FIFO put in its place would otherwise block the open
+ * for ever (and, in Node, the process's exit with it). Anything else reads as `notRegular`.
+ */
+async function readRegularFile(path: string): Promise<{ raw: string; ageMs: number } | 'notRegular' | undefined> {
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
   try {
     const stat = await fh.stat();
+    if (!stat.isFile()) return 'notRegular';
     return { raw: await fh.readFile('utf8'), ageMs: Date.now() - stat.mtimeMs };
   } finally {
     await fh.close();
   }
+}
+
+/** A lock file's content and age; one that is not a regular file holds no holder, so it can be evicted. */
+async function readLockFile(path: string): Promise<{ raw: string; ageMs: number } | undefined> {
+  const read = await readRegularFile(path);
+  return read === 'notRegular' ? { raw: '', ageMs: 0 } : read;
 }
 
 function parseHolder(raw: string): LockHolder | undefined {
@@ -138,7 +150,7 @@ async function evictLockFile(path: string, raw: string): Promise<boolean> {
     throw err;
   }
   try {
-    if ((await readFile(grave, 'utf8')) === raw) return true;
+    if (((await readLockFile(grave))?.raw ?? '') === raw) return true;
     await link(grave, path).catch((err: unknown) => {
       if (!isErrno(err, 'EEXIST')) throw err;
     });
@@ -214,14 +226,11 @@ export function createFileStore(options: FileStoreOptions): StateStore {
   const orphanPattern = new RegExp(`^${literal(plan)}\\.(json|lock|saving)\\.(?<pid>\\d+)\\.[0-9a-f]+\\.(tmp|evicted)$`);
 
   async function load(): Promise<RolloutState | undefined> {
-    let raw: string;
-    try {
-      raw = await readFile(statePath, 'utf8');
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-      return undefined;
-    }
+    const read = await readRegularFile(statePath);
+    if (read === undefined) return undefined;
     const aside = `move ${statePath} aside`;
+    if (read === 'notRegular') throw new StateCorruptError(`${statePath} is not a regular file`, aside);
+    const raw = read.raw;
     let value: unknown;
     try {
       value = JSON.parse(raw);

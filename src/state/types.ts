@@ -43,8 +43,40 @@ export interface RolloutState {
   completed: boolean;
   /** True after a rollback; `advance` starts again from there. */
   rolledBack: boolean;
+  /**
+   * The last reading that was not healthy (critical, warning, no data) in this stage: the bake
+   * counts healthy time, so it runs from here when this is later than `enteredAt`.
+   */
+  bakeRestart?: { at: number; reason: string };
+  /** The plan's stage percentages when this state was written: a plan edited under a started rollout is noticed. */
+  stages?: number[];
+  /**
+   * Set by `rollback --emergency` before it touches the target: the fence. Any other writer that
+   * finds it stops, and a write of theirs that lands anyway is put back to 0 %.
+   */
+  emergency?: { by: string; at: number; command: string };
   /** Incremented by every write; stores compare-and-set on it. */
   version: number;
+}
+
+/**
+ * A change to commit (rollout/commit.ts): the percentage before and after, the state after, and
+ * its events. Commands and the run loop build these; only the commit path carries them out.
+ */
+export interface Change {
+  from: number;
+  to: number;
+  next: RolloutState;
+  events: HistoryEvent[];
+  /** Emergency: skip the state version check (state may be corrupt or raced). */
+  force?: boolean;
+  /** Apply even when `from` equals `to` (an emergency always writes the target). */
+  alwaysApply?: boolean;
+  /**
+   * A rollback moves towards safety: if it fails halfway, putting the target back to the bad
+   * percentage would be worse than the disagreement, which the next command reports as drift.
+   */
+  towardsSafety?: boolean;
 }
 
 /** The holder of a rollout's lock. */
@@ -117,6 +149,9 @@ const stateSchema: z.ZodType<RolloutState> = z.looseObject({
   holdingSince: z.number().optional(),
   completed: z.boolean(),
   rolledBack: z.boolean(),
+  bakeRestart: z.object({ at: z.number(), reason: z.string() }).optional(),
+  stages: z.array(z.number().int().min(1).max(100)).optional(),
+  emergency: z.object({ by: z.string(), at: z.number(), command: z.string() }).optional(),
   version: z.number().int().min(0),
 });
 

@@ -1,22 +1,25 @@
 /**
  * The `command` target: a percentage set and read by programs the user names (argv, never a
- * shell). Also home of `runCommand`, the one way targets run a program (env-file's `after` too).
+ * shell). Also home of `spawnArgv`, the one way targets run a program (env-file's `after` too).
  */
 import { spawn } from 'node:child_process';
 import { TargetError } from '../errors.js';
 import type { CommandTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { attemptAll } from './attempt-all.js';
+import { endInFlight, inFlightKey, recordInFlight } from './in-flight.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import type { Target } from './target.js';
 
 /** How to run one program. */
-export interface RunOptions {
+export interface SpawnOptions {
   timeoutMs: number;
   /** Names the program's role in messages, e.g. "`after` command". */
   label: string;
   cwd?: string;
   signal?: AbortSignal;
+  /** Records the program as a write in flight under this key (see in-flight.ts) while it runs. */
+  inFlightKey?: string;
 }
 
 /** What a program that exited 0 printed. */
@@ -48,7 +51,7 @@ function outputTail(output: string): string {
  * TargetError with the exit code (or signal, or timeout) and the last lines of its output.
  * The program runs in its own process group so a timeout also stops whatever it started.
  */
-export function runCommand(argv: string[], options: RunOptions): Promise<RunResult> {
+export function spawnArgv(argv: string[], options: SpawnOptions): Promise<RunResult> {
   const [file, ...args] = argv;
   const shown = `${options.label} "${describeArgv(argv)}"`;
   if (file === undefined || file === '') return Promise.reject(new TargetError(`${options.label} is empty`));
@@ -59,6 +62,7 @@ export function runCommand(argv: string[], options: RunOptions): Promise<RunResu
       detached: process.platform !== 'win32',
       windowsHide: true,
     });
+    const clearRecord = options.inFlightKey !== undefined && child.pid !== undefined ? recordInFlight(options.inFlightKey, child.pid) : undefined;
     let output = '';
     let stdout = '';
     let stopping: 'timeout' | 'aborted' | undefined;
@@ -87,6 +91,7 @@ export function runCommand(argv: string[], options: RunOptions): Promise<RunResu
     const onAbort = () => stop('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const finish = () => {
+      clearRecord?.();
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     };
@@ -117,8 +122,9 @@ function substitute(argv: string[], percent: number): string[] {
 
 /** A target driven by programs: `set` with "{{percent}}", optional `get` printing the percentage. */
 export function createCommandTarget(config: CommandTargetConfig): Target {
-  const run = (argv: string[], label: string, signal?: AbortSignal) =>
-    runCommand(argv, { timeoutMs: config.timeoutMs, label, signal });
+  const run = (argv: string[], label: string, signal?: AbortSignal, key?: string) =>
+    spawnArgv(argv, { timeoutMs: config.timeoutMs, label, signal, inFlightKey: key });
+  const writes = inFlightKey(config.set);
 
   async function read(signal?: AbortSignal): Promise<number | undefined> {
     if (!config.get) return undefined;
@@ -138,8 +144,11 @@ export function createCommandTarget(config: CommandTargetConfig): Target {
     description: `command ${describeArgv(config.set)}`,
     read,
     async apply(percent, signal) {
-      await run(substitute(config.set, percent), '`set` command', signal);
+      await run(substitute(config.set, percent), '`set` command', signal, writes);
       if (config.get) checkReadBack(percent, await read(signal), `\`get\` command "${describeArgv(config.get)}"`);
+    },
+    async settle(which) {
+      await endInFlight(writes, which);
     },
     emergency: (signal) =>
       attemptAll(

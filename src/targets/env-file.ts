@@ -11,7 +11,7 @@ import { literal, removeOrphans } from '../orphans.js';
 import type { EnvFileTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { syncDirectory } from '../sync-directory.js';
-import { runCommand } from './command.js';
+import { spawnArgv } from './command.js';
 import { readEnvValue, setEnvValues } from './env-lines.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import type { Target } from './target.js';
@@ -130,7 +130,7 @@ export function createEnvFileTarget(config: EnvFileTargetConfig, options: EnvFil
   async function runAfter(signal?: AbortSignal): Promise<void> {
     if (!config.after?.length) return;
     // In the file's directory: `docker-compose restart` finds the compose file beside `.env`.
-    await runCommand(config.after, { label: '`after` command', timeoutMs: config.timeoutMs, cwd: dirname(path), signal });
+    await spawnArgv(config.after, { label: '`after` command', timeoutMs: config.timeoutMs, cwd: dirname(path), signal });
   }
 
   return {

@@ -6,6 +6,11 @@ export interface Target {
   read(signal?: AbortSignal): Promise<number | undefined>;
   /** Sets the percentage, then reads it back where possible; a mismatch is a `TargetError`. */
   apply(percent: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Ends writes of this target left in flight by other commands (a `set` program that outlived a
+   * killed command): every one for the emergency, only those whose command is gone otherwise.
+   */
+  settle?(which: 'all' | 'orphans'): Promise<void>;
   /** The extra actions of `rollback --emergency` (after the percentage is set to 0). */
   emergency(signal?: AbortSignal): Promise<void>;
 }

@@ -17,7 +17,7 @@ const T0 = 1_700_000_000_000;
 const state = (over: Partial<RolloutState> = {}): RolloutState => ({
   plan: 'decided', stageIndex: 0, percent: 10, enteredAt: T0, consecutiveCritical: 0, completed: false, rolledBack: false, version: 1, ...over,
 });
-const judged = (verdict: Verdict, reasons: string[] = verdict === 'healthy' ? [] : ['x breaches warning']): Judgement => ({ verdict, readings: [], reasons });
+const judged = (verdict: Verdict, reasons: string[] = verdict === 'healthy' ? [] : ['x breaches warning']): Judgement => ({ verdict, readings: [], reasons, warmingUp: false, readingsVerdict: verdict });
 const run = (over: Partial<DecideInput>) => decide({ plan, state: state(), judgement: judged('healthy'), now: T0 + 11 * MIN, mode: 'manual', ...over });
 
 describe('decide', () => {
@@ -39,7 +39,7 @@ describe('decide', () => {
   it('holds on a hold verdict with its reasons, starting the hold clock', () => {
     const { decision, counters } = run({ judgement: judged('hold', ['p95 7s breaches warning > 5s']) });
     expect(decision).toEqual({ action: 'hold', reason: 'p95 7s breaches warning > 5s' });
-    expect(counters).toEqual({ consecutiveCritical: 0, holdingSince: T0 + 11 * MIN });
+    expect(counters).toEqual({ consecutiveCritical: 0, bakeRestart: { at: T0 + 11 * MIN, reason: 'p95 7s breaches warning > 5s' }, holdingSince: T0 + 11 * MIN });
   });
 
   it('manual mode reports critical and never rolls back by itself', () => {

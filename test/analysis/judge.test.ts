@@ -40,7 +40,7 @@ describe('judgeMetric', () => {
   it.each<[MetricValue, RegExp]>([
     [{ name: 'vs_stable', value: 1, baseline: 0 }, /baseline is 0/],
     [{ name: 'vs_stable', value: 1 }, /baseline: no value/],
-    [{ name: 'vs_stable', noData: 'connection refused' }, /connection refused/],
+    [{ name: 'vs_stable', noDataReason: 'connection refused' }, /connection refused/],
   ])('nodata with its reason: %j', (value, reason) => {
     const reading = judgeMetric(metric('vs_stable'), value);
     expect(reading.status).toBe('nodata');
@@ -76,8 +76,8 @@ describe('judgePoll', () => {
   });
 
   it('holds on nodata under noData: hold, and is critical under noData: rollback', () => {
-    expect(judgePoll(plan, withValue('p95', { noData: 'timeout' })).verdict).toBe('hold');
-    const j = judgePoll(plan, withValue('success', { noData: 'HTTP 503' }));
+    expect(judgePoll(plan, withValue('p95', { noDataReason: 'timeout' })).verdict).toBe('hold');
+    const j = judgePoll(plan, withValue('success', { noDataReason: 'HTTP 503' }));
     expect(j.verdict).toBe('critical');
     expect(j.reasons[0]).toMatch(/success has no data \(HTTP 503\)/);
   });
@@ -93,7 +93,7 @@ describe('judgePoll', () => {
   });
 
   it('holds during warm-up whatever the readings say', () => {
-    const j = judgePoll(plan, withValue('error_rate', { value: 0.5 }), { inWarmup: true });
+    const j = judgePoll(plan, withValue('error_rate', { value: 0.5 }), { warmingUp: true });
     expect(j.verdict).toBe('hold');
     expect(j.reasons[0]).toMatch(/warming up/);
     expect(j.readings.find((r) => r.name === 'error_rate')?.status).toBe('critical');
@@ -114,7 +114,7 @@ target: { type: command, set: [echo] }
     const low = judgePoll(gated, ok, { requests: { name: 'requests', value: 42 } });
     expect(low.verdict).toBe('hold');
     expect(low.reasons[0]).toMatch(/42 requests < minRequests 100/);
-    expect(judgePoll(gated, ok, { requests: { name: 'requests', noData: 'timeout' } }).reasons[0]).toMatch(/traffic unknown \(timeout\)/);
+    expect(judgePoll(gated, ok, { requests: { name: 'requests', noDataReason: 'timeout' } }).reasons[0]).toMatch(/traffic unknown \(timeout\)/);
     expect(judgePoll(gated, ok).verdict).toBe('hold');
   });
 });

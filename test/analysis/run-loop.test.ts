@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { inWarmup } from '../../src/analysis/decide.js';
 import { judgePoll, type Judgement } from '../../src/analysis/judge.js';
-import { runLoop, type LoopChange, type RunEffects, type RunEvent, type RunLoopOptions, type RunOutcome } from '../../src/analysis/run-loop.js';
-import { historyEvent } from '../../src/commands/session.js';
+import { runLoop, type RunEffects, type RunEvent, type RunLoopOptions, type RunOutcome } from '../../src/analysis/run-loop.js';
+import { historyEvent } from '../../src/rollout/events.js';
 import type { Plan } from '../../src/plan/types.js';
 import { enterStage } from '../../src/state/transitions.js';
-import type { HistoryEvent, RolloutState } from '../../src/state/types.js';
+import type { Change, HistoryEvent, RolloutState } from '../../src/state/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
 
@@ -68,7 +68,7 @@ class World {
   /** Runs on every standBy (a human acting while the run waits). */
   onStandBy?: (world: World) => void;
   /** Runs between the apply and the save of a commit (a signal arriving mid-apply). */
-  midApply?: (change: LoopChange) => void;
+  midApply?: (change: Change) => void;
 
   constructor(readonly plan: Plan) {}
 
@@ -91,7 +91,7 @@ class World {
         // week of polls about the loop's own speed, not the judge's.
         const key = `${value}/${warm}`;
         let judgement = this.judgements.get(key);
-        if (!judgement) this.judgements.set(key, (judgement = judgePoll(this.plan, [{ name: 'error_rate', value }], { inWarmup: warm })));
+        if (!judgement) this.judgements.set(key, (judgement = judgePoll(this.plan, [{ name: 'error_rate', value }], { warmingUp: warm })));
         return judgement;
       },
       commit: async (change) => {
@@ -438,5 +438,40 @@ describe('runLoop', () => {
       expect(delay).toBeLessThanOrEqual(bound + world.pollMs + world.applyMs);
       expect(delay).toBeGreaterThan(bound - interval);
     }
+  });
+});
+
+describe('runLoop: the bake is healthy time (issue 13, item 3)', () => {
+  it('does not advance on one healthy poll after criticals under failureLimit: the bake restarts at the last critical', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 5 }));
+    const start = world.clock.now();
+    // Critical for 4 polls (8:00–9:30) of a 10-minute bake, then healthy: 4 < failureLimit, so no rollback.
+    world.metric = (t) => (t - start >= 8 * MIN && t - start < 10 * MIN ? CRITICAL : OK);
+    const outcome = await world.run({ untilStage: 0 });
+    expect(outcome.kind).toBe('until');
+    expect(world.actions()).not.toContain('rollback');
+    const criticalPolls = world.polls().filter((p) => p.verdict === 'critical');
+    expect(criticalPolls).toHaveLength(4);
+    // The stage baked healthy only 10 minutes after the last critical poll (9:30), not at 10:00.
+    expect(world.clock.now() - start).toBeGreaterThanOrEqual(19 * MIN + 30 * SEC);
+    expect(world.stored?.bakeRestart?.reason).toMatch(/error_rate .* critical/);
+  });
+
+  it('advances at once after a clean bake (the restart is only what unhealthy readings cause)', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 5 }));
+    const start = world.clock.now();
+    const outcome = await world.run({ untilStage: 0 });
+    expect(outcome.kind).toBe('until');
+    expect(world.clock.now() - start).toBe(10 * MIN);
+  });
+
+  it('restarts the bake on a warning and on no data too, and shows the time left from the restart', async () => {
+    const world = new World(makePlan('[10, 50, 100]'));
+    const start = world.clock.now();
+    world.metric = (t) => (t - start === 5 * MIN ? WARNING : t - start === 7 * MIN ? Number.NaN : OK);
+    await world.run({ untilStage: 0 });
+    expect(world.clock.now() - start).toBeGreaterThanOrEqual(17 * MIN);
+    const after = world.polls().find((p) => p.verdict === 'healthy' && p.bakeLeftMs > 0 && p.bakeLeftMs > 9 * MIN);
+    expect(after).toBeDefined();
   });
 });

@@ -80,7 +80,7 @@ describe('rollback --to', () => {
     const r = await rollout('rollback', '--yes', '--to', to);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--to ${to} is not a percentage`);
-    expect(r.stderr).toMatch(/hint: use --to 0, --to previous, or a stage percentage/);
+    expect(r.stderr).toMatch(/hint: use --to 0, --to previous, or a stage below 25%: 10/);
     expect(world.service.puts).toEqual([10, 25]);
     expect(world.moves()).toEqual(['start 0→10', 'advance 10→25']);
   });

@@ -64,6 +64,8 @@ interface Counts {
   kills: number;
   finished: number;
   drifts: number;
+  /** Emergencies killed after writing their fence, finished by the next emergency. */
+  fenced: number;
   recoveries: number;
   corruptions: number;
   problems: string[];
@@ -221,7 +223,7 @@ async function calibrate(world: World, counts: Counts, random: () => number): Pr
 
 /** Kills commands on `world` until the count or the time budget runs out. */
 async function torture(world: World, random: () => number): Promise<Counts> {
-  const counts: Counts = { commands: 0, kills: 0, finished: 0, drifts: 0, recoveries: 0, corruptions: 0, problems: [] };
+  const counts: Counts = { commands: 0, kills: 0, finished: 0, drifts: 0, fenced: 0, recoveries: 0, corruptions: 0, problems: [] };
   const none = new Set<number>();
   const killed = new Set<number>();
   // A little over a whole command, so most kills land inside one and a few miss it.
@@ -252,6 +254,15 @@ async function torture(world: World, random: () => number): Promise<Counts> {
     const after = await inspect(world, [before.target, command.to], counts, when);
     if (!after) break;
     checkStrays(world, counts, when, { state: killed, target: killed });
+    if (after.state?.emergency) {
+      // An emergency killed after its fence: nothing but another emergency may act until it is finished.
+      counts.fenced++;
+      await runChecked(world, ['advance', '--yes'], counts, { code: 5, stderr: /emergency rollback .* did not record 0%/ });
+      await runChecked(world, ['rollback', '--emergency'], counts, { code: 0 });
+      const finished = await inspect(world, [0], counts, 'after finishing the emergency');
+      if (finished?.drift !== false || finished.state?.emergency) counts.problems.push(`${world.name}: the second emergency left the rollout fenced or drifted`);
+      continue;
+    }
     if (!after.drift) continue;
     // State and target disagree: the next command must say so, and either way out must work.
     counts.drifts++;

@@ -239,7 +239,7 @@ describe('misbehaving sources, read in process', () => {
     const rssBefore = process.memoryUsage().rss;
     const poll = await read('huge');
     const rssGrowth = process.memoryUsage().rss - rssBefore;
-    expect(poll.metrics.map((m) => m.noData)).toEqual([expect.stringMatching(/over the \d+-byte cap/)]);
+    expect(poll.metrics.map((m) => m.noDataReason)).toEqual([expect.stringMatching(/over the \d+-byte cap/)]);
     await expectHugeCutOff(1);
     console.log(`100 MB answer to the ${type} source: the server got ${hugeWritten[0]?.written} bytes out; the RSS grew by ${rssGrowth} bytes`);
     expect(rssGrowth).toBeLessThan(HUGE_BYTES / 2);
@@ -262,7 +262,7 @@ describe('misbehaving sources, read in process', () => {
     for (const noData of ['hold', 'rollback'] as const) {
       const plan = planFromYaml(planYaml(MISBEHAVIOURS, noData));
       const poll = await readPoll(plan, createSources(plan, { scrapeDir: tempDir('sources'), clock: systemClock }));
-      const reasons = Object.fromEntries(poll.metrics.map((m) => [m.name, m.noData]));
+      const reasons = Object.fromEntries(poll.metrics.map((m) => [m.name, m.noDataReason]));
       for (const [name, reason] of Object.entries(expectedReasons(MISBEHAVIOURS))) {
         expect(reasons[name], name).toMatch(reason);
       }

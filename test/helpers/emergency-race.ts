@@ -35,7 +35,7 @@ export async function expectEmergencyTakesOverHeldAdvance(race: EmergencyRace): 
   release();
   const raced = await racing.result;
   expect(raced.code).toBe(5);
-  expect(raced.stderr).toMatch(/^error: recording 25% failed: the state of e2e changed since this command read it.* — state changed meanwhile \(now 0%\), and the target was set to match it$/m);
+  expect(raced.stderr).toMatch(/^error: recording 25% failed: the state of e2e changed since this command read it.* — an emergency rollback or a rollback by another command took this rollout over \(now 0%\); the target was set back to 0% and this command stops$/m);
   expect(race.service.puts).toEqual([10, 0, 25, 0]);
   expect(race.service.percentage).toBe(0);
 

@@ -68,7 +68,7 @@ describe('readPoll: parallel reads with a deadline each', () => {
     const elapsed = performance.now() - started;
     expect(readings.metrics).toEqual([
       { name: 'a', value: 0.01 },
-      { name: 'b', noData: 'timeout after 300 ms' },
+      { name: 'b', noDataReason: 'timeout after 300 ms' },
       { name: 'c', value: 3 },
     ]);
     expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -109,7 +109,7 @@ describe('readPoll: parallel reads with a deadline each', () => {
       const readings = await readPoll(p, createSources(p, { scrapeDir: '/tmp', clock: systemClock }));
       // 10× the ~320 ms measured; the slow server never answers, so the poll ended on its timeout.
       expect(performance.now() - started).toBeLessThan(3000);
-      expect(readings.metrics[0]?.noData).toMatch(/^timeout after 300 ms/);
+      expect(readings.metrics[0]?.noDataReason).toMatch(/^timeout after 300 ms/);
       expect(readings.metrics[1]).toEqual({ name: 'fast', value: 0.5 });
     } finally {
       await Promise.all([slow.close(), fast.close()]);
@@ -119,7 +119,7 @@ describe('readPoll: parallel reads with a deadline each', () => {
   it('uses the timeoutMs option over the plan', async () => {
     const sources = { s: fakeSource({ q_a: 'hang' }) };
     const readings = await readPoll(plan([metric('a', 's')], { s: prom('s', 60_000) }), sources, { timeoutMs: () => 50 });
-    expect(readings.metrics[0]?.noData).toBe('timeout after 50 ms');
+    expect(readings.metrics[0]?.noDataReason).toBe('timeout after 50 ms');
   });
 });
 
@@ -127,13 +127,13 @@ describe('readPoll: readings', () => {
   it.each<[string, MetricConfig, Record<string, number | Error | 'hang'>, object]>([
     ['a value and its baseline', metric('p95', 's', { baseline: 'q_base' }), { q_p95: 1.2, q_base: 1 }, { name: 'p95', value: 1.2, baseline: 1 }],
     ['a baseline of 0 (judged later)', metric('p95', 's', { baseline: 'q_base' }), { q_p95: 1.2, q_base: 0 }, { name: 'p95', value: 1.2, baseline: 0 }],
-    ['a baseline that reads nodata', metric('p95', 's', { baseline: 'q_base' }), { q_p95: 1.2 }, { name: 'p95', value: 1.2, noData: 'baseline: no answer for q_base' }],
-    ['a metric that reads nodata, baseline or not', metric('p95', 's', { baseline: 'q_base' }), { q_base: 1 }, { name: 'p95', noData: 'no answer for q_p95' }],
-    ['an unexpected error', metric('e', 's'), { q_e: new TypeError('boom') }, { name: 'e', noData: 'unexpected: boom' }],
+    ['a baseline that reads nodata', metric('p95', 's', { baseline: 'q_base' }), { q_p95: 1.2 }, { name: 'p95', value: 1.2, noDataReason: 'baseline: no answer for q_base' }],
+    ['a metric that reads nodata, baseline or not', metric('p95', 's', { baseline: 'q_base' }), { q_base: 1 }, { name: 'p95', noDataReason: 'no answer for q_p95' }],
+    ['an unexpected error', metric('e', 's'), { q_e: new TypeError('boom') }, { name: 'e', noDataReason: 'unexpected: boom' }],
     ['a path (json)', metric('j', 's', { query: undefined, path: 'a.b' }), { 'a.b': 4 }, { name: 'j', value: 4 }],
     ['an expr (exposition)', metric('x', 's', { query: undefined, expr: 'sum(x)' }), { 'sum(x)': 5 }, { name: 'x', value: 5 }],
-    ['a metric with nothing to read', metric('n', 's', { query: undefined }), {}, { name: 'n', noData: 'unexpected: the metric has no query, path or expr' }],
-    ['a metric of an unknown source', metric('u', 'nope'), {}, { name: 'u', noData: 'unexpected: no source named nope' }],
+    ['a metric with nothing to read', metric('n', 's', { query: undefined }), {}, { name: 'n', noDataReason: 'unexpected: the metric has no query, path or expr' }],
+    ['a metric of an unknown source', metric('u', 'nope'), {}, { name: 'u', noDataReason: 'unexpected: no source named nope' }],
   ])('%s', async (_name, m, answers, expected) => {
     const readings = await readPoll(plan([m], { s: prom('s', 1000) }), { s: fakeSource(answers) });
     expect(readings.metrics).toEqual([expected]);
@@ -194,7 +194,7 @@ describe('readPoll with a json source: one fetch per poll', () => {
     expect((await readPoll(p, sources)).metrics).toEqual([
       { name: 'errors', value: 0.02 },
       { name: 'latency', value: 900, baseline: 800 },
-      { name: 'typo', noData: 'path result.data.json.p95 not found: result.data.json has keys errorRate, latency, stableLatency' },
+      { name: 'typo', noDataReason: 'path result.data.json.p95 not found: result.data.json has keys errorRate, latency, stableLatency' },
     ]);
     expect(server.requests).toHaveLength(1);
     await readPoll(p, sources);
@@ -214,7 +214,7 @@ describe('createSources', () => {
       const scrape: SourceConfig = { type: 'exposition', name: 'scrape', url: `${page.url}/metrics`, headers: {}, timeoutMs: 1000 };
       const p = plan([metric('requests_seen', 'scrape', { query: undefined, expr: 'sum(increase(r_total))', unit: 'count' })], { scrape });
       const first = await readPoll(p, createSources(p, { scrapeDir, clock: systemClock }));
-      expect(first.metrics[0]?.noData).toMatch(/warming up/);
+      expect(first.metrics[0]?.noDataReason).toMatch(/warming up/);
       expect(existsSync(join(scrapeDir, 'checkout-v2.scrape.scrape.json'))).toBe(true);
       total = 160;
       // A fresh set of sources, as the next `rollout check` would build: the scrape file carries over.
