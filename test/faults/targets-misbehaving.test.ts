@@ -64,7 +64,7 @@ name: faulty
 stages: [10, 25, 50, 100]
 analysis: { interval: 1s, bake: 0s }
 sources:
-  app: { type: json, url: "${api.url}/metrics.json", timeout: 2s }
+  app: { type: json, url: "${api.url}/metrics.json", timeout: 10s }
 metrics:
   - { name: error_rate, source: app, path: errorRate, unit: ratio, warning: "> 1%", critical: "> 5%" }
 ${target}

@@ -94,7 +94,7 @@ name: e2e
 stages: ${options.stages ?? '[10, 25, 50, 75, 100]'}
 analysis: { interval: 1s, bake: ${options.bake ?? '0s'}, failureLimit: 2 }
 sources:
-  app: { type: json, url: "${service.url}/metrics.json", headers: { Authorization: "Bearer \${APP_TOKEN}" }, timeout: 2s }
+  app: { type: json, url: "${service.url}/metrics.json", headers: { Authorization: "Bearer \${APP_TOKEN}" }, timeout: 10s }
 metrics:
   - { name: error_rate, source: app, path: result.data.json.errorRate, unit: ratio, warning: "> 1%", critical: "> 5%" }
   - { name: p95_latency, source: app, path: result.data.json.p95, unit: seconds, warning: "> 1s", critical: "> 3s" }
