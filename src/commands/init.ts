@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLimitPair, parseLimit } from '../analysis/limits.js';
+import type { Asker, CheckboxQuestion, Question, SelectQuestion } from '../cli/asker.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
 import { parsePlan } from '../plan/load-plan.js';
@@ -56,42 +57,6 @@ export interface InitOptions {
   metrics?: string;
   /** Limits per metric: errorRateWarning, p95LatencyCritical, … (from --error-rate-warning, …). */
   [limit: `${string}${'Warning' | 'Critical'}`]: string | undefined;
-}
-
-/** A question, and the flag that answers it without a terminal. */
-export interface Question {
-  flag: string;
-  message: string;
-  /** Taken when the flag is not given, in a terminal or not. */
-  default?: string;
-  /** Offered in a terminal only: a guess a person confirms, never taken silently in CI. */
-  suggest?: string;
-  /** Returns what is wrong with an answer, or undefined when it is fine. */
-  validate?: (value: string) => string | undefined;
-}
-
-/** One option of a select or checkbox question. */
-export interface Choice<T extends string> {
-  value: T;
-  name: string;
-}
-
-/** A question with a fixed set of answers. */
-export interface SelectQuestion<T extends string> extends Question {
-  choices: Choice<T>[];
-}
-
-/** A question with any number of answers from a fixed set; `default` is what is ticked. */
-export interface CheckboxQuestion<T extends string> extends Omit<Question, 'default' | 'suggest' | 'validate'> {
-  choices: Choice<T>[];
-  default: T[];
-}
-
-/** Asks the questions: the terminal wizard, or without a terminal a stand-in that takes defaults. */
-export interface Asker {
-  input(q: Question): Promise<string>;
-  select<T extends string>(q: SelectQuestion<T>): Promise<T>;
-  checkbox<T extends string>(q: CheckboxQuestion<T>): Promise<T[]>;
 }
 
 /** Writes a plan from the answers (asked, or taken from the flags) and says what to do next. */

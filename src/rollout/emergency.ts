@@ -51,6 +51,9 @@ interface Fence {
   /** A hung store, closed at the end without waiting for it. */
   closeLater?: StateStore;
   lock?: Lock;
+  /** State as loaded, before the fence; undefined when it could not be read. */
+  loaded?: RolloutState;
+  /** What the final record builds on: the fence as written, else what was loaded. */
   state?: RolloutState;
   fenced: boolean;
 }
@@ -78,21 +81,22 @@ export async function emergencyRollback(
   const holder = lockHolder('rollback --emergency', ctx.env, ctx.clock);
   const fencing = fence(plan, openStore, holder, problems, storeMs);
 
-  let targetFailure: string | undefined;
+  let applyFailure: string | undefined;
   const toZero = async (): Promise<boolean> => {
     await step('ending writes in flight', callMs, async () => target.settle?.('all'));
     const done = await step('target', callMs, async (signal) => {
       await target.apply(0, signal);
       return true;
     });
+    applyFailure = done === true ? undefined : problems.at(-1);
     return done === true;
   };
-  if (!(await toZero())) targetFailure = problems.at(-1);
+  await toZero();
   const actionsDone = await step('emergency actions', callMs, async (signal) => {
     await target.emergency(signal);
     return true;
   });
-  if (actionsDone !== true) targetFailure ??= problems.at(-1);
+  const actionsFailure = actionsDone === true ? undefined : problems.at(-1);
 
   const fenced = await fencing;
   // Read back after the fence stands: anything that moved the target before it is seen here.
@@ -101,8 +105,10 @@ export async function emergencyRollback(
     problems.push(`the target read back ${readBack}% after the rollback (a write in flight landed); set to 0 again`);
     if (await toZero()) readBack = await step('read-back', callMs, (signal) => target.read(signal));
   }
-  const failure = targetFailure ?? (readBack !== undefined && readBack !== 0 ? `the target still reads ${readBack}%` : undefined);
-  const from = fenced.state?.percent;
+  // Where the target can be read, what it says decides; where it cannot, whether the set went through.
+  const targetFailure = readBack === undefined ? applyFailure : readBack === 0 ? undefined : `the target still reads ${readBack}%`;
+  const failure = targetFailure ?? actionsFailure;
+  const from = fenced.loaded?.percent;
 
   const tookOver = fenced.lock?.tookOverFrom;
   const takeover = tookOver ? `; took the lock from ${tookOver.actor} (pid ${tookOver.pid} on ${tookOver.host}, ${tookOver.command})` : '';
@@ -149,5 +155,5 @@ async function fence(plan: Plan, openStore: () => Promise<StateStore>, holder: L
     await store.save(fenceState, [], { force: true });
     return true;
   });
-  return { store: hung ? undefined : store, lock, state: written ? fenceState : state, fenced: written === true, closeLater: hung ? store : undefined };
+  return { store: hung ? undefined : store, lock, loaded: state, state: written ? fenceState : state, fenced: written === true, closeLater: hung ? store : undefined };
 }

@@ -62,6 +62,9 @@ const junk = fc.oneof(fc.string({ maxLength: 8 }), fc.integer({ min: -5, max: 50
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 2 });
 
 const duration = fc.constantFrom('500ms', '30s', '1m', '5m', '1h30m', '2h', '48h', '7d', '0s');
+/** A poll interval is 1s–1h; a timeout above 0 and at most 1h (issue 13: no timer may overflow). */
+const interval = fc.constantFrom('1s', '30s', '1m', '5m', '1h');
+const timeout = fc.constantFrom('500ms', '30s', '1m', '5m', '1h');
 const url = fc.constantFrom('http://127.0.0.1:9090', 'https://app.example.com/api/metrics?lastMinutes=60', '${FLAG_URL}/flag', 'http://[::1]:8080/metrics');
 const headers = maybe(fc.dictionary(fc.constantFrom('Authorization', 'X-Api-Key', 'accept'), fc.constantFrom('Bearer ${PROM_TOKEN}', '${APP_KEY}', 'application/json'), { maxKeys: 2 }));
 
@@ -118,10 +121,10 @@ const stages = fc.oneof(
 const argv = fc.array(fc.constantFrom('flagctl', 'set', '{{percent}}', '--force'), { minLength: 1, maxLength: 4 });
 const httpCall = fc.record({ method: maybe(fc.constantFrom('PUT', 'POST', 'PATCH')), url, headers, body: maybe(fc.constantFrom({ percentage: '{{percent}}' }, '{{percent}}', [1, '{{percent}}'])) }, { requiredKeys: ['url'] });
 const target = fc.oneof(
-  fc.record({ type: fc.constant('http'), set: httpCall, get: maybe(fc.record({ url, path: fc.constantFrom('percentage', 'data.rollout[0]') })), emergency: maybe(fc.array(httpCall, { maxLength: 2 })), timeout: maybe(duration), retries: maybe(fc.integer({ min: 0, max: 10 })) }, { requiredKeys: ['type', 'set'] }),
-  fc.record({ type: fc.constant('env-file'), path: fc.constantFrom('.env', '/srv/app/.env', '../app/.env'), key: fc.constantFrom('ROLLOUT_PERCENT', 'A.B', '_X'), after: maybe(argv), emergency: maybe(fc.dictionary(fc.constantFrom('KILL_SWITCH', 'MODE'), fc.oneof(fc.string({ maxLength: 4 }), fc.boolean(), fc.integer()))), timeout: maybe(duration) }, { requiredKeys: ['type', 'path', 'key'] }),
+  fc.record({ type: fc.constant('http'), set: httpCall, get: maybe(fc.record({ url, path: fc.constantFrom('percentage', 'data.rollout[0]') })), emergency: maybe(fc.array(httpCall, { maxLength: 2 })), timeout: maybe(timeout), retries: maybe(fc.integer({ min: 0, max: 10 })) }, { requiredKeys: ['type', 'set'] }),
+  fc.record({ type: fc.constant('env-file'), path: fc.constantFrom('.env', '/srv/app/.env', '../app/.env'), key: fc.constantFrom('ROLLOUT_PERCENT', 'A.B', '_X'), after: maybe(argv), emergency: maybe(fc.dictionary(fc.constantFrom('KILL_SWITCH', 'MODE'), fc.oneof(fc.string({ maxLength: 4 }), fc.boolean(), fc.integer()))), timeout: maybe(timeout) }, { requiredKeys: ['type', 'path', 'key'] }),
   fc.record({ type: fc.constant('unleash'), url, token: fc.constantFrom('${APP_KEY}', 'tok'), project: maybe(fc.constant('default')), feature: fc.constant('checkout'), environment: fc.constant('production'), retries: maybe(fc.integer({ min: 0, max: 10 })) }, { requiredKeys: ['type', 'url', 'token', 'feature', 'environment'] }),
-  fc.record({ type: fc.constant('command'), set: argv, get: maybe(argv), emergency: maybe(fc.array(argv, { maxLength: 2 })), timeout: maybe(duration) }, { requiredKeys: ['type', 'set'] }),
+  fc.record({ type: fc.constant('command'), set: argv, get: maybe(argv), emergency: maybe(fc.array(argv, { maxLength: 2 })), timeout: maybe(timeout) }, { requiredKeys: ['type', 'set'] }),
 );
 
 /** A plan that should load: every reference resolves, every limit fits its metric. */
@@ -135,7 +138,7 @@ const coherentPlan = fc.subarray<SourceName>(['prom', 'app', 'scrape'], { minLen
       stages,
       analysis: fc.record(
         {
-          interval: duration,
+          interval,
           bake: duration,
           failureLimit: fc.integer({ min: 1, max: 5 }),
           noData: fc.constantFrom('hold', 'rollback'),
@@ -148,7 +151,7 @@ const coherentPlan = fc.subarray<SourceName>(['prom', 'app', 'scrape'], { minLen
       ),
       rollback: fc.record({ to: fc.constantFrom(0, 'previous') }),
       sources: fc.constant(Object.fromEntries(names.map((n) => [n, { type: SOURCE_KINDS[n].type }]))).chain((kinds) =>
-        fc.record(Object.fromEntries(Object.entries(kinds).map(([n, k]) => [n, fc.record({ type: fc.constant(k.type), url, headers, timeout: maybe(duration) }, { requiredKeys: ['type', 'url'] })]))),
+        fc.record(Object.fromEntries(Object.entries(kinds).map(([n, k]) => [n, fc.record({ type: fc.constant(k.type), url, headers, timeout: maybe(timeout) }, { requiredKeys: ['type', 'url'] })]))),
       ),
       metrics: fc.array(metric(names), { maxLength: 4 }).map((ms) => ms.map((m, i) => ({ name: `metric_${i}`, ...m }))),
       target,
