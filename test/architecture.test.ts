@@ -15,7 +15,7 @@ const SRC = join(ROOT, 'src');
 const MAX_LINES = 400;
 
 /** Files still over the limit, each to be split by the change that owns it; one that shrinks fails the test until it is struck off. */
-const OVER_LIMIT_FOR_NOW = new Set(['sources/exposition/evaluate.ts', 'sources/exposition/parse.ts']);
+const OVER_LIMIT_FOR_NOW = new Set<string>([]);
 
 /** What the pure analysis core may never import: I/O and the layers above it. */
 const NOT_FOR_ANALYSIS = ['sources/', 'commands/', 'cli/', 'targets/', 'rollout/', 'notify/', 'net/', 'demo/'];

@@ -10,7 +10,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { withLockedRollout, type Rollout, type StateOptions } from '../rollout/open.js';
 import { judgedMetrics } from '../rollout/meter.js';
 import { reconcile } from '../rollout/reconcile.js';
 import { completeRollout, enterStage, keepCounters } from '../state/transitions.js';
@@ -28,12 +28,7 @@ export interface AdvanceOptions extends StateOptions {
 /** Advances the rollout one step when the metrics allow it. */
 export async function advanceCommand(options: AdvanceOptions, ctx: CommandContext): Promise<CommandResult> {
   if (options.force && !options.reason) throw new UsageError('--force needs --reason', 'say why the hold is overridden, e.g. --force --reason "p95 alert is a known false positive"');
-  const rollout = await openRollout(options, ctx);
-  try {
-    return await withLock(rollout, 'advance', ctx, () => advanceLocked(rollout, options, ctx));
-  } finally {
-    await rollout.close();
-  }
+  return withLockedRollout(options, ctx, 'advance', (rollout) => advanceLocked(rollout, options, ctx));
 }
 
 async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: CommandContext): Promise<CommandResult> {

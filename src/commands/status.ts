@@ -31,7 +31,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
   const refreshMs = options.interval ? parseDuration(options.interval) : plan.analysis.intervalMs;
   if (refreshMs === undefined) throw new UsageError(`--interval ${options.interval} is not a duration`, 'use e.g. --interval 10s');
   // One store, target and meter for every refresh of --watch.
-  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: (ctx.world?.createTarget ?? createTarget)(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
+  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: await (ctx.world?.createTarget ?? createTarget)(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);

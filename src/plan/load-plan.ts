@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
 import { PlanError, type PlanProblem } from '../errors.js';
-import { buildPlan, checkRules, type ExpressionChecker, type PathProblem, type PlanSections } from './build-plan.js';
+import { buildPlan, checkRules, type PathProblem, type PlanSections } from './build-plan.js';
 import { interpolate, type UnsetVariable } from './interpolate.js';
 import { locate } from './locate.js';
 import { planSchema, type RawPlan } from './schema.js';
@@ -22,8 +22,6 @@ const MAX_ALIASES = 100;
 export interface LoadPlanOptions {
   env?: NodeJS.ProcessEnv;
   secrets?: Secrets;
-  /** Syntax check for exposition expressions (wired in by the sources layer). */
-  checkExpression?: ExpressionChecker;
 }
 
 /** Reads and validates the plan at `file`; throws PlanError listing every problem. */
@@ -82,14 +80,14 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
     message: `environment variable ${u.name} is not set`,
     hint: `export ${u.name}=… before running, or write $\${${u.name}} for a literal`,
   }));
-  const parsed = planSchema.safeParse(interpolated);
+  const parsed = planSchema().safeParse(interpolated);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, interpolated)));
-    problems.push(...checkRules(validSections(interpolated as Record<string, unknown>), options.checkExpression));
+    problems.push(...checkRules(validSections(interpolated as Record<string, unknown>)));
     throw new PlanError(sortProblems(problems.map(located)));
   }
   const absolute = resolve(file);
-  const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets, checkExpression: options.checkExpression });
+  const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets });
   problems.push(...built.problems);
   if (!built.plan || problems.length > 0) throw new PlanError(sortProblems(problems.map(located)));
   return built.plan;
@@ -102,7 +100,7 @@ const DURATION_KEYS = new Set(['interval', 'bake', 'maxHold', 'warmup', 'timeout
 function validSections(data: Record<string, unknown>): PlanSections {
   const sections: Record<string, unknown> = {};
   for (const key of ['stages', 'analysis', 'sources', 'metrics', 'rollback'] as const) {
-    const result = planSchema.shape[key].safeParse(data[key]);
+    const result = planSchema().shape[key].safeParse(data[key]);
     if (result.success && result.data !== undefined) sections[key] = result.data;
   }
   return sections as PlanSections;

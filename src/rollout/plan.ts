@@ -1,10 +1,9 @@
-/** Plan loading as commands do it: the environment from the context, exposition expressions checked. */
+/** Plan loading as commands do it: the environment from the context. */
 import type { CommandContext } from '../commands/context.js';
 import { loadPlan } from '../plan/load-plan.js';
 import type { Plan } from '../plan/types.js';
-import { parseExpression } from '../sources/exposition/promql.js';
 
 /** Loads and validates the plan at `file` (throws PlanError, exit 2). */
 export function loadPlanForCommand(file: string, ctx: Pick<CommandContext, 'env'>): Promise<Plan> {
-  return loadPlan(file, { env: ctx.env, checkExpression: parseExpression });
+  return loadPlan(file, { env: ctx.env });
 }

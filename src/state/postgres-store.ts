@@ -18,16 +18,7 @@ import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
 import { redactUrl } from './redact-url.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
-import {
-  parseStoredEvent,
-  parseStoredState,
-  type HistoryEvent,
-  type Lock,
-  type LockHolder,
-  type RolloutState,
-  type SaveOptions,
-  type StateStore,
-} from './types.js';
+import { parseStoredEvent, parseStoredState, type HistoryEvent, type Lock, type LockHolder, type RolloutState, type SaveOptions, type StateStore } from './types.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
 export interface PostgresStoreOptions {
@@ -293,11 +284,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
           throw new StateStoreError(`PostgreSQL state store ${shownUrl}: the lock of ${plan} kept changing hands`, 'try again');
         }),
       );
-      return holdLock({
-        holder,
-        tookOverFrom,
-        leaseMs,
-        refreshes,
+      return holdLock({ holder, tookOverFrom, leaseMs, refreshes,
         refresh: async () => {
           await pool.query(
             `UPDATE rollout_locks SET expires_at = now() + $3 * interval '1 millisecond' WHERE plan = $1 AND holder = $2::jsonb`,

@@ -8,13 +8,24 @@ import { chmod, chown, copyFile, open, readFile, realpath, rename, stat, unlink 
 import { basename, dirname, join } from 'node:path';
 import { TargetError } from '../errors.js';
 import { literal, removeOrphans } from '../orphans.js';
-import type { EnvFileTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { syncDirectory } from '../sync-directory.js';
 import { spawnArgv } from './command.js';
 import { readEnvValue, setEnvValues } from './env-lines.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import type { Target } from './target.js';
+import type { TargetConfig } from '../plan/types.js';
+
+/** An `env-file` target. */
+export interface EnvFileTargetConfig extends TargetConfig {
+  type: 'env-file';
+  /** Absolute path (resolved against the plan's directory). */
+  path: string;
+  key: string;
+  after?: string[];
+  emergency: Record<string, string>;
+  timeoutMs: number;
+}
 
 /** Test seams of the env-file target. */
 export interface EnvFileTargetOptions {

@@ -91,7 +91,7 @@ export async function startHarness(options: PlanOptions = {}): Promise<Harness> 
     clock,
     env: { ROLLOUT_ACTOR: 'alice', APP_TOKEN: 'app-secret-token', ...extra.env },
     signal: extra.signal ?? new AbortController().signal,
-    world: { createTarget: () => target },
+    world: { createTarget: async () => target },
   });
   return {
     planFile,

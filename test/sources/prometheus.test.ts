@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PrometheusSourceConfig } from '../../src/plan/types.js';
+import type { HttpSourceConfig } from '../../src/sources/kinds/http-source.js';
 import { createPrometheusSource } from '../../src/sources/prometheus.js';
 import type { NoDataError } from '../../src/sources/source.js';
 import { closedPort, sendJson, useTestServer, type Handler } from '../helpers/http-server.js';
@@ -9,11 +9,11 @@ const TOKEN = 'tok-3f9a7c1e';
 
 const local = useTestServer();
 
-function config(overrides: Partial<PrometheusSourceConfig> = {}): PrometheusSourceConfig {
+function config(overrides: Partial<HttpSourceConfig> = {}): HttpSourceConfig {
   return { type: 'prometheus', name: 'prom', url: local.server.url, headers: {}, timeoutMs: 2000, ...overrides };
 }
 
-function measure(overrides: Partial<PrometheusSourceConfig> = {}, query = QUERY): Promise<number> {
+function measure(overrides: Partial<HttpSourceConfig> = {}, query = QUERY): Promise<number> {
   return createPrometheusSource(config(overrides)).measure(query, new AbortController().signal);
 }
 

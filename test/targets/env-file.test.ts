@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TargetError } from '../../src/errors.js';
-import type { EnvFileTargetConfig } from '../../src/plan/types.js';
+import type { EnvFileTargetConfig } from '../../src/targets/kinds/env-file.js';
 import { processSecrets } from '../../src/plan/secrets.js';
 import { createEnvFileTarget, type EnvFileTargetOptions } from '../../src/targets/env-file.js';
 
