@@ -15,7 +15,7 @@ import { ExitCode, InterruptedError, RolloutError, StateStoreError } from '../er
 import type { EventAction, Plan } from '../plan/types.js';
 import { completeRollout, enterStage, keepCounters as withCounters, notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
 import type { Change, HistoryEvent, RequestAnswer, RolloutState, RunRequest } from '../state/types.js';
-import { decideRequest } from '../rollout/requests.js';
+import { createRequestDesk } from './run-requests.js';
 import { bakeLeftMs, decide, type Decision, type DecisionCounters } from './decide.js';
 import type { Judgement } from './judge.js';
 
@@ -158,18 +158,13 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
   let due = clock.monotonic();
   /** Waiting for approval with the lock let go. */
   let standingBy = false;
-  /** Requests taken and not yet acted on. */
-  const pending: RunRequest[] = [];
-  /** An approval given ahead of the gate of stage `toStage`. */
-  let approval: { request: RunRequest; toStage: number } | undefined;
-  /** Paused on request: the run stays and waits for a resume, instead of ending as for a pause it found. */
-  let pausedHere = false;
+  const desk = createRequestDesk(effects);
 
   const finish = async (kind: RunOutcomeKind, reason: string): Promise<RunOutcome> => {
     // Notifications never delay a decision; they are only waited for before the run returns.
     await Promise.all(notifications);
     // Requests taken and not acted on are answered, so their requesters do not wait in vain.
-    for (const request of pending.splice(0)) await reply(request, false, `the run ended first: ${reason}`, ExitCode.conflict);
+    await desk.dismiss(reason);
     return { kind, exitCode: OUTCOME_EXIT_CODE[kind], state, reason };
   };
 
@@ -210,17 +205,24 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
     standingBy = false;
   };
 
-  /** Keeps decide()'s counters in state (a restarted run resumes them) and records a hold as it begins. */
-  const keepCounters = async (counters: DecisionCounters, events: HistoryEvent[]) => {
+  /**
+   * Keeps decide()'s counters in state (a restarted run resumes them), and the comparison metrics'
+   * counts of the stage (`evidence`), and records a hold as it begins.
+   */
+  const keepCounters = async (counters: DecisionCounters, events: HistoryEvent[], evidence = state.evidence) => {
     const changed =
-      counters.consecutiveCritical !== state.consecutiveCritical || counters.holdingSince !== state.holdingSince || counters.bakeRestart?.at !== state.bakeRestart?.at;
+      counters.consecutiveCritical !== state.consecutiveCritical ||
+      counters.holdingSince !== state.holdingSince ||
+      counters.bakeRestart?.at !== state.bakeRestart?.at ||
+      evidence !== state.evidence;
     if (!changed) {
       if (events.length > 0 && !standingBy) await record(events);
       return;
     }
+    const next = { ...withCounters(state, counters), evidence };
     // Standing by, writing would need the lock a human may be using; the counters live in memory meanwhile.
-    if (standingBy) state = { ...withCounters(state, counters), version: state.version };
-    else await commit({ from: state.percent, to: state.percent, next: withCounters(state, counters), events });
+    if (standingBy) state = { ...next, version: state.version };
+    else await commit({ from: state.percent, to: state.percent, next, events });
   };
 
   const holdEvent = (reason: string, judgement: Judgement) =>
@@ -238,65 +240,17 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
   };
 
   /**
-   * Looks for posted requests in the background, one look at a time: a slow or unreachable store
-   * must never delay a poll (the commit path reports it), and what a look finds is acted on next.
-   */
-  let looking: Promise<void> | undefined;
-  const lookForRequests = () => {
-    if (standingBy || !effects.takeRequests || looking) return;
-    looking = effects
-      .takeRequests()
-      .then((found) => void pending.push(...found), () => undefined)
-      .finally(() => (looking = undefined));
-  };
-
-  /**
    * Sleeps until `at` (monotonic), waking early when a request comes in; false when the
    * --timeout deadline comes first.
    */
   const sleepUntil = async (at: number): Promise<boolean> => {
     const wake = Math.min(at, deadline);
-    for (let ms = wake - clock.monotonic(); ms > 0 && pending.length === 0; ms = wake - clock.monotonic()) {
-      const checking = effects.takeRequests !== undefined && !standingBy;
+    for (let ms = wake - clock.monotonic(); ms > 0 && !desk.waiting; ms = wake - clock.monotonic()) {
+      const checking = desk.enabled && !standingBy;
       await clock.sleep(checking ? Math.min(ms, REQUEST_CHECK_MS) : ms, signal);
-      if (checking) lookForRequests();
+      if (checking) desk.look();
     }
     return at <= deadline && clock.monotonic() < deadline;
-  };
-
-  const reply = (request: RunRequest, applied: boolean, message: string, exitCode: number) =>
-    effects.answer?.({ id: request.id, applied, message, exitCode }).catch(() => undefined);
-
-  /** Acts on the requests taken, in order, as their requesters; an outcome when one ended the run. */
-  const actOnRequests = async (): Promise<RunOutcome | undefined> => {
-    let ended: RunOutcome | undefined;
-    for (const request of pending.splice(0)) {
-      if (ended) {
-        await reply(request, false, `the run ended first: ${ended.reason}`, ExitCode.conflict);
-        continue;
-      }
-      const action = decideRequest(plan, state, request, clock.now());
-      if (action.type === 'refuse') {
-        await reply(request, false, action.message, action.exitCode);
-      } else if (action.type === 'approve') {
-        approval = { request, toStage: action.toStage };
-        await reply(request, true, action.message, ExitCode.ok);
-      } else {
-        const change = { from: state.percent, to: action.next.percent, next: action.next, events: [effects.event(action.event)], towardsSafety: action.towardsSafety };
-        const committed = await commit(change).catch(async (err: unknown) => {
-          await reply(request, false, `the run could not do it: ${err instanceof Error ? err.message : String(err)}`, err instanceof RolloutError ? err.exitCode : ExitCode.unexpected);
-          throw err;
-        });
-        if (!committed) {
-          await reply(request, false, 'the state store did not answer; nothing changed (the run retries its own work, not this request)', ExitCode.targetFailed);
-          continue;
-        }
-        pausedHere = state.paused !== undefined;
-        await reply(request, true, action.message, ExitCode.ok);
-        if (action.ends) ended = await finish('rolled-back', `rolled back by ${request.by}: ${action.event.reason}`);
-      }
-    }
-    return ended;
   };
 
   const pastUntil = (index: number) => options.untilStage !== undefined && index > options.untilStage;
@@ -305,7 +259,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
   try {
     for (;;) {
       if (signal.aborted) return await finish('interrupted', `interrupted at ${state.percent}%; state and target agree`);
-      if (state.paused && !pausedHere) return await finish('paused', `paused by ${state.paused.by}: ${state.paused.reason} (resume with \`rollout resume\`)`);
+      if (state.paused && !desk.pausedHere) return await finish('paused', `paused by ${state.paused.by}: ${state.paused.reason} (resume with \`rollout resume\`)`);
       if (state.completed) return await finish('complete', `complete at ${state.percent}%`);
       if (pastUntil(state.stageIndex)) return await finish('until', `already past --until: at ${state.percent}%`);
       if (state.stageIndex < 0) {
@@ -326,9 +280,9 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
           continue;
         }
       }
-      lookForRequests();
-      if (pending.length > 0) {
-        const ended = await actOnRequests();
+      if (!standingBy) desk.look();
+      if (desk.waiting) {
+        const ended = await desk.act({ plan, state: () => state, now: () => clock.now(), commit, event: effects.event, end: (reason) => finish('rolled-back', reason) });
         if (ended) return ended;
         continue;
       }
@@ -373,7 +327,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         case 'hold':
         case 'critical': {
           const begins = state.holdingSince === undefined && counters.holdingSince !== undefined;
-          await keepCounters(counters, begins ? [holdEvent(decision.reason, judgement)] : []);
+          await keepCounters(counters, begins ? [holdEvent(decision.reason, judgement)] : [], judgement.evidence);
           // A healthy stage still baking is polled once more the moment its bake ends.
           if (decision.action === 'hold' && decision.retryInMs !== undefined) due = Math.min(due, clock.monotonic() + decision.retryInMs);
           break;
@@ -387,14 +341,13 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         }
         case 'wait-approval':
           if (pastUntil(decision.toStage)) return await finish('until', untilReason());
-          if (approval?.toStage === decision.toStage && !standingBy) {
-            const { request } = approval;
-            approval = undefined;
-            await enter('advance', decision.toStage, `approved by ${request.by}${request.reason ? `: ${request.reason}` : ''}; ${decision.reason}`, judgement, request.by);
+          const approved = standingBy ? undefined : desk.approvalFor(decision.toStage);
+          if (approved) {
+            await enter('advance', decision.toStage, `approved by ${approved.by}${approved.reason ? `: ${approved.reason}` : ''}; ${decision.reason}`, judgement, approved.by);
             break;
           }
           if (standingBy) break;
-          await keepCounters(counters, [holdEvent(decision.reason, judgement)]);
+          await keepCounters(counters, [holdEvent(decision.reason, judgement)], judgement.evidence);
           if (!options.waitApproval) return await finish('approval', `${decision.reason} (or rerun with --wait-approval)`);
           await effects.standBy();
           standingBy = true;

@@ -35,7 +35,7 @@ export interface CommandContext {
 
 /** The edges a rollout acts on, for tests that drive commands in-process. */
 export interface World {
-  createTarget?(config: TargetConfig, options?: TargetOptions): Target;
+  createTarget?(config: TargetConfig, options?: TargetOptions): Promise<Target>;
   createStore?(options: CreateStoreOptions): Promise<StateStore>;
 }
 

@@ -133,7 +133,7 @@ async function readRecordedTarget(r: StoredRollout, readMs: number, ctx: Command
   if (!r.state?.planRecord) return undefined;
   try {
     const plan = planFromRecord(r.name, r.state, ctx.env);
-    const target = buildTarget(plan.target, ctx);
+    const target = await buildTarget(plan.target, ctx);
     return await withDeadline(`reading the target of ${r.name}`, readMs, (signal) => target.read(signal));
   } catch {
     return undefined;

@@ -2,32 +2,28 @@
 import { ExitCode } from '../errors.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { withLockOrAskRun } from '../rollout/ask-run.js';
-import { openRollout, type StateOptions } from '../rollout/open.js';
+import { withLockedRolloutOrAskRun } from '../rollout/ask-run.js';
+import type { StateOptions } from '../rollout/open.js';
+import { reconcile } from '../rollout/reconcile.js';
 import { newRequest } from '../rollout/requests.js';
-import { notStarted, resumeRollout } from '../state/transitions.js';
+import { resumeRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 /** Resumes a paused rollout (a no-op, exit 0, when it is not paused). */
 export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
-  const rollout = await openRollout(options, ctx);
-  try {
-    const ask = async (by: string) => newRequest('resume', by, ctx.clock.now());
-    return await withLockOrAskRun(rollout, 'resume', ctx, ask, async () => {
-      const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
-      if (!state.paused) {
-        if (options.json) ctx.out.printJson({ action: 'none', reason: 'not paused' });
-        else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);
-        return { exitCode: ExitCode.ok };
-      }
-      const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
-      await commitChange(rollout, { from: state.percent, to: state.percent, next: resumeRollout(state), events: [event] });
-      await notifyEvents(rollout.plan, [event], ctx);
-      if (options.json) ctx.out.printJson({ action: 'resume', percent: state.percent });
-      else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);
+  const ask = async (_rollout: unknown, by: string) => newRequest('resume', by, ctx.clock.now());
+  return withLockedRolloutOrAskRun(options, ctx, 'resume', ask, async (rollout) => {
+    const state = await reconcile(rollout, await rollout.store.load(), {}, ctx);
+    if (!state.paused) {
+      if (options.json) ctx.out.printJson({ action: 'none', reason: 'not paused' });
+      else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);
       return { exitCode: ExitCode.ok };
-    });
-  } finally {
-    await rollout.close();
-  }
+    }
+    const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
+    await commitChange(rollout, { from: state.percent, to: state.percent, next: resumeRollout(state), events: [event] });
+    await notifyEvents(rollout.plan, [event], ctx);
+    if (options.json) ctx.out.printJson({ action: 'resume', percent: state.percent });
+    else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);
+    return { exitCode: ExitCode.ok };
+  });
 }

@@ -10,8 +10,8 @@ import type { Plan, TargetConfig } from '../plan/types.js';
 import { commitChange } from '../rollout/commit.js';
 import { emergencyRollback } from '../rollout/emergency.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { withLockOrAskRun } from '../rollout/ask-run.js';
-import { buildTarget, openRollout, type Rollout } from '../rollout/open.js';
+import { withLockedRolloutOrAskRun } from '../rollout/ask-run.js';
+import { buildTarget, type Rollout } from '../rollout/open.js';
 import { newRequest } from '../rollout/requests.js';
 import type { RunRequest } from '../state/types.js';
 import { planForEmergency, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
@@ -35,12 +35,8 @@ export interface RollbackOptions extends NamedRolloutOptions {
 export async function rollbackCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
   if (options.emergency) return emergencyCommand(options, ctx);
   if (options.name) throw new UsageError('--name works with --emergency only', 'a planned rollback needs the plan: `rollout rollback path/to/plan.yaml`');
-  const rollout = await openRollout(options, ctx);
-  try {
-    return await withLockOrAskRun(rollout, 'rollback', ctx, (by) => rollbackRequest(rollout, options, by, ctx), () => plannedRollback(rollout, options, ctx));
-  } finally {
-    await rollout.close();
-  }
+  const ask = (rollout: Rollout, by: string) => rollbackRequest(rollout, options, by, ctx);
+  return withLockedRolloutOrAskRun(options, ctx, 'rollback', ask, (rollout) => plannedRollback(rollout, options, ctx));
 }
 
 /** The rollback asked of a run holding the lock, after the same checks and confirmation as a rollback by hand. */
@@ -93,8 +89,9 @@ const DEFAULT_CALL_MS = 10_000;
  * flag API that never answers is retried at least three times within it instead of once.
  */
 function quickAttempts(config: TargetConfig, callMs: number): TargetConfig {
-  if (config.type !== 'http' && config.type !== 'unleash') return config;
-  return { ...config, timeoutMs: Math.min(config.timeoutMs, Math.max(1000, Math.floor(callMs / 3))) };
+  const timeoutMs = (config as TargetConfig & { timeoutMs?: unknown }).timeoutMs;
+  if ((config.type !== 'http' && config.type !== 'unleash') || typeof timeoutMs !== 'number') return config;
+  return { ...config, timeoutMs: Math.min(timeoutMs, Math.max(1000, Math.floor(callMs / 3))) } as TargetConfig;
 }
 const STORE_STEP_MS = 5_000;
 
@@ -102,7 +99,7 @@ async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): 
   const callMs = options.callTimeout === undefined ? DEFAULT_CALL_MS : parseDuration(options.callTimeout);
   if (callMs === undefined || callMs <= 0) throw new UsageError(`--call-timeout ${options.callTimeout} is not a duration`, 'use e.g. --call-timeout 5s');
   const { plan, openStore } = await planForEmergency(options, ctx, STORE_STEP_MS);
-  const target = buildTarget(quickAttempts(plan.target, callMs), ctx);
+  const target = await buildTarget(quickAttempts(plan.target, callMs), ctx);
   const outcome = await emergencyRollback(plan, target, openStore, ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
   if (options.json) {

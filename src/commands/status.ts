@@ -5,17 +5,16 @@
  */
 import { bakeLeftMs, decide } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
-import { paintVerdict, renderReadings } from '../cli/readings-table.js';
-import { sparkline } from '../cli/sparkline.js';
-import { UsageError, type ExitCode } from '../errors.js';
-import { formatDuration, parseDuration } from '../plan/duration.js';
+import { metricTrends, printStatus, type StatusSnapshot } from '../cli/status-view.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
 import { compareDrift } from '../targets/drift.js';
 import type { Target } from '../targets/target.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { createMeter, type Meter } from '../rollout/meter.js';
-import { lastRollback, nextStep, statusExitCode, type CommandSpelling, type LastRollback } from '../rollout/next-step.js';
+import { lastRollback, nextStep, statusExitCode, type CommandSpelling } from '../rollout/next-step.js';
 import { buildTarget, openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
 import { planMismatch, unfinishedEmergency } from '../rollout/guards.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
@@ -24,35 +23,6 @@ export interface StatusOptions extends StateOptions {
   watch?: boolean;
   interval?: string;
   exitCode?: boolean;
-}
-
-/** Everything the status screen shows, also its --json document. */
-export interface StatusSnapshot {
-  plan: string;
-  stage: { index: number; of: number; percent: number } | null;
-  /** What state last applied. */
-  percent: number;
-  /** Why the plan no longer fits the state (stages edited), if it does not. */
-  planChange?: string;
-  /** An emergency rollback that fenced the rollout and did not finish. */
-  emergency?: string;
-  /** The last unhealthy reading of the stage, from which the bake counts. */
-  bakeRestart?: RolloutState['bakeRestart'];
-  started: boolean;
-  completed: boolean;
-  rolledBack: boolean;
-  paused?: RolloutState['paused'];
-  timeInStageMs?: number;
-  bakeLeftMs?: number;
-  target: { percent?: number; drift: boolean; message?: string; error?: string };
-  verdict?: Judgement['verdict'];
-  reasons: string[];
-  readings: Judgement['readings'];
-  /** After a rollback: why, when, who, and the recovery check's result. */
-  rollback?: LastRollback;
-  next: string;
-  /** What `--exit-code` exits with: as `check`, or 5 on drift, a changed plan or an unfinished emergency. */
-  exitCode: ExitCode;
 }
 
 /** Shows the status once, or until interrupted with --watch. */
@@ -65,18 +35,16 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
     plan,
     spelling: { plan: options.plan, stateDir: options.stateDir },
     store: await openStore(plan, options, ctx),
-    target: buildTarget(plan.target, ctx),
+    target: await buildTarget(plan.target, ctx),
     meter: createMeter(plan, stateDirOf(plan, options), ctx),
   };
   try {
     for (;;) {
-      const { snapshot, judgement } = await takeSnapshot(view, ctx);
+      const events = await recentHistory(view.store);
+      const { snapshot, judgement } = await takeSnapshot(view, events, ctx);
       if (options.json) ctx.out.printJson(snapshot);
-      else {
-        if (options.watch && ctx.out.isTTY) ctx.out.print('\x1b[H\x1b[2J');
-        ctx.out.print(renderStatus(plan, snapshot, judgement, await trends(view), ctx));
-      }
-      if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : 0 };
+      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, events), now: ctx.clock.now(), refresh: options.watch ?? false });
+      if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
   } finally {
@@ -94,18 +62,18 @@ interface StatusView {
   meter: Meter;
 }
 
-async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ snapshot: StatusSnapshot; judgement?: Judgement }> {
+async function takeSnapshot(view: StatusView, events: HistoryEvent[], ctx: CommandContext): Promise<{ snapshot: StatusSnapshot; judgement?: Judgement }> {
   const { plan } = view;
   const state = await peekState(view.store, ctx);
   const now = ctx.clock.now();
   const started = state !== undefined && state.stageIndex >= 0;
   // Judged in every state, as `check` judges: a rollout rolled back, complete or not yet started
   // (perhaps with the target already up) still has metrics worth seeing, and --exit-code agrees.
-  const [target, judgement, rollback] = await Promise.all([
+  const [target, judgement] = await Promise.all([
     readTarget(view.target, state, ctx),
     plan.metrics.length > 0 ? view.meter.judge(state) : Promise.resolve(undefined),
-    state?.rolledBack ? view.store.history().then(lastRollback, () => undefined) : Promise.resolve(undefined),
   ]);
+  const rollback = state?.rolledBack ? lastRollback(events) : undefined;
   const { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
   const planChange = planMismatch(plan, state);
   const fenced = unfinishedEmergency(state, now);
@@ -145,61 +113,11 @@ async function readTarget(target: Target, state: RolloutState | undefined, ctx: 
   }
 }
 
-/** Recent values per metric from history, for the sparkline column. */
-async function trends({ plan, store }: StatusView): Promise<Map<string, string>> {
-  let events: HistoryEvent[] = [];
+/** The history for the trend column; unreadable history is no trend, never a hidden status. */
+async function recentHistory(store: StateStore): Promise<HistoryEvent[]> {
   try {
-    events = await store.history();
+    return await store.history();
   } catch {
-    // A trend is decoration; unreadable history must not hide the status.
+    return [];
   }
-  const recent = events.filter((e) => Object.keys(e.metrics).length > 0).slice(-12);
-  return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
-}
-
-function renderStatus(plan: Plan, s: StatusSnapshot, judgement: Judgement | undefined, trendByMetric: Map<string, string>, ctx: CommandContext): string {
-  const c = ctx.out.color;
-  const now = ctx.clock.now();
-  const lines: string[] = [];
-  const where = s.stage
-    ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}`
-    : s.planChange
-      ? `at ${c.bold(`${s.percent}%`)}`
-      : s.rolledBack
-        ? `rolled back to ${s.percent}%`
-        : 'not started';
-  lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
-  if (s.emergency) lines.push(c.red(`EMERGENCY UNFINISHED: ${s.emergency}`));
-  if (s.rollback) lines.push(...describeRollback(s.rollback, now, c));
-  if (s.planChange) lines.push(c.red(`PLAN CHANGED: ${s.planChange}`));
-  if (s.stage && !s.completed) {
-    lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
-    if (s.bakeRestart && s.bakeRestart.at > now - (s.timeInStageMs ?? 0)) {
-      lines.push(`bake restarted ${formatDuration(now - s.bakeRestart.at)} ago: ${s.bakeRestart.reason}`);
-    }
-  }
-  const target = s.target.error
-    ? c.magenta(`target unreadable: ${s.target.error}`)
-    : s.target.percent === undefined
-      ? 'target: cannot be read back'
-      : s.target.drift
-        ? c.red(`DRIFT: ${s.target.message}`)
-        : `target says ${s.target.percent}%`;
-  lines.push(target);
-  if (judgement && plan.metrics.length > 0) {
-    lines.push(renderReadings(plan, judgement, c, trendByMetric));
-    lines.push(`verdict: ${paintVerdict(judgement.verdict, c)}${judgement.reasons.length ? ` — ${judgement.reasons.join('; ')}` : ''}`);
-  }
-  lines.push(`next: ${s.next}`);
-  return lines.join('\n');
-}
-
-
-/** Why, when and by whom the rollout was rolled back, and whether the metrics recovered. */
-function describeRollback(rb: LastRollback, now: number, c: CommandContext['out']['color']): string[] {
-  const ago = formatDuration(Math.max(0, now - Date.parse(rb.at)));
-  const lines = [c.yellow(`${rb.action === 'emergency-rollback' ? 'emergency rollback' : 'rolled back'} ${rb.from}% → ${rb.to}% by ${rb.by}, ${rb.at} (${ago} ago): ${rb.reason}`)];
-  if (rb.recovered === undefined) lines.push('recovery: not checked (`rollout rollback --verify` watches for it)');
-  else lines.push(rb.recovered ? c.green(`recovery: ${rb.recovery}`) : c.red(`recovery: ${rb.recovery}`));
-  return lines;
 }

@@ -7,8 +7,8 @@ import type { CommandContext, CommandResult } from '../commands/context.js';
 import { ConflictError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { detectActor, LockedError } from '../state/actor.js';
-import type { Lock, LockHolder, RunRequest } from '../state/types.js';
-import { withLock, type Rollout } from './open.js';
+import type { LockHolder, RunRequest } from '../state/types.js';
+import { openRollout, withLockedRollout, type Rollout, type StateOptions } from './open.js';
 
 /** How long a command waits for the run's answer by default: a run checks for requests about every second. */
 const ANSWER_WAIT_MS = 30_000;
@@ -21,23 +21,30 @@ function answerWaitMs(env: NodeJS.ProcessEnv): number {
 }
 
 /**
- * Runs `fn` holding the rollout's lock. When a `run` holds it, asks the run instead: `request`
- * makes the request (or returns undefined when this command cannot be asked of a run).
+ * Runs `fn` on the rollout holding its lock, as withLockedRollout does. When a `run` holds the
+ * lock, asks the run instead: `request` makes the request (or returns undefined when this command
+ * cannot be asked of a run, which then meets the lock as before).
  */
-export async function withLockOrAskRun(
-  rollout: Rollout,
-  command: string,
+export async function withLockedRolloutOrAskRun(
+  options: StateOptions,
   ctx: CommandContext,
-  request: (by: string) => Promise<RunRequest | undefined>,
-  fn: (lock: Lock) => Promise<CommandResult>,
+  command: string,
+  request: (rollout: Rollout, by: string) => Promise<RunRequest | undefined>,
+  fn: (rollout: Rollout) => Promise<CommandResult>,
 ): Promise<CommandResult> {
   try {
-    return await withLock(rollout, command, ctx, fn);
+    return await withLockedRollout(options, ctx, command, fn);
   } catch (err) {
+    // Only taking the lock throws LockedError: `fn` takes none.
     if (!(err instanceof LockedError) || err.holder.command !== 'run') throw err;
-    const asked = await request(detectActor(ctx.env));
-    if (!asked) throw err;
-    return askRun(rollout, err.holder, asked, ctx);
+    const rollout = await openRollout(options, ctx);
+    try {
+      const asked = await request(rollout, detectActor(ctx.env));
+      if (!asked) throw err;
+      return await askRun(rollout, err.holder, asked, ctx);
+    } finally {
+      await rollout.close();
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /** A rollout's state and history (SPEC §3), and the store that keeps them. */
 import { z } from 'zod';
 import { StateCorruptError } from '../errors.js';
+import type { EventCounts } from '../readings.js';
 import type { EventAction, PlanRecord } from '../plan/types.js';
 
 /** One history event; append-only. Secrets are redacted before an event is written. */
@@ -59,6 +60,19 @@ export interface RolloutState {
   planRecord?: PlanRecord;
   /** Incremented by every write; stores compare-and-set on it. */
   version: number;
+  /** Counts of the comparison metrics since the stage began; `run` adds each poll's. */
+  evidence?: StageEvidence;
+}
+
+/** What the comparison metrics have counted in one stage (analysis/compare/). */
+export interface StageEvidence {
+  /** The stage counted in; evidence of another stage is not used. */
+  stageIndex: number;
+  percent: number;
+  /** ms since epoch of the last poll counted. */
+  lastAt?: number;
+  /** Metric name → its counts since the stage began. */
+  counts: Record<string, EventCounts>;
 }
 
 /**
@@ -206,6 +220,14 @@ const stateSchema: z.ZodType<RolloutState> = z.looseObject({
   // Checked loosely: a record this version cannot use must not make the state unreadable.
   planRecord: z.looseObject({ file: z.string(), sha256: z.string(), target: z.unknown(), notify: z.unknown().optional() }).optional().catch(undefined),
   version: z.number().int().min(0),
+  evidence: z
+    .object({
+      stageIndex: z.number().int(),
+      percent: z.number(),
+      lastAt: z.number().optional(),
+      counts: z.record(z.string(), z.object({ canaryEvents: z.number(), canaryTotal: z.number(), baselineEvents: z.number(), baselineTotal: z.number() })),
+    })
+    .optional(),
 });
 
 const eventSchema: z.ZodType<HistoryEvent> = z.looseObject({

@@ -74,9 +74,9 @@ describe('the emergency against a flag API that never answers', () => {
       signal: new AbortController().signal,
       progress: { show: (t) => shown.push(t), clear: () => undefined },
     };
-    const err = await rollbackCommand({ plan: join(dir, 'rollout.yaml'), json: false, emergency: true, callTimeout: '3s' }, ctx).catch((e: unknown) => e);
+    const err = await rollbackCommand({ plan: join(dir, 'rollout.yaml'), json: false, emergency: true, callTimeout: '6s' }, ctx).catch((e: unknown) => e);
     expect((err as { exitCode?: number }).exitCode).toBe(6);
-    // 30 s per attempt would mean one PUT in the 3 s deadline; a third of it means at least two.
+    // 30 s per attempt would mean one PUT in the 6 s deadline; a third of it means at least two.
     expect(silent.server.requests.filter((r) => r.method === 'PUT').length).toBeGreaterThanOrEqual(2);
     expect(shown.some((line) => /^waiting for an answer from PUT http:\/\/127\.0\.0\.1:\d+\/flag: attempt 1\/6, \d+s left$/.test(line))).toBe(true);
   });

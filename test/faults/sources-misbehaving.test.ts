@@ -106,7 +106,11 @@ interface Misbehaviour {
   name: string;
   serve(res: ServerResponse, type: SourceType): void | Promise<void>;
   reason: Record<SourceType, RegExp>;
-  /** The source's timeout; 1s unless the case needs time to show something else. */
+  /**
+   * The source's timeout. Cases that must time out use a short one; every other case gets
+   * DETERMINISTIC_TIMEOUT, so that on a loaded machine the clock never wins the race against the
+   * answer and turns its reason into "timeout" (a cut-off read as "timeout after 1000 ms" once).
+   */
   timeout?: string;
 }
 
@@ -136,8 +140,8 @@ const MISBEHAVIOURS: Misbehaviour[] = [
       const body = answer(type);
       res.writeHead(200, { 'content-type': contentType(type) }).end(body.slice(0, Math.floor(body.length / 2)));
     },
-    // Half a /metrics page is still a page, without the series.
-    reason: { ...jsonSources(/not JSON from/), exposition: /empty result \(no series named errors_ratio/ },
+    // Half a /metrics page ends in half a TYPE line, which fails a Prometheus scrape too.
+    reason: { ...jsonSources(/not JSON from/), exposition: /not a page Prometheus would accept: .* line 1: unknown metric type "ga"/ },
   },
   {
     name: 'cut-off',
@@ -164,11 +168,16 @@ const MISBEHAVIOURS: Misbehaviour[] = [
     // Never answers; the server's close() destroys the socket.
     serve: () => new Promise<void>(() => undefined),
     reason: all(/timeout after 1000 ms/),
+    timeout: '1s',
   },
   // Time enough to reach the cap on a busy machine: the reason must be the cap, not the clock.
-  { name: 'huge', serve: (res, type) => streamHuge(res, type), reason: all(/over the \d+-byte cap/), timeout: '20s' },
-  { name: 'slow-drip', serve: (res, type) => drip(res, type), reason: all(/timeout after 1000 ms/) },
+  { name: 'huge', serve: (res, type) => streamHuge(res, type), reason: all(/over the \d+-byte cap/) },
+  // A well-formed answer that takes over 10 s to arrive: only the timeout can end it.
+  { name: 'slow-drip', serve: (res, type) => drip(res, type), reason: all(/timeout after 1000 ms/), timeout: '1s' },
 ];
+
+/** Long enough that only an answer, never the clock, decides the reason of the other cases. */
+const DETERMINISTIC_TIMEOUT = '20s';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -196,7 +205,7 @@ const READS: Record<SourceType, string> = {
 function planYaml(misbehaviours: Misbehaviour[], noData: 'hold' | 'rollback' = 'hold'): string {
   const pairs = misbehaviours.flatMap((m) => TYPES.map((type) => ({ m, type, source: `${m.name}-${type}` })));
   const sources = pairs.map(
-    ({ m, type, source }) => `  ${source}: { type: ${type}, url: "${server.url}/${m.name}/${type}${type === 'prometheus' ? '' : '/doc'}", timeout: ${m.timeout ?? '1s'} }`,
+    ({ m, type, source }) => `  ${source}: { type: ${type}, url: "${server.url}/${m.name}/${type}${type === 'prometheus' ? '' : '/doc'}", timeout: ${m.timeout ?? DETERMINISTIC_TIMEOUT} }`,
   );
   const metrics = pairs.map(({ type, source }) => `  - { name: ${source}, source: ${source}, ${READS[type]}, unit: ratio, warning: "> 1%", critical: "> 5%" }`);
   return `version: 1
@@ -222,7 +231,7 @@ describe('misbehaving sources, read in process', () => {
     const read = async (name: string) => {
       const plan = planFromYaml(planYaml(MISBEHAVIOURS.filter((m) => m.name === name)));
       const only = { ...plan, metrics: plan.metrics.filter((m) => m.source === `${name}-${type}`) };
-      return readPoll(only, createSources(only, { scrapeDir: tempDir('sources'), clock: systemClock }));
+      return readPoll(only, await createSources(only, { scrapeDir: tempDir('sources'), clock: systemClock }));
     };
     // One small read first, so the client's one-time set-up is not counted against the big one.
     await read('nan');
@@ -252,7 +261,7 @@ describe('misbehaving sources, read in process', () => {
   it('every bad answer is nodata with its reason, and no poll over them is healthy', async () => {
     for (const noData of ['hold', 'rollback'] as const) {
       const plan = planFromYaml(planYaml(MISBEHAVIOURS, noData));
-      const poll = await readPoll(plan, createSources(plan, { scrapeDir: tempDir('sources'), clock: systemClock }));
+      const poll = await readPoll(plan, await createSources(plan, { scrapeDir: tempDir('sources'), clock: systemClock }));
       const reasons = Object.fromEntries(poll.metrics.map((m) => [m.name, m.noDataReason]));
       for (const [name, reason] of Object.entries(expectedReasons(MISBEHAVIOURS))) {
         expect(reasons[name], name).toMatch(reason);
@@ -267,7 +276,7 @@ describe('misbehaving sources, read in process', () => {
   it('each bad answer alone still keeps the poll from being healthy', async () => {
     for (const m of MISBEHAVIOURS.filter((x) => x.name !== 'huge')) {
       const plan = planFromYaml(planYaml([m]));
-      const poll = await readPoll(plan, createSources(plan, { scrapeDir: tempDir('sources'), clock: systemClock }));
+      const poll = await readPoll(plan, await createSources(plan, { scrapeDir: tempDir('sources'), clock: systemClock }));
       expect(judgePoll(plan, poll.metrics).verdict, m.name).toBe('hold');
     }
   });
@@ -306,7 +315,7 @@ function expectNoData(result: Awaited<ReturnType<typeof check>> | undefined, mis
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for the server');

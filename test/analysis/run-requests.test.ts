@@ -1,6 +1,7 @@
-/** What a run does with each request (src/rollout/requests.ts), decided purely. */
+/** What a run does with each request (src/analysis/run-requests.ts), decided purely. */
 import { describe, expect, it } from 'vitest';
-import { decideRequest, newRequest } from '../../src/rollout/requests.js';
+import { decideRequest } from '../../src/analysis/run-requests.js';
+import { newRequest } from '../../src/rollout/requests.js';
 import { enterStage, notStarted, pauseRollout } from '../../src/state/transitions.js';
 import { requestIdPattern } from '../../src/state/types.js';
 import { planFromYaml } from '../helpers/plan.js';
