@@ -21,8 +21,11 @@ export interface GithubActions {
   annotate(event: RunEvent): void;
   /** Annotates the error that ended the run. */
   annotateError(err: unknown): void;
-  /** Appends the deployment report of `events` to the step summary; a failure is only a warning. */
-  writeSummary(events: HistoryEvent[]): Promise<void>;
+  /**
+   * Appends the deployment report of `events` to the step summary, naming the HTML report file if
+   * one was written (for the workflow to upload); a failure is only a warning.
+   */
+  writeSummary(events: HistoryEvent[], htmlReport?: string): Promise<void>;
 }
 
 /** Escapes a workflow command's message (toolkit's escapeData). */
@@ -96,10 +99,11 @@ export function createGithubActions(plan: Plan, env: NodeJS.ProcessEnv, out: Out
     annotateError(err) {
       out.error(annotation('error', `rollout ${plan.name} failed`, err instanceof Error ? err.message : String(err)));
     },
-    async writeSummary(events) {
+    async writeSummary(events, htmlReport) {
       if (!summaryFile) return;
+      const charts = htmlReport ? `\n\nThe report with charts is in \`${htmlReport}\`: upload it as an artifact to keep it.` : '';
       try {
-        await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown'))}\n`);
+        await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown') + charts)}\n`);
       } catch (err) {
         out.error(`warning: could not append the report to $GITHUB_STEP_SUMMARY: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -1,20 +1,55 @@
-/** `rollout report [plan]`: the deployment log in Markdown, JSON or JUnit XML. */
+/** `rollout report [plan]`: the deployment log in Markdown, JSON or JUnit XML, or as an HTML page with charts. */
+import { writeFile } from 'node:fs/promises';
 import { renderReport, type ReportFormat } from '../cli/deployment-report.js';
+import { renderHtmlReport } from '../cli/html-report.js';
 import { ExitCode, UsageError } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+import type { StateStore } from '../state/types.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { readHistory, type StateOptions } from '../rollout/open.js';
+import { openStore, readHistory, type StateOptions } from '../rollout/open.js';
+import { loadPlanForCommand } from '../rollout/plan.js';
 
 export interface ReportOptions extends StateOptions {
   format?: string;
 }
 
-const FORMATS: ReportFormat[] = ['markdown', 'json', 'junit'];
+const FORMATS: (ReportFormat | 'html')[] = ['markdown', 'json', 'junit', 'html'];
 
 /** Prints the report. */
 export async function reportCommand(options: ReportOptions, ctx: CommandContext): Promise<CommandResult> {
-  const format = (options.json ? 'json' : (options.format ?? 'markdown')) as ReportFormat;
+  const format = (options.json ? 'json' : (options.format ?? 'markdown')) as ReportFormat | 'html';
   if (!FORMATS.includes(format)) throw new UsageError(`unknown report format "${format}"`, `use --format ${FORMATS.join(', --format ')}`);
+  if (format === 'html') {
+    const plan = await loadPlanForCommand(options.plan, ctx);
+    const store = await openStore(plan, options, ctx);
+    try {
+      ctx.out.print(await htmlReport(plan, store));
+    } finally {
+      await store.close();
+    }
+    return { exitCode: ExitCode.ok };
+  }
   const { plan, events } = await readHistory(options, ctx);
   ctx.out.print(renderReport(plan, events, format));
   return { exitCode: ExitCode.ok };
+}
+
+/** The HTML report of `plan` from its store: history and the poll log, secrets redacted. */
+export async function htmlReport(plan: Plan, store: Pick<StateStore, 'history' | 'samples'>): Promise<string> {
+  const [events, samples] = await Promise.all([store.history(), store.samples()]);
+  return plan.secrets.redact(renderHtmlReport(plan, events, samples));
+}
+
+/**
+ * `run --report-html FILE`: writes the HTML report when the run ends. A failure is a warning, never
+ * the run's outcome: the rollout itself is done and recorded. Returns whether it was written.
+ */
+export async function writeHtmlReport(file: string, plan: Plan, store: Pick<StateStore, 'history' | 'samples'>, ctx: Pick<CommandContext, 'out'>): Promise<boolean> {
+  try {
+    await writeFile(file, await htmlReport(plan, store));
+    return true;
+  } catch (err) {
+    ctx.out.error(`warning: the HTML report was not written to ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  }
 }

@@ -153,15 +153,16 @@ export function nextAction(decision: Decision, plan: Plan, state: RolloutState |
   }
 }
 
-/** Recent values per metric from history, for the sparkline column. */
+/** Recent values per metric for the sparkline column: from the poll log `run` keeps, else from history. */
 async function trends({ plan, store }: StatusView): Promise<Map<string, string>> {
-  let events: HistoryEvent[] = [];
+  let readings: Pick<HistoryEvent, 'metrics'>[] = [];
   try {
-    events = await store.history();
+    readings = await store.samples();
+    if (readings.length === 0) readings = (await store.history()).filter((e) => Object.keys(e.metrics).length > 0);
   } catch {
-    // A trend is decoration; unreadable history must not hide the status.
+    // A trend is decoration; an unreadable poll log or history must not hide the status.
   }
-  const recent = events.filter((e) => Object.keys(e.metrics).length > 0).slice(-12);
+  const recent = readings.slice(-12);
   return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
 }
 
