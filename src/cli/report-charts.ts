@@ -133,7 +133,8 @@ function chartMax(metric: ChartedMetric, points: SeriesPoint[]): { max: number; 
     if (data === 0 || limit.value <= data * LIMIT_SQUASH) max = Math.max(max, limit.value);
     else offChart.push(`${kind} ${limit.text}`);
   }
-  return { max: max * 1.08, offChart };
+  // Headroom for the note naming the limits above the chart, so it is not written over the line.
+  return { max: max * (offChart.length ? 1.4 : 1.08), offChart };
 }
 
 /** The reading's status as the judge saw it (for colouring); readings of a bare name are just "ok". */

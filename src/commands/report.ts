@@ -23,7 +23,7 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
     const plan = await loadPlanForCommand(options.plan, ctx);
     const store = await openStore(plan, options, ctx);
     try {
-      ctx.out.print(await htmlReport(plan, store));
+      ctx.out.print(await htmlReport(plan, store, ctx));
     } finally {
       await store.close();
     }
@@ -34,10 +34,16 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
   return { exitCode: ExitCode.ok };
 }
 
-/** The HTML report of `plan` from its store: history and the poll log, secrets redacted. */
-export async function htmlReport(plan: Plan, store: Pick<StateStore, 'history' | 'samples'>): Promise<string> {
-  const [events, samples] = await Promise.all([store.history(), store.samples()]);
-  return plan.secrets.redact(renderHtmlReport(plan, events, samples));
+/**
+ * The HTML report of `plan` from its store: history and the poll log, secrets redacted. A poll log
+ * that cannot be read is a warning: the charts then show the readings recorded in history.
+ */
+export async function htmlReport(plan: Plan, store: Pick<StateStore, 'history' | 'samples'>, ctx: Pick<CommandContext, 'out'>): Promise<string> {
+  const samples = await store.samples().catch((err: unknown) => {
+    ctx.out.error(`warning: the poll log could not be read (${err instanceof Error ? err.message : String(err)}); the charts show the readings in history only`);
+    return [];
+  });
+  return plan.secrets.redact(renderHtmlReport(plan, await store.history(), samples));
 }
 
 /**
@@ -46,7 +52,7 @@ export async function htmlReport(plan: Plan, store: Pick<StateStore, 'history' |
  */
 export async function writeHtmlReport(file: string, plan: Plan, store: Pick<StateStore, 'history' | 'samples'>, ctx: Pick<CommandContext, 'out'>): Promise<boolean> {
   try {
-    await writeFile(file, await htmlReport(plan, store));
+    await writeFile(file, await htmlReport(plan, store, ctx));
     return true;
   } catch (err) {
     ctx.out.error(`warning: the HTML report was not written to ${file}: ${err instanceof Error ? err.message : String(err)}`);
