@@ -4,15 +4,16 @@
  *
  * Throughput: our parser is fed the page in 64 KiB buffers (as the HTTP stream delivers it) and
  * keeps what the plan reads, then every expression of the plan is evaluated against the page a
- * tick before; the npm package parse-prometheus-text-format parses the same page, given as one
+ * tick before (kept as the source keeps it) and the page is kept for the next poll; every line
+ * is checked, read or not, as a Prometheus scrape checks it. The npm package parse-prometheus-text-format parses the same page, given as one
  * string (its only input), in the same process, the runs interleaved. Its time does not include
  * any evaluation, so the comparison flatters it. A second row keeps every series (no plan), to
- * show what the skipping of unread lines is worth; it has no target.
+ * show what not keeping unread lines is worth; it has no target.
  *
  * Peak memory: measured in a fresh child process (mode `memory`), so nothing the benchmark itself
  * allocated counts. The child streams the page before and the current page from files in 64 KiB
- * reads through the parser, as the source does over HTTP, keeps both scrapes (the source holds
- * the previous one too) and evaluates every expression. After every chunk it samples
+ * reads through the parser, as the source does over HTTP, keeps the page before as the source
+ * keeps an earlier scrape (series keys and values) and evaluates every expression. After every chunk it samples
  * process.memoryUsage(); the figure is the peak of heapUsed + external (which holds the Buffers)
  * over the samples minus the same sum at the start (after a forced GC). That is memory JavaScript
  * holds, garbage not yet collected included, so it errs high. The RSS growth is shown beside it,
@@ -24,9 +25,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { parsePlan } from '../src/plan/load-plan.js';
-import { evaluateExpression, type Scrape } from '../src/sources/exposition/evaluate.js';
+import { evaluateExpression } from '../src/sources/exposition/evaluate.js';
+import { ScrapeHistory, type Scrape } from '../src/sources/exposition/history.js';
 import { ExpositionParser } from '../src/sources/exposition/parse.js';
-import { metricNamesOf, parseExpression, type Expr } from '../src/sources/exposition/promql.js';
+import { metricNamesOf, parseExpression, rangeFunctionsOf, type Expr } from '../src/sources/exposition/promql.js';
 import { atLeast, atMost, formatBytes, formatMs, median, placeholderEnv, progress, REPO, report, RUNS, spawnSelf } from './lib.js';
 import { metricsPage } from './metrics-page.js';
 
@@ -39,7 +41,7 @@ const SCRAPE_INTERVAL_MS = 30_000;
 function planExpressions(): { exprs: Expr[]; wanted: Set<string> } {
   const text = readFileSync(PLAN, 'utf8');
   const plan = parsePlan(text, PLAN, { env: placeholderEnv(text) });
-  const texts = [...plan.metrics.flatMap((m) => [m.expr, m.baseline]), plan.analysis.requests?.expr];
+  const texts = [...plan.metrics.flatMap((m) => [m.query, m.baseline]), plan.analysis.requests?.query];
   const exprs = texts.filter((t): t is string => t !== undefined).map(parseExpression);
   return { exprs, wanted: new Set(exprs.flatMap(metricNamesOf)) };
 }
@@ -57,8 +59,19 @@ function* chunksOf(page: Buffer): Generator<Buffer> {
   for (let at = 0; at < page.length; at += CHUNK) yield page.subarray(at, at + CHUNK);
 }
 
-function evaluateAll(exprs: Expr[], current: Scrape, previous: Scrape): number[] {
-  return exprs.map((expr) => evaluateExpression(expr, current, previous));
+/** The history a poll after `previous` compares with: that scrape, kept as the source keeps it. */
+function historyAfter(exprs: Expr[], previous: Scrape): ScrapeHistory {
+  const functions = exprs.flatMap(rangeFunctionsOf);
+  const start = ScrapeHistory.start();
+  return start.add(start.keep(previous, functions), functions);
+}
+
+/** A poll's work after the scrape: its expressions, and the scrape kept for the next poll. */
+function evaluateAll(exprs: Expr[], current: Scrape, history: ScrapeHistory): number[] {
+  const values = exprs.map((expr) => evaluateExpression(expr, current, history));
+  const functions = exprs.flatMap(rangeFunctionsOf);
+  history.add(history.keep(current, functions), functions);
+  return values;
 }
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -68,8 +81,8 @@ async function main(): Promise<void> {
   const before = Buffer.from(metricsPage(SERIES, 0));
   const page = Buffer.from(metricsPage(SERIES, 1));
   const pageText = page.toString('utf8');
-  const previous = scrapeOf(chunksOf(before), wanted, 0);
-  const previousAll = scrapeOf(chunksOf(before), undefined, 0);
+  const previous = historyAfter(exprs, scrapeOf(chunksOf(before), wanted, 0));
+  const previousAll = historyAfter(exprs, scrapeOf(chunksOf(before), undefined, 0));
   progress(`page: ${formatBytes(page.length)}, ${exprs.length} expressions over ${[...wanted].join(', ')}`);
 
   const values = evaluateAll(exprs, scrapeOf(chunksOf(page), wanted, SCRAPE_INTERVAL_MS), previous);
@@ -104,7 +117,7 @@ async function main(): Promise<void> {
     const { firstLine, exited } = await spawnSelf('memory', [join(dir, 'before.prom'), join(dir, 'page.prom')], ['--expose-gc']);
     await exited;
     const peak = JSON.parse(firstLine) as { heapBytes: number; rssBytes: number; liveBytes: number };
-    progress(`memory: peak ${formatBytes(peak.heapBytes)} heap+buffers, of which ${formatBytes(peak.liveBytes)} still held after a GC (both scrapes)`);
+    progress(`memory: peak ${formatBytes(peak.heapBytes)} heap+buffers, of which ${formatBytes(peak.liveBytes)} still held after a GC (the scrape and the kept one)`);
     report({
       benchmark: 'exposition: peak memory, parse + evaluate',
       measured: `${formatBytes(peak.heapBytes)} heap+buffers (RSS +${formatBytes(peak.rssBytes)})`,
@@ -139,16 +152,16 @@ async function memoryChild(beforeFile: string, pageFile: string): Promise<void> 
     }
     return { timestamp, series: parser.end().series };
   };
-  const previous = await stream(beforeFile, 0);
+  const previous = historyAfter(exprs, await stream(beforeFile, 0));
   const current = await stream(pageFile, SCRAPE_INTERVAL_MS);
   const values = evaluateAll(exprs, current, previous);
   sample();
   if (!values.every(Number.isFinite)) throw new Error('an expression has no value');
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  gc(); // what stays: both scrapes, for the breakdown in the progress line
+  gc(); // what stays: the scrape and the kept one, for the breakdown in the progress line
   const live = held(process.memoryUsage()) - held(start);
-  // Both scrapes are read below, after the GC, so they were alive during it.
-  const names = current.series.size + previous.series.size;
+  // Both are read below, after the GC, so they were alive during it.
+  const names = current.series.size + previous.scrapes.length;
   process.stdout.write(`${JSON.stringify({ heapBytes: peak - held(start), rssBytes: Math.max(peakRss, maxRss) - start.rss, liveBytes: live, names })}\n`);
 }
 

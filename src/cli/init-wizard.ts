@@ -3,7 +3,7 @@
  * when a terminal is there to answer, so scripted and CI runs never load the prompt library.
  */
 import { checkbox, input, select } from '@inquirer/prompts';
-import type { Asker } from '../commands/init.js';
+import type { Asker } from './asker.js';
 import { InterruptedError } from '../errors.js';
 
 /** An Asker that prompts on the terminal; `signal` (Ctrl-C, SIGTERM) cancels the open prompt. */

@@ -130,36 +130,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .description('write a first plan: a wizard in a terminal, or every answer as a flag (scripts, CI)')
     .option('-o, --output <file>', 'where to write the plan', 'rollout.yaml')
     .option('--force', 'overwrite the file if it exists', false)
-    .option('--name <name>', 'rollout name: lower-case letters, digits, dashes')
-    .option('--target <type>', 'how the percentage is applied: env-file | http | unleash | command')
-    // Not --env-file: Node 20 takes that for its own option even after the script name.
-    .option('--env-path <path>', 'env-file: the file (default .env)')
-    .option('--key <name>', 'env-file: the variable holding the percentage')
-    .option('--flag-url <url>', 'http: URL of the flag API')
-    .option('--flag-method <method>', 'http: PUT | POST | PATCH (default PUT)')
-    .option('--read-back-path <path>', 'http: path of the percentage in the GET answer (default percentage; none to skip)')
-    .option('--flag-token-env <var>', 'http: environment variable holding a bearer token')
-    .option('--unleash-url <url>', 'unleash: the Unleash URL')
-    .option('--project <name>', 'unleash: project (default default)')
-    .option('--feature <name>', 'unleash: feature toggle')
-    .option('--environment <name>', 'unleash: environment (default production)')
-    .option('--token-env <var>', 'unleash: variable holding the Admin API token (default UNLEASH_API_TOKEN)')
-    .option('--set-command <command>', 'command: sets the percentage; {{percent}} marks where it goes')
-    .option('--get-command <command>', 'command: prints the current percentage')
-    .option('--stages <list>', 'comma-separated percentages ending at 100 (default 10,25,50,75,100)')
-    .option('--bake <duration>', 'how long each stage must stay healthy (default 30m)')
-    .option('--source <type>', 'metrics source: prometheus | json | exposition | none')
-    .option('--source-url <url>', 'URL of the metrics source')
-    .option('--source-token-env <var>', 'variable holding a bearer token for the source')
-    .option('--metrics <list>', 'error_rate,p95_latency,avg_response_time (default all; none for none)')
-    .option('--error-rate-warning <limit>', 'default "> 1%"')
-    .option('--error-rate-critical <limit>', 'default "> 5%"')
-    .option('--p95-latency-warning <limit>', 'default "> 5s"')
-    .option('--p95-latency-critical <limit>', 'default "> 10s"')
-    .option('--avg-response-time-warning <limit>', 'default "> 3s"')
-    .option('--avg-response-time-critical <limit>', 'default "> 5s"')
-    .option('--json', 'machine-readable output', false)
-    .option('--no-color', 'no colours')
+    // One option per question follows, added by runProgram (src/cli/init-options.ts) when init is what runs.
     .addHelpText(
       'after',
       '\nExample:\n  rollout init --name checkout-v2 --target http --flag-url https://flags.example.com/api/flags/checkout \\\n    --source prometheus --source-url http://127.0.0.1:9090\n',
@@ -206,6 +177,9 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
     program.outputHelp();
     return ExitCode.ok;
   }
+  // `init`'s options come from the source and target types' registries: loaded for init alone.
+  const init = program.commands.find((command) => command.name() === 'init');
+  if (init && (argv[0] === 'init' || (argv[0] === 'help' && argv[1] === 'init'))) (await import('./init-options.js')).addInitOptions(init);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

@@ -1,7 +1,7 @@
 /** The metric table shared by `check`, `status` and `run`'s live view. */
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { Judgement, Reading, ReadingStatus, Verdict } from '../analysis/judge.js';
+import type { Judgement, ReadingStatus, Verdict } from '../analysis/judge.js';
 import type { Plan } from '../plan/types.js';
 
 const STATUS_COLOR: Record<ReadingStatus, keyof Pick<ChalkInstance, 'green' | 'yellow' | 'red' | 'magenta'>> = {
@@ -42,7 +42,19 @@ export function renderReadings(plan: Plan, judgement: Pick<Judgement, 'readings'
   return table.toString();
 }
 
-/** The readings as JSON for `--json`. */
-export function readingsJson(judgement: Judgement): Array<Omit<Reading, 'display'> & { display: string }> {
-  return judgement.readings.map((r) => ({ ...r }));
+/** The readings table and the verdict line under it; `reasons` adds why the verdict is what it is. */
+export function renderJudgement(plan: Plan, judgement: Judgement, color: ChalkInstance, options: { trends?: Map<string, string>; reasons: boolean }): string {
+  return `${renderReadings(plan, judgement, color, options.trends)}\n${renderVerdict(judgement, color, options)}`;
+}
+
+/** `verdict: HOLD — why`; `reasons: false` leaves out the why. */
+export function renderVerdict(judgement: Judgement, color: ChalkInstance, options: { reasons: boolean }): string {
+  const why = options.reasons && judgement.reasons.length ? ` — ${judgement.reasons.join('; ')}` : '';
+  return `verdict: ${paintVerdict(judgement.verdict, color)}${why}`;
+}
+
+/** What `check` prints: the table and the verdict with its reasons, or that there is nothing to judge. */
+export function renderCheck(plan: Plan, judgement: Judgement, color: ChalkInstance): string {
+  if (plan.metrics.length > 0) return renderJudgement(plan, judgement, color, { reasons: true });
+  return `this plan has no metrics to judge\n${renderVerdict(judgement, color, { reasons: true })}`;
 }

@@ -4,14 +4,13 @@
  * complete, 3 held (says why and when), 4 critical (suggests rollback), 5 lock/drift, 6 target.
  */
 import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
-import type { Judgement } from '../analysis/judge.js';
+import { describeAdvance, printAdvanceJudgement, printAdvanceOutcome, type AdvanceOutcome } from '../cli/advance-view.js';
 import { annotateReadings } from '../cli/github-actions.js';
-import { paintVerdict, renderReadings } from '../cli/readings-table.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { withLockedRollout, type Rollout, type StateOptions } from '../rollout/open.js';
 import { judgedMetrics } from '../rollout/meter.js';
 import { reconcile } from '../rollout/reconcile.js';
 import { completeRollout, enterStage, keepCounters } from '../state/transitions.js';
@@ -29,12 +28,7 @@ export interface AdvanceOptions extends StateOptions {
 /** Advances the rollout one step when the metrics allow it. */
 export async function advanceCommand(options: AdvanceOptions, ctx: CommandContext): Promise<CommandResult> {
   if (options.force && !options.reason) throw new UsageError('--force needs --reason', 'say why the hold is overridden, e.g. --force --reason "p95 alert is a known false positive"');
-  const rollout = await openRollout(options, ctx);
-  try {
-    return await withLock(rollout, 'advance', ctx, () => advanceLocked(rollout, options, ctx));
-  } finally {
-    await rollout.close();
-  }
+  return withLockedRollout(options, ctx, 'advance', (rollout) => advanceLocked(rollout, options, ctx));
 }
 
 async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: CommandContext): Promise<CommandResult> {
@@ -63,8 +57,12 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
     await rollout.store.save(next, []);
     state = next;
   }
-  if (judgement && !options.json) showJudgement(rollout, judgement, ctx);
+  if (judgement && !options.json) printAdvanceJudgement(ctx.out, plan, judgement);
   annotateReadings(plan, judgement, ctx.env, ctx.out);
+  const finish = (outcome: AdvanceOutcome, exitCode: ExitCode): CommandResult => {
+    printAdvanceOutcome(ctx.out, { plan, planFile: options.plan, outcome, exitCode, json: options.json });
+    return { exitCode };
+  };
 
   switch (decision.action) {
     case 'start':
@@ -72,34 +70,28 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
       const stage = plan.stages[decision.toStage];
       if (!stage) throw new Error(`no stage ${decision.toStage}`);
       const action = options.force && decision.action === 'advance' ? 'force' : decision.action;
-      const summary = `${plan.name}: ${state.percent}% → ${stage.percent}% (stage ${decision.toStage + 1}/${plan.stages.length})`;
-      if (options.dryRun) return report(ctx, options, { action, dryRun: true, from: state.percent, to: stage.percent, reason: decision.reason, judgement }, `would advance ${summary}`, ExitCode.ok);
-      await confirm(ctx, options, `Advance ${summary}?`);
+      const outcome = { action, toStage: decision.toStage, from: state.percent, to: stage.percent, reason: decision.reason, judgement } as const;
+      if (options.dryRun) return finish({ ...outcome, dryRun: true }, ExitCode.ok);
+      await confirm(ctx, options, `Advance ${describeAdvance(plan, state.percent, stage.percent, decision.toStage)}?`);
       const event = historyEvent(plan, ctx, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement, verdict: judgement ? undefined : 'skipped' });
       await commitChange(rollout, { from: state.percent, to: stage.percent, next: enterStage(plan, state, decision.toStage, ctx.clock.now()), events: [event] });
       await notifyEvents(plan, [event], ctx);
-      const bake = formatDuration(stage.bakeMs);
-      return report(ctx, options, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement }, `${ctx.out.color.green('advanced')} ${summary}; bake ${bake}, then \`rollout advance\` again`, ExitCode.ok);
+      return finish(outcome, ExitCode.ok);
     }
     case 'complete': {
-      if (options.dryRun) return report(ctx, options, { action: 'complete', dryRun: true, from: state.percent, to: state.percent, reason: decision.reason, judgement }, `would mark ${plan.name} complete`, ExitCode.ok);
+      const outcome = { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement } as const;
+      if (options.dryRun) return finish({ ...outcome, dryRun: true }, ExitCode.ok);
       const event = historyEvent(plan, ctx, { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement });
       await commitChange(rollout, { from: state.percent, to: state.percent, next: completeRollout(state), events: [event] });
       await notifyEvents(plan, [event], ctx);
-      return report(ctx, options, { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement }, `${ctx.out.color.green('complete')}: ${plan.name} is at 100% and baked healthy`, ExitCode.ok);
+      return finish(outcome, ExitCode.ok);
     }
     case 'done':
-      return report(ctx, options, { action: 'done', from: state.percent, to: state.percent, reason: decision.reason }, `${plan.name} is already complete at 100%; nothing to do`, ExitCode.ok);
+      return finish({ action: 'done', from: state.percent, to: state.percent, reason: decision.reason }, ExitCode.ok);
     case 'critical':
-      return report(
-        ctx,
-        options,
-        { action: 'critical', from: state.percent, to: state.percent, reason: decision.reason, judgement },
-        `${ctx.out.color.red('critical')}: not advancing — ${decision.reason}\nroll back with: rollout rollback ${options.plan}`,
-        ExitCode.critical,
-      );
+      return finish({ action: 'critical', from: state.percent, to: state.percent, reason: decision.reason, judgement }, ExitCode.critical);
     default:
-      return report(ctx, options, { action: 'hold', from: state.percent, to: state.percent, reason: heldReason(decision, rollout, state, ctx), judgement }, `${ctx.out.color.yellow('held')}: ${heldReason(decision, rollout, state, ctx)}`, ExitCode.held);
+      return finish({ action: 'hold', from: state.percent, to: state.percent, reason: heldReason(decision, rollout, state, ctx), judgement }, ExitCode.held);
   }
 }
 
@@ -113,34 +105,4 @@ function heldReason(decision: Decision, rollout: Rollout, state: RolloutState, c
 async function confirm(ctx: CommandContext, options: AdvanceOptions, question: string): Promise<void> {
   if (options.yes) return;
   if (!(await ctx.prompter.confirm(question, '--yes'))) throw new UsageError('not confirmed; nothing changed', 'answer yes, or pass --yes');
-}
-
-function showJudgement(rollout: Rollout, judgement: Judgement, ctx: CommandContext): void {
-  if (rollout.plan.metrics.length === 0) return;
-  ctx.out.print(renderReadings(rollout.plan, judgement, ctx.out.color));
-  ctx.out.print(`verdict: ${paintVerdict(judgement.verdict, ctx.out.color)}`);
-}
-
-function report(
-  ctx: CommandContext,
-  options: AdvanceOptions,
-  result: { action: string; from: number; to: number; reason: string; judgement?: Judgement; dryRun?: boolean },
-  text: string,
-  exitCode: ExitCode,
-): CommandResult {
-  if (options.json) {
-    ctx.out.printJson({
-      action: result.action,
-      dryRun: result.dryRun ?? false,
-      from: result.from,
-      to: result.to,
-      reason: result.reason,
-      verdict: result.judgement?.verdict,
-      readings: result.judgement?.readings.map((r) => ({ name: r.name, status: r.status, value: r.value, display: r.display, reason: r.reason })),
-      exitCode,
-    });
-  } else {
-    ctx.out.print(text);
-  }
-  return { exitCode };
 }

@@ -1,6 +1,6 @@
 /** `rollout check [plan]`: one judgement now, no changes. Exit 0 healthy, 3 hold, 4 critical. */
 import { annotateReadings } from '../cli/github-actions.js';
-import { paintVerdict, renderReadings } from '../cli/readings-table.js';
+import { renderCheck } from '../cli/readings-table.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { createMeter, verdictExitCode } from '../rollout/meter.js';
 import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
@@ -18,8 +18,6 @@ export async function checkCommand(options: StateOptions, ctx: CommandContext): 
     ctx.out.printJson({ plan: plan.name, verdict: judgement.verdict, reasons: judgement.reasons, inWarmup: judgement.warmingUp, readings: judgement.readings, exitCode });
     return { exitCode };
   }
-  if (plan.metrics.length > 0) ctx.out.print(renderReadings(plan, judgement, ctx.out.color));
-  else ctx.out.print('this plan has no metrics to judge');
-  ctx.out.print(`verdict: ${paintVerdict(judgement.verdict, ctx.out.color)}${judgement.reasons.length ? ` — ${judgement.reasons.join('; ')}` : ''}`);
+  ctx.out.print(renderCheck(plan, judgement, ctx.out.color));
   return { exitCode };
 }

@@ -31,7 +31,7 @@ export interface CommandContext {
 
 /** The edges a rollout acts on, for tests that drive commands in-process. */
 export interface World {
-  createTarget?(config: TargetConfig): Target;
+  createTarget?(config: TargetConfig): Promise<Target>;
   createStore?(options: CreateStoreOptions): Promise<StateStore>;
 }
 

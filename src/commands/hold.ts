@@ -3,7 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { detectActor } from '../state/actor.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type StateOptions } from '../rollout/open.js';
+import { withLockedRollout, type StateOptions } from '../rollout/open.js';
 import { notStarted, pauseRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
 
@@ -15,19 +15,14 @@ export interface HoldOptions extends StateOptions {
 export async function holdCommand(options: HoldOptions, ctx: CommandContext): Promise<CommandResult> {
   if (!options.reason) throw new UsageError('hold needs --reason', 'say why, e.g. rollout hold --reason "investigating p95 spike"');
   const reason = options.reason;
-  const rollout = await openRollout(options, ctx);
-  try {
-    return await withLock(rollout, 'hold', ctx, async () => {
-      const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
-      const paused = { reason, by: detectActor(ctx.env), at: ctx.clock.now() };
-      const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });
-      await commitChange(rollout, { from: state.percent, to: state.percent, next: pauseRollout(state, paused), events: [event] });
-      await notifyEvents(rollout.plan, [event], ctx);
-      if (options.json) ctx.out.printJson({ action: 'hold', percent: state.percent, paused });
-      else ctx.out.print(`${rollout.plan.name} held at ${state.percent}% by ${paused.by}: ${reason}\nresume with: rollout resume ${options.plan}`);
-      return { exitCode: ExitCode.ok };
-    });
-  } finally {
-    await rollout.close();
-  }
+  return withLockedRollout(options, ctx, 'hold', async (rollout) => {
+    const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
+    const paused = { reason, by: detectActor(ctx.env), at: ctx.clock.now() };
+    const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });
+    await commitChange(rollout, { from: state.percent, to: state.percent, next: pauseRollout(state, paused), events: [event] });
+    await notifyEvents(rollout.plan, [event], ctx);
+    if (options.json) ctx.out.printJson({ action: 'hold', percent: state.percent, paused });
+    else ctx.out.print(`${rollout.plan.name} held at ${state.percent}% by ${paused.by}: ${reason}\nresume with: rollout resume ${options.plan}`);
+    return { exitCode: ExitCode.ok };
+  });
 }

@@ -15,18 +15,21 @@ import { parsePlan } from '../plan/load-plan.js';
 import { NAME_PATTERN } from '../plan/schema.js';
 import { Secrets } from '../plan/secrets.js';
 import type { MetricUnit } from '../plan/types.js';
+import { sourceKinds } from '../sources/kinds/index.js';
+import type { CommonMetricId } from '../sources/kinds/kind.js';
+import { targetKinds } from '../targets/kinds/index.js';
 import type { CommandContext, CommandResult } from './context.js';
+import { COMMON_METRICS, offeredByInit, referencedVariables, renderPlan, type InitAnswers, type MetricAnswer } from './init-plan.js';
 import {
-  COMMON_METRICS,
-  referencedVariables,
-  renderPlan,
-  TARGET_TYPES,
-  type InitAnswers,
-  type MetricAnswer,
-  type MetricId,
-  type SourceType,
-  type TargetAnswers,
-} from './init-plan.js';
+  checkOptionalVariable,
+  checkUrl,
+  optional,
+  type Asker,
+  type CheckboxQuestion,
+  type FlagAsker,
+  type Question,
+  type SelectQuestion,
+} from './init-questions.js';
 
 /** The flags of `rollout init`, one per question (plus where to write). */
 export interface InitOptions {
@@ -35,63 +38,14 @@ export interface InitOptions {
   force?: boolean;
   name?: string;
   target?: string;
-  envPath?: string;
-  key?: string;
-  flagUrl?: string;
-  flagMethod?: string;
-  readBackPath?: string;
-  flagTokenEnv?: string;
-  unleashUrl?: string;
-  project?: string;
-  feature?: string;
-  environment?: string;
-  tokenEnv?: string;
-  setCommand?: string;
-  getCommand?: string;
   stages?: string;
   bake?: string;
   source?: string;
   sourceUrl?: string;
   sourceTokenEnv?: string;
   metrics?: string;
-  /** Limits per metric: errorRateWarning, p95LatencyCritical, … (from --error-rate-warning, …). */
-  [limit: `${string}${'Warning' | 'Critical'}`]: string | undefined;
-}
-
-/** A question, and the flag that answers it without a terminal. */
-export interface Question {
-  flag: string;
-  message: string;
-  /** Taken when the flag is not given, in a terminal or not. */
-  default?: string;
-  /** Offered in a terminal only: a guess a person confirms, never taken silently in CI. */
-  suggest?: string;
-  /** Returns what is wrong with an answer, or undefined when it is fine. */
-  validate?: (value: string) => string | undefined;
-}
-
-/** One option of a select or checkbox question. */
-export interface Choice<T extends string> {
-  value: T;
-  name: string;
-}
-
-/** A question with a fixed set of answers. */
-export interface SelectQuestion<T extends string> extends Question {
-  choices: Choice<T>[];
-}
-
-/** A question with any number of answers from a fixed set; `default` is what is ticked. */
-export interface CheckboxQuestion<T extends string> extends Omit<Question, 'default' | 'suggest' | 'validate'> {
-  choices: Choice<T>[];
-  default: T[];
-}
-
-/** Asks the questions: the terminal wizard, or without a terminal a stand-in that takes defaults. */
-export interface Asker {
-  input(q: Question): Promise<string>;
-  select<T extends string>(q: SelectQuestion<T>): Promise<T>;
-  checkbox<T extends string>(q: CheckboxQuestion<T>): Promise<T[]>;
+  /** The target types' own flags (envPath from --env-path, …) and the limits (errorRateWarning from --error-rate-warning, …). */
+  [flag: string]: string | boolean | undefined;
 }
 
 /** Writes a plan from the answers (asked, or taken from the flags) and says what to do next. */
@@ -157,10 +111,18 @@ async function pick<T extends string>(asker: Asker, given: string | undefined, q
   return values.filter((v) => picked.includes(v));
 }
 
-/** "" and "none" both mean "leave it out" for optional answers. */
-function optional(value: string): string | undefined {
-  const v = value.trim();
-  return v === '' || v === 'none' ? undefined : v;
+/** The value of `flag` (e.g. --env-path is options.envPath), when given. */
+function given(options: InitOptions, flag: string): string | undefined {
+  const value = options[camel(flag.replace(/^--/, ''))];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Asks a type's questions, each answered by its flag when given. */
+function flagAsker(options: InitOptions, asker: Asker): FlagAsker {
+  return {
+    input: (q) => answer(asker, given(options, q.flag), q),
+    choose: (q) => choose(asker, given(options, q.flag), q),
+  };
 }
 
 async function gatherAnswers(options: InitOptions, asker: Asker, dir: string): Promise<InitAnswers> {
@@ -178,105 +140,40 @@ async function gatherAnswers(options: InitOptions, asker: Asker, dir: string): P
     default: '30m',
     validate: (v) => (parseDuration(v) === undefined ? 'expected a duration such as 30m, 2h or 48h' : undefined),
   });
-  const sourceType = await choose<SourceType | 'none'>(asker, options.source, {
+  const offered = sourceKinds.all().filter(offeredByInit);
+  const sourceType = await choose(asker, options.source, {
     flag: '--source',
     message: 'Where do the metrics come from?',
-    suggest: 'prometheus',
-    choices: [
-      { value: 'prometheus', name: 'Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics)' },
-      { value: 'json', name: 'a JSON endpoint (e.g. a metrics summary route)' },
-      { value: 'exposition', name: 'a /metrics page in Prometheus text format, scraped directly' },
-      { value: 'none', name: 'none for now (stages advance on bake time alone)' },
-    ],
+    suggest: offered[0]?.type,
+    choices: [...offered.map((kind) => ({ value: kind.type, name: kind.init.label })), { value: 'none', name: 'none for now (stages advance on bake time alone)' }],
   });
-  if (sourceType === 'none') return { name, target, stages, bake, metrics: [] };
-  const url = await answer(asker, options.sourceUrl, {
-    flag: '--source-url',
-    message: SOURCE_URL[sourceType].message,
-    suggest: SOURCE_URL[sourceType].suggest,
-    validate: checkUrl,
-  });
+  const kind = offered.find((k) => k.type === sourceType);
+  if (!kind) return { name, target, stages, bake, metrics: [] };
+  const url = await answer(asker, options.sourceUrl, { flag: '--source-url', ...kind.init.url, validate: checkUrl });
   const tokenEnv = optional(await answer(asker, options.sourceTokenEnv, { flag: '--source-token-env', message: 'Environment variable holding a bearer token for the metrics source (empty: none)', default: '', validate: checkOptionalVariable }));
-  const ids = await pick<MetricId>(asker, options.metrics, {
+  const ids = Object.keys(COMMON_METRICS) as CommonMetricId[];
+  const picked = await pick(asker, options.metrics, {
     flag: '--metrics',
     message: 'Which metrics judge the canary?',
-    choices: (Object.keys(COMMON_METRICS) as MetricId[]).map((id) => ({ value: id, name: COMMON_METRICS[id].label })),
-    default: Object.keys(COMMON_METRICS) as MetricId[],
+    choices: ids.map((id) => ({ value: id, name: COMMON_METRICS[id].label })),
+    default: ids,
   });
   const metrics: MetricAnswer[] = [];
-  for (const id of ids) metrics.push(await askLimits(options, asker, id, COMMON_METRICS[id].queries[sourceType].unit));
-  return { name, target, stages, bake, source: { type: sourceType, url, tokenEnv }, metrics };
+  for (const id of picked) metrics.push(await askLimits(options, asker, id, kind.init.queries[id].unit));
+  return { name, target, stages, bake, source: { kind, url, tokenEnv }, metrics };
 }
 
-const SOURCE_URL: Record<SourceType, { message: string; suggest?: string }> = {
-  prometheus: { message: 'Prometheus URL', suggest: 'http://127.0.0.1:9090' },
-  json: { message: 'URL of the JSON metrics endpoint' },
-  exposition: { message: 'URL of the /metrics page', suggest: 'http://127.0.0.1:8080/metrics' },
-};
-
-async function askTarget(options: InitOptions, asker: Asker, name: string): Promise<TargetAnswers> {
+async function askTarget(options: InitOptions, asker: Asker, name: string): Promise<InitAnswers['target']> {
+  const offered = targetKinds.all().filter(offeredByInit);
   const type = await choose(asker, options.target, {
     flag: '--target',
     message: 'How is the percentage applied?',
-    choices: TARGET_TYPES.map((value) => ({ value, name: TARGET_NAMES[value] })),
+    choices: offered.map((kind) => ({ value: kind.type, name: `${kind.type}: ${kind.description}` })),
   });
-  switch (type) {
-    case 'env-file':
-      return {
-        type,
-        path: await answer(asker, options.envPath, { flag: '--env-path', message: 'Path of the env file (relative to the plan)', default: '.env', validate: required }),
-        key: await answer(asker, options.key, {
-          flag: '--key',
-          message: 'Variable that holds the percentage',
-          suggest: `${name.toUpperCase().replace(/-/g, '_')}_ROLLOUT_PERCENTAGE`,
-          validate: checkVariable,
-        }),
-      };
-    case 'http':
-      return {
-        type,
-        url: await answer(asker, options.flagUrl, { flag: '--flag-url', message: 'URL of the flag API', validate: checkUrl }),
-        method: await choose(asker, options.flagMethod, {
-          flag: '--flag-method',
-          message: 'HTTP method that sets the percentage',
-          default: 'PUT',
-          choices: (['PUT', 'POST', 'PATCH'] as const).map((value) => ({ value, name: value })),
-        }),
-        readBackPath: optional(await answer(asker, options.readBackPath, { flag: '--read-back-path', message: 'Path of the percentage in its GET answer (none: no read-back)', default: 'percentage' })),
-        tokenEnv: optional(await answer(asker, options.flagTokenEnv, { flag: '--flag-token-env', message: 'Environment variable holding a bearer token for the flag API (empty: none)', default: '', validate: checkOptionalVariable })),
-      };
-    case 'unleash':
-      return {
-        type,
-        url: await answer(asker, options.unleashUrl, { flag: '--unleash-url', message: 'Unleash URL', validate: checkUrl }),
-        project: await answer(asker, options.project, { flag: '--project', message: 'Unleash project', default: 'default', validate: required }),
-        feature: await answer(asker, options.feature, { flag: '--feature', message: 'Feature toggle name', suggest: name, validate: required }),
-        environment: await answer(asker, options.environment, { flag: '--environment', message: 'Unleash environment', default: 'production', validate: required }),
-        tokenEnv: await answer(asker, options.tokenEnv, { flag: '--token-env', message: 'Environment variable holding the Admin API token', default: 'UNLEASH_API_TOKEN', validate: checkVariable }),
-      };
-    case 'command': {
-      const get = optional(await answer(asker, options.getCommand, { flag: '--get-command', message: 'Command that prints the current percentage (empty: none)', default: '' }));
-      return {
-        type,
-        set: splitArgv(
-          await answer(asker, options.setCommand, {
-            flag: '--set-command',
-            message: 'Command that sets the percentage, with {{percent}} where the number goes',
-            validate: (v) => (v.includes('{{percent}}') ? undefined : 'put {{percent}} where the percentage goes, e.g. "flagctl set checkout {{percent}}"'),
-          }),
-        ),
-        get: get === undefined ? undefined : splitArgv(get),
-      };
-    }
-  }
+  const kind = offered.find((k) => k.type === type);
+  if (!kind) throw new Error(`no target type ${type}`);
+  return { type, ...(await kind.init.ask(flagAsker(options, asker), { name })) };
 }
-
-const TARGET_NAMES: Record<TargetAnswers['type'], string> = {
-  'env-file': 'env-file: one line of a .env file',
-  http: 'http: a flag API (PUT/POST the percentage, GET it back)',
-  unleash: 'unleash: an Unleash feature toggle\'s gradual rollout',
-  command: 'command: a program you run with the percentage',
-};
 
 const PRESET_STAGES = '10,25,50,75,100';
 
@@ -310,15 +207,14 @@ function parseStages(text: string): { stages: number[]; problem?: string } {
   return { stages };
 }
 
-async function askLimits(options: InitOptions, asker: Asker, id: MetricId, unit: MetricUnit): Promise<MetricAnswer> {
+async function askLimits(options: InitOptions, asker: Asker, id: CommonMetricId, unit: MetricUnit): Promise<MetricAnswer> {
   const common = COMMON_METRICS[id];
-  const given = (level: 'warning' | 'critical') => options[`${camel(common.flag)}${level === 'warning' ? 'Warning' : 'Critical'}`];
   const limitProblem = (v: string) => {
     const parsed = parseLimit(v, unit, false);
     return 'message' in parsed ? `${parsed.message} (${parsed.hint})` : undefined;
   };
-  const warning = await answer(asker, given('warning'), { flag: `--${common.flag}-warning`, message: `${capitalise(common.label)}: warning (holds the stage)`, default: common.warning, validate: limitProblem });
-  const critical = await answer(asker, given('critical'), {
+  const warning = await answer(asker, given(options, `--${common.flag}-warning`), { flag: `--${common.flag}-warning`, message: `${capitalise(common.label)}: warning (holds the stage)`, default: common.warning, validate: limitProblem });
+  const critical = await answer(asker, given(options, `--${common.flag}-critical`), {
     flag: `--${common.flag}-critical`,
     message: `${capitalise(common.label)}: critical (rolls back)`,
     default: common.critical,
@@ -331,36 +227,6 @@ async function askLimits(options: InitOptions, asker: Asker, id: MetricId, unit:
     },
   });
   return { id, warning, critical };
-}
-
-function required(v: string): string | undefined {
-  return v.trim() === '' ? 'an answer is needed' : undefined;
-}
-
-function checkUrl(v: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(v);
-  } catch {
-    return 'expected a URL such as https://flags.example.com/api/flags/checkout';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http:// or https:// URL';
-  // Credentials in a URL end up in a file that gets committed; they belong in an environment variable.
-  if (url.username || url.password) return 'take the credentials out of the URL and give the name of a variable holding a token instead';
-  return undefined;
-}
-
-function checkVariable(v: string): string | undefined {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'expected an environment variable name such as FLAG_TOKEN';
-}
-
-function checkOptionalVariable(v: string): string | undefined {
-  return optional(v) === undefined ? undefined : checkVariable(v.trim());
-}
-
-/** Splits a command line into argv: whitespace separates, quotes group, no shell is involved. */
-function splitArgv(line: string): string[] {
-  return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 }
 
 /** A valid rollout name from a directory name ("My App" → "my-app"). */
@@ -403,14 +269,14 @@ function report(answers: InitAnswers, file: string, variables: string[], options
       stages: answers.stages,
       bake: answers.bake,
       target: answers.target.type,
-      source: answers.source?.type ?? null,
+      source: answers.source?.kind.type ?? null,
       metrics: answers.metrics,
       variables,
       unset,
     });
     return;
   }
-  const metrics = answers.source ? `${answers.metrics.length} metric${answers.metrics.length === 1 ? '' : 's'} from ${answers.source.type}` : 'no metrics';
+  const metrics = answers.source ? `${answers.metrics.length} metric${answers.metrics.length === 1 ? '' : 's'} from ${answers.source.kind.type}` : 'no metrics';
   const arg = file === 'rollout.yaml' ? '' : ` ${file}`;
   ctx.out.print(`${ctx.out.color.green('wrote')} ${file}: ${answers.name}, stages ${answers.stages.join(' → ')}%, bake ${answers.bake}, ${metrics}, ${answers.target.type} target`);
   ctx.out.print('next:');

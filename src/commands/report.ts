@@ -1,10 +1,11 @@
 /** `rollout report [plan]`: the deployment log in Markdown, JSON or JUnit XML, or as an HTML page with charts. */
 import { writeFile } from 'node:fs/promises';
 import { renderReport, type ReportFormat } from '../cli/deployment-report.js';
+import { appendStepSummary } from '../cli/github-actions.js';
 import { renderHtmlReport } from '../cli/html-report.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import type { StateStore } from '../state/types.js';
+import type { HistoryEvent, StateStore } from '../state/types.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { openStore, readHistory, type StateOptions } from '../rollout/open.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
@@ -15,7 +16,7 @@ export interface ReportOptions extends StateOptions {
 
 const FORMATS: (ReportFormat | 'html')[] = ['markdown', 'json', 'junit', 'html'];
 
-/** Prints the report. */
+/** Prints the report; under GitHub Actions also appends it, in Markdown, to the step summary. */
 export async function reportCommand(options: ReportOptions, ctx: CommandContext): Promise<CommandResult> {
   const format = (options.json ? 'json' : (options.format ?? 'markdown')) as ReportFormat | 'html';
   if (!FORMATS.includes(format)) throw new UsageError(`unknown report format "${format}"`, `use --format ${FORMATS.join(', --format ')}`);
@@ -23,7 +24,9 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
     const plan = await loadPlanForCommand(options.plan, ctx);
     const store = await openStore(plan, options, ctx);
     try {
-      ctx.out.print(await htmlReport(plan, store, ctx));
+      const events = await store.history();
+      ctx.out.print(await htmlReport(plan, events, store, ctx));
+      await appendStepSummary(plan, events, ctx.env, ctx.out);
     } finally {
       await store.close();
     }
@@ -31,6 +34,7 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
   }
   const { plan, events } = await readHistory(options, ctx);
   ctx.out.print(renderReport(plan, events, format));
+  await appendStepSummary(plan, events, ctx.env, ctx.out);
   return { exitCode: ExitCode.ok };
 }
 
@@ -38,12 +42,12 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
  * The HTML report of `plan` from its store: history and the poll log, secrets redacted. A poll log
  * that cannot be read is a warning: the charts then show the readings recorded in history.
  */
-export async function htmlReport(plan: Plan, store: Pick<StateStore, 'history' | 'samples'>, ctx: Pick<CommandContext, 'out'>): Promise<string> {
+export async function htmlReport(plan: Plan, events: HistoryEvent[], store: Pick<StateStore, 'samples'>, ctx: Pick<CommandContext, 'out'>): Promise<string> {
   const samples = await store.samples().catch((err: unknown) => {
     ctx.out.error(`warning: the poll log could not be read (${err instanceof Error ? err.message : String(err)}); the charts show the readings in history only`);
     return [];
   });
-  return plan.secrets.redact(renderHtmlReport(plan, await store.history(), samples));
+  return plan.secrets.redact(renderHtmlReport(plan, events, samples));
 }
 
 /**
@@ -52,7 +56,7 @@ export async function htmlReport(plan: Plan, store: Pick<StateStore, 'history' |
  */
 export async function writeHtmlReport(file: string, plan: Plan, store: Pick<StateStore, 'history' | 'samples'>, ctx: Pick<CommandContext, 'out'>): Promise<boolean> {
   try {
-    await writeFile(file, await htmlReport(plan, store, ctx));
+    await writeFile(file, await htmlReport(plan, await store.history(), store, ctx));
     return true;
   } catch (err) {
     ctx.out.error(`warning: the HTML report was not written to ${file}: ${err instanceof Error ? err.message : String(err)}`);

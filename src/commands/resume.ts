@@ -2,29 +2,24 @@
 import { ExitCode } from '../errors.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, withLock, type StateOptions } from '../rollout/open.js';
+import { withLockedRollout, type StateOptions } from '../rollout/open.js';
 import { notStarted, resumeRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 /** Resumes a paused rollout (a no-op, exit 0, when it is not paused). */
 export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
-  const rollout = await openRollout(options, ctx);
-  try {
-    return await withLock(rollout, 'resume', ctx, async () => {
-      const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
-      if (!state.paused) {
-        if (options.json) ctx.out.printJson({ action: 'none', reason: 'not paused' });
-        else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);
-        return { exitCode: ExitCode.ok };
-      }
-      const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
-      await commitChange(rollout, { from: state.percent, to: state.percent, next: resumeRollout(state), events: [event] });
-      await notifyEvents(rollout.plan, [event], ctx);
-      if (options.json) ctx.out.printJson({ action: 'resume', percent: state.percent });
-      else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);
+  return withLockedRollout(options, ctx, 'resume', async (rollout) => {
+    const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
+    if (!state.paused) {
+      if (options.json) ctx.out.printJson({ action: 'none', reason: 'not paused' });
+      else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);
       return { exitCode: ExitCode.ok };
-    });
-  } finally {
-    await rollout.close();
-  }
+    }
+    const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
+    await commitChange(rollout, { from: state.percent, to: state.percent, next: resumeRollout(state), events: [event] });
+    await notifyEvents(rollout.plan, [event], ctx);
+    if (options.json) ctx.out.printJson({ action: 'resume', percent: state.percent });
+    else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);
+    return { exitCode: ExitCode.ok };
+  });
 }

@@ -10,7 +10,7 @@ import type { Plan } from '../plan/types.js';
 import { commitChange } from '../rollout/commit.js';
 import { emergencyRollback } from '../rollout/emergency.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
-import { openRollout, openStore, withLock, type Rollout, type StateOptions } from '../rollout/open.js';
+import { openStore, withLockedRollout, type Rollout, type StateOptions } from '../rollout/open.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
 import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
@@ -32,12 +32,7 @@ export interface RollbackOptions extends StateOptions {
 /** Rolls the rollout back. */
 export async function rollbackCommand(options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
   if (options.emergency) return emergencyCommand(options, ctx);
-  const rollout = await openRollout(options, ctx);
-  try {
-    return await withLock(rollout, 'rollback', ctx, () => plannedRollback(rollout, options, ctx));
-  } finally {
-    await rollout.close();
-  }
+  return withLockedRollout(options, ctx, 'rollback', (rollout) => plannedRollback(rollout, options, ctx));
 }
 
 async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: CommandContext): Promise<CommandResult> {
@@ -79,7 +74,7 @@ async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): 
   const callMs = options.callTimeout === undefined ? DEFAULT_CALL_MS : parseDuration(options.callTimeout);
   if (callMs === undefined || callMs <= 0) throw new UsageError(`--call-timeout ${options.callTimeout} is not a duration`, 'use e.g. --call-timeout 5s');
   const plan = await loadPlanForCommand(options.plan, ctx);
-  const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+  const target = await (ctx.world?.createTarget ?? createTarget)(plan.target);
   const outcome = await emergencyRollback(plan, target, () => openStore(plan, options, ctx), ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
   if (options.json) {

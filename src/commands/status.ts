@@ -5,8 +5,7 @@
  */
 import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
-import { paintVerdict, renderReadings } from '../cli/readings-table.js';
-import { sparkline } from '../cli/sparkline.js';
+import { metricTrends, printStatus, type StatusSnapshot } from '../cli/status-view.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
@@ -26,46 +25,18 @@ export interface StatusOptions extends StateOptions {
   exitCode?: boolean;
 }
 
-/** Everything the status screen shows, also its --json document. */
-export interface StatusSnapshot {
-  plan: string;
-  stage: { index: number; of: number; percent: number } | null;
-  /** What state last applied. */
-  percent: number;
-  /** Why the plan no longer fits the state (stages edited), if it does not. */
-  planChange?: string;
-  /** An emergency rollback that fenced the rollout and did not finish. */
-  emergency?: string;
-  /** The last unhealthy reading of the stage, from which the bake counts. */
-  bakeRestart?: RolloutState['bakeRestart'];
-  started: boolean;
-  completed: boolean;
-  rolledBack: boolean;
-  paused?: RolloutState['paused'];
-  timeInStageMs?: number;
-  bakeLeftMs?: number;
-  target: { percent?: number; drift: boolean; message?: string; error?: string };
-  verdict?: Judgement['verdict'];
-  reasons: string[];
-  readings: Judgement['readings'];
-  next: string;
-}
-
 /** Shows the status once, or until interrupted with --watch. */
 export async function statusCommand(options: StatusOptions, ctx: CommandContext): Promise<CommandResult> {
   const plan = await loadPlanForCommand(options.plan, ctx);
   const refreshMs = options.interval ? parseDuration(options.interval) : plan.analysis.intervalMs;
   if (refreshMs === undefined) throw new UsageError(`--interval ${options.interval} is not a duration`, 'use e.g. --interval 10s');
   // One store, target and meter for every refresh of --watch.
-  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: (ctx.world?.createTarget ?? createTarget)(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
+  const view: StatusView = { plan, store: await openStore(plan, options, ctx), target: await (ctx.world?.createTarget ?? createTarget)(plan.target), meter: createMeter(plan, stateDirOf(plan, options), ctx) };
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
       if (options.json) ctx.out.printJson(snapshot);
-      else {
-        if (options.watch && ctx.out.isTTY) ctx.out.print('\x1b[H\x1b[2J');
-        ctx.out.print(renderStatus(plan, snapshot, judgement, await trends(view), ctx));
-      }
+      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now(), refresh: options.watch ?? false });
       if (!options.watch) return { exitCode: options.exitCode && judgement ? verdictExitCode(judgement) : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
@@ -153,52 +124,15 @@ export function nextAction(decision: Decision, plan: Plan, state: RolloutState |
   }
 }
 
-/** Recent values per metric for the sparkline column: from the poll log `run` keeps, else from history. */
-async function trends({ plan, store }: StatusView): Promise<Map<string, string>> {
-  let readings: Pick<HistoryEvent, 'metrics'>[] = [];
+/**
+ * The readings for the trend column: the poll log `run` keeps, else the readings in history. An
+ * unreadable poll log or history is no trend, never a hidden status.
+ */
+async function recentReadings(store: StateStore): Promise<Pick<HistoryEvent, 'metrics'>[]> {
   try {
-    readings = await store.samples();
-    if (readings.length === 0) readings = (await store.history()).filter((e) => Object.keys(e.metrics).length > 0);
+    const samples = await store.samples();
+    return samples.length > 0 ? samples : await store.history();
   } catch {
-    // A trend is decoration; an unreadable poll log or history must not hide the status.
+    return [];
   }
-  const recent = readings.slice(-12);
-  return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
 }
-
-function renderStatus(plan: Plan, s: StatusSnapshot, judgement: Judgement | undefined, trendByMetric: Map<string, string>, ctx: CommandContext): string {
-  const c = ctx.out.color;
-  const now = ctx.clock.now();
-  const lines: string[] = [];
-  const where = s.stage
-    ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}`
-    : s.planChange
-      ? `at ${c.bold(`${s.percent}%`)}`
-      : s.rolledBack
-        ? `rolled back to ${s.percent}%`
-        : 'not started';
-  lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
-  if (s.emergency) lines.push(c.red(`EMERGENCY UNFINISHED: ${s.emergency}`));
-  if (s.planChange) lines.push(c.red(`PLAN CHANGED: ${s.planChange}`));
-  if (s.stage && !s.completed) {
-    lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
-    if (s.bakeRestart && s.bakeRestart.at > now - (s.timeInStageMs ?? 0)) {
-      lines.push(`bake restarted ${formatDuration(now - s.bakeRestart.at)} ago: ${s.bakeRestart.reason}`);
-    }
-  }
-  const target = s.target.error
-    ? c.magenta(`target unreadable: ${s.target.error}`)
-    : s.target.percent === undefined
-      ? 'target: cannot be read back'
-      : s.target.drift
-        ? c.red(`DRIFT: ${s.target.message}`)
-        : `target says ${s.target.percent}%`;
-  lines.push(target);
-  if (judgement && plan.metrics.length > 0) {
-    lines.push(renderReadings(plan, judgement, c, trendByMetric));
-    lines.push(`verdict: ${paintVerdict(judgement.verdict, c)}${judgement.reasons.length ? ` — ${judgement.reasons.join('; ')}` : ''}`);
-  }
-  lines.push(`next: ${s.next}`);
-  return lines.join('\n');
-}
-

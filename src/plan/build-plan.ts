@@ -3,12 +3,12 @@
  * ascending stages, known sources, the right query field for each source, limits in the metric's
  * unit that agree with each other. Every problem is collected with the path it belongs to.
  */
-import { resolve } from 'node:path';
 import { checkLimitPair, parseLimit } from '../analysis/limits.js';
-import { parseJsonPath } from '../sources/json-path.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { sourceKinds } from '../sources/kinds/index.js';
+import { targetKinds } from '../targets/kinds/index.js';
+import { durationMs as ms, formatDuration } from './duration.js';
 import type { DataPath } from './locate.js';
-import type { RawPlan } from './schema.js';
+import type { RawPlan, RawSource } from './schema.js';
 import type { Secrets } from './secrets.js';
 import type {
   AnalysisConfig,
@@ -32,17 +32,8 @@ export interface PathProblem {
   atKey?: boolean;
 }
 
-/** Parses a syntax-checked expression of an exposition source; throws with a message when invalid. */
-export type ExpressionChecker = (expr: string) => void;
-
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_NOTIFY_ON: EventAction[] = ['start', 'advance', 'rollback', 'emergency-rollback', 'complete', 'drift', 'force', 'not-recovered'];
-
-/** The field each source type reads its metrics by. */
-const QUERY_FIELD = { prometheus: 'query', json: 'path', exposition: 'expr' } as const;
-
-// The schema has already checked each duration's syntax, so parsing cannot fail here.
-const ms = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseDuration(text) ?? fallback));
 
 /** The sections of a plan that passed the schema, for checking rules when others did not. */
 export type PlanSections = Partial<Pick<RawPlan, 'stages' | 'analysis' | 'sources' | 'metrics' | 'rollback'>>;
@@ -51,14 +42,14 @@ export type PlanSections = Partial<Pick<RawPlan, 'stages' | 'analysis' | 'source
  * Checks the rules of every section given. Called on the whole plan, and on the valid sections
  * of a plan the schema rejected, so one run of `validate` reports every problem.
  */
-export function checkRules(sections: PlanSections, checkExpression?: ExpressionChecker): PathProblem[] {
+export function checkRules(sections: PlanSections): PathProblem[] {
   const problems: PathProblem[] = [];
   const analysis = buildAnalysis(sections);
   const stages = sections.stages ? buildStages(sections.stages, analysis.bakeMs, problems) : undefined;
   // Without a valid `sources` section, a metric's source cannot be checked; skip rather than guess.
-  const sources = sections.sources ? buildSources(sections.sources) : undefined;
-  if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems, checkExpression);
-  if (sections.analysis) checkRequests(sections.analysis, sources, problems, checkExpression);
+  const sources = sections.sources;
+  if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems);
+  if (sections.analysis) checkRequests(sections.analysis, sources, problems);
   if (stages) checkRollbackTo(sections.rollback, stages, problems);
   if (sections.analysis?.interval !== undefined) checkInterval(analysis.intervalMs, problems);
   return problems;
@@ -67,12 +58,12 @@ export function checkRules(sections: PlanSections, checkExpression?: ExpressionC
 /** Builds the plan from a schema-valid raw plan; returns the problems instead when any rule is broken. */
 export function buildPlan(
   raw: RawPlan,
-  context: { file: string; dir: string; secrets: Secrets; checkExpression?: ExpressionChecker },
+  context: { file: string; dir: string; secrets: Secrets },
 ): { plan?: Plan; problems: PathProblem[] } {
-  const problems = checkRules({ ...raw, sources: raw.sources ?? {} }, context.checkExpression);
+  const problems = checkRules({ ...raw, sources: raw.sources ?? {} });
   if (problems.length > 0) return { problems };
   const analysis = buildAnalysis(raw);
-  const sources = buildSources(raw.sources ?? {});
+  const sources = buildSources(raw.sources ?? {}, context.dir);
   return {
     problems,
     plan: {
@@ -85,8 +76,8 @@ export function buildPlan(
       analysis,
       rollback: { to: raw.rollback?.to ?? 0 },
       sources,
-      metrics: buildMetrics(raw.metrics ?? [], analysis.noData, sources, [], context.checkExpression),
-      target: buildTarget(raw, context.dir),
+      metrics: buildMetrics(raw.metrics ?? [], analysis.noData, sources, []),
+      target: buildTarget(raw.target, context.dir),
       notify: buildNotify(raw),
       state: { backend: raw.state?.backend ?? (raw.state?.url ? 'postgres' : 'file'), url: raw.state?.url },
       secrets: context.secrets,
@@ -104,7 +95,7 @@ function buildAnalysis(raw: PlanSections): AnalysisConfig {
     maxHoldMs: ms(a.maxHold, 24 * 3_600_000),
     onMaxHold: a.onMaxHold ?? 'fail',
     minRequests: a.minRequests,
-    requests: a.requests,
+    requests: a.requests && { source: a.requests.source, query: queryOf(a.requests, raw.sources) },
     warmupMs: ms(a.warmup, 0),
   };
 }
@@ -136,22 +127,32 @@ function buildStages(raw: RawPlan['stages'], defaultBakeMs: number, problems: Pa
   return stages;
 }
 
-function buildSources(raw: NonNullable<RawPlan['sources']>): Record<string, SourceConfig> {
+function buildSources(raw: Record<string, RawSource>, dir: string): Record<string, SourceConfig> {
   const out: Record<string, SourceConfig> = {};
   for (const [name, s] of Object.entries(raw)) {
-    out[name] = { type: s.type, name, url: s.url, headers: s.headers ?? {}, timeoutMs: ms(s.timeout, DEFAULT_TIMEOUT_MS) };
+    out[name] = { type: s.type, name, timeoutMs: ms(s.timeout, DEFAULT_TIMEOUT_MS), ...sourceKinds.get(s.type).build(s, dir) };
   }
   return out;
 }
 
-/** Checks that a metric (or the requests counter) names a source and uses that source's query field. */
-function checkQueryFields(
-  entry: { source: string; query?: string; path?: string; expr?: string; baseline?: string },
-  at: DataPath,
-  sources: Record<string, SourceConfig> | undefined,
-  problems: PathProblem[],
-  checkExpression?: ExpressionChecker,
-): void {
+/** A metric or the traffic counter as written: its source, and its query under some source type's field. */
+type QueryEntry = { source: string; baseline?: string } & Record<string, unknown>;
+
+/** The plan's sources by name, as written or built: their types are what the metrics' checks need. */
+type SourceTypes = Record<string, { type: string }>;
+
+/**
+ * The text under the field the entry's source reads by. Empty when the source is unknown: that
+ * is a problem `checkQueryFields` reports, and a plan with problems is never built.
+ */
+function queryOf(entry: QueryEntry, sources: SourceTypes | undefined): string {
+  const type = sources?.[entry.source]?.type;
+  const text = type === undefined ? undefined : entry[sourceKinds.get(type).query.field];
+  return typeof text === 'string' ? text : '';
+}
+
+/** Checks that a metric (or the requests counter) names a source, uses that source's query field, and that its text reads. */
+function checkQueryFields(entry: QueryEntry, at: DataPath, sources: SourceTypes | undefined, problems: PathProblem[]): void {
   if (!sources) return;
   const source = sources[entry.source];
   if (!source) {
@@ -163,8 +164,9 @@ function checkQueryFields(
     });
     return;
   }
-  const wanted = QUERY_FIELD[source.type];
-  for (const field of Object.values(QUERY_FIELD)) {
+  const { query } = sourceKinds.get(source.type);
+  const wanted = query.field;
+  for (const field of new Set(sourceKinds.all().map((kind) => kind.query.field))) {
     if (field !== wanted && entry[field] !== undefined) {
       problems.push({
         path: [...at, field],
@@ -177,43 +179,25 @@ function checkQueryFields(
   if (entry[wanted] === undefined) {
     problems.push({ path: at, message: `missing \`${wanted}\` for ${source.type} source "${entry.source}"`, hint: `add \`${wanted}:\`` });
   }
-  if (source.type === 'json') {
-    for (const field of ['path', 'baseline'] as const) {
-      const text = entry[field];
-      const parsed = text === undefined ? undefined : parseJsonPath(text);
-      if (parsed && !parsed.ok) problems.push({ path: [...at, field], message: parsed.reason, hint: 'write a dotted path with [n] for array items, e.g. result.data.json.errorRate' });
-    }
-  }
-  if (source.type === 'exposition' && checkExpression) {
-    for (const field of ['expr', 'baseline'] as const) {
-      const text = entry[field];
-      if (text === undefined) continue;
-      try {
-        checkExpression(text);
-      } catch (err) {
-        problems.push({
-          path: [...at, field],
-          message: `cannot parse expression: ${(err as Error).message}`,
-          hint: 'exposition sources support selectors, rate/increase, sum [by], histogram_quantile and + - * /',
-        });
-      }
-    }
+  for (const field of [wanted, 'baseline']) {
+    const text = entry[field];
+    const problem = typeof text === 'string' ? query.check?.(text) : undefined;
+    if (problem) problems.push({ path: [...at, field], ...problem });
   }
 }
 
 function buildMetrics(
   raw: NonNullable<RawPlan['metrics']>,
   defaultNoData: NoDataPolicy,
-  sources: Record<string, SourceConfig> | undefined,
+  sources: SourceTypes | undefined,
   problems: PathProblem[],
-  checkExpression?: ExpressionChecker,
 ): MetricConfig[] {
   const seen = new Set<string>();
   return raw.map((m, i) => {
     const at = ['metrics', i];
     if (seen.has(m.name)) problems.push({ path: [...at, 'name'], message: `metric "${m.name}" is defined twice`, hint: 'give each metric its own name' });
     seen.add(m.name);
-    checkQueryFields(m, at, sources, problems, checkExpression);
+    checkQueryFields(m, at, sources, problems);
     const hasBaseline = m.baseline !== undefined;
     // Relative limits are unit-free; without a unit, plain numbers are counts.
     const unit = m.unit ?? (hasBaseline ? 'ratio' : 'count');
@@ -239,9 +223,7 @@ function buildMetrics(
     return {
       name: m.name,
       source: m.source,
-      query: m.query,
-      path: m.path,
-      expr: m.expr,
+      query: queryOf(m, sources),
       baseline: m.baseline,
       unit,
       warning,
@@ -254,11 +236,10 @@ function buildMetrics(
 
 function checkRequests(
   a: NonNullable<RawPlan['analysis']>,
-  sources: Record<string, SourceConfig> | undefined,
+  sources: SourceTypes | undefined,
   problems: PathProblem[],
-  checkExpression?: ExpressionChecker,
 ): void {
-  if (a.requests) checkQueryFields(a.requests, ['analysis', 'requests'], sources, problems, checkExpression);
+  if (a.requests) checkQueryFields(a.requests, ['analysis', 'requests'], sources, problems);
   if (a.minRequests !== undefined && !a.requests) {
     problems.push({
       path: ['analysis', 'minRequests'],
@@ -290,42 +271,8 @@ function checkRollbackTo(rollback: RawPlan['rollback'], stages: Stage[], problem
   }
 }
 
-function buildTarget(raw: RawPlan, dir: string): TargetConfig {
-  const t = raw.target;
-  const timeoutMs = ms(t.timeout, t.type === 'env-file' || t.type === 'command' ? 60_000 : 10_000);
-  switch (t.type) {
-    case 'http':
-      return {
-        type: 'http',
-        set: { method: t.set.method ?? 'PUT', url: t.set.url, headers: t.set.headers ?? {}, body: t.set.body },
-        get: t.get && { url: t.get.url, headers: t.get.headers ?? {}, path: t.get.path },
-        emergency: (t.emergency ?? []).map((c) => ({ method: c.method ?? 'POST', url: c.url, headers: c.headers ?? {}, body: c.body })),
-        timeoutMs,
-        retries: t.retries ?? 3,
-      };
-    case 'env-file':
-      return {
-        type: 'env-file',
-        path: resolve(dir, t.path),
-        key: t.key,
-        after: t.after,
-        emergency: Object.fromEntries(Object.entries(t.emergency ?? {}).map(([k, v]) => [k, String(v)])),
-        timeoutMs,
-      };
-    case 'unleash':
-      return {
-        type: 'unleash',
-        url: t.url,
-        token: t.token,
-        project: t.project ?? 'default',
-        feature: t.feature,
-        environment: t.environment,
-        timeoutMs,
-        retries: t.retries ?? 3,
-      };
-    case 'command':
-      return { type: 'command', set: t.set, get: t.get, emergency: t.emergency ?? [], timeoutMs };
-  }
+function buildTarget(raw: RawPlan['target'], dir: string): TargetConfig {
+  return { type: raw.type, ...targetKinds.get(raw.type).build(raw, dir) };
 }
 
 function buildNotify(raw: RawPlan): NotifyConfig[] {

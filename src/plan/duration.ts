@@ -35,3 +35,8 @@ export function formatDuration(ms: number): string {
   const d = Math.floor(h / 24);
   return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
 }
+
+/** A duration the schema has already checked, in ms; `fallback` when there is none. */
+export function durationMs(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : (parseDuration(text) ?? fallback);
+}

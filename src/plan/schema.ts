@@ -1,33 +1,29 @@
 /**
  * The plan file's shape, defined once: the validator parses with it and `rollout schema` prints
  * the JSON Schema generated from it. Values stay as written (durations, limits as strings);
- * load-plan.ts normalises them and checks the rules a schema cannot express.
+ * load-plan.ts normalises them and checks the rules a schema cannot express. The sources' and
+ * the target's shapes come from their types' registries (src/sources/kinds/, src/targets/kinds/).
  */
 import { z } from 'zod';
 import { LIMIT_PATTERN } from '../analysis/limits.js';
-import { DURATION_PATTERN, MAX_DURATION_MS, MAX_TIMEOUT_MS, parseDuration } from './duration.js';
+import type { SourceKind } from '../sources/kinds/kind.js';
+import { sourceKinds } from '../sources/kinds/index.js';
+import { targetKinds } from '../targets/kinds/index.js';
+import { duration, headers, timeout } from './schema-parts.js';
 
 /** Rollout names key state and history, so they must be safe in file names and URLs. */
 export const NAME_PATTERN = '^[a-z0-9][a-z0-9-]*$';
-
-const duration = z
-  .string()
-  .regex(new RegExp(DURATION_PATTERN), 'expected a duration such as 30s, 5m, 48h or 7d')
-  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, 'expected at most 365d')
-  .meta({ description: 'A duration: 500ms, 30s, 5m, 48h, 7d, or combined like 1h30m.' });
-
-/** A request's or program's deadline: above zero, at most an hour (a timer must never overflow). */
-const timeout = duration.refine((text) => {
-  const ms = parseDuration(text) ?? 0;
-  return ms > 0 && ms <= MAX_TIMEOUT_MS;
-}, 'expected a timeout above 0 and at most 1h');
+/**
+ * The state files are `<name>.history.jsonl` and temp files like `<name>.saving.<pid>.<hex>.evicted`:
+ * 100 characters leave room for those within the 255-byte file-name limit of common file systems.
+ */
+export const NAME_MAX_LENGTH = 100;
 
 const limit = z
   .string()
   .regex(new RegExp(LIMIT_PATTERN), 'expected a limit such as "> 1%", ">= 3s" or "> +20%"')
   .meta({ description: 'A limit: an operator (> >= < <=) and a number with an optional unit (%, ms, s, m, h). A signed percentage ("> +20%") is relative to the metric\'s baseline.' });
 
-const headers = z.record(z.string(), z.string()).meta({ description: 'HTTP headers; values may use ${VAR}.' });
 const percent = z.int().min(0).max(100);
 const noData = z.enum(['hold', 'rollback']).meta({ description: 'What a metric that cannot be read means: hold the stage, or roll back.' });
 
@@ -37,83 +33,6 @@ const stage = z.union([
     percent: z.int().min(1).max(100).meta({ description: 'Percentage of traffic at this stage.' }),
     bake: duration.optional().meta({ description: 'How long the stage must stay healthy before advancing (default analysis.bake).' }),
     approval: z.boolean().optional().meta({ description: '`run` waits here for a human `rollout advance`.' }),
-  }),
-]);
-
-const query = {
-  query: z.string().min(1).optional().meta({ description: 'PromQL instant query (prometheus sources).' }),
-  path: z.string().min(1).optional().meta({ description: 'Dotted path into the JSON document, [n] for array items (json sources).' }),
-  expr: z.string().min(1).optional().meta({ description: 'Expression over scraped series (exposition sources).' }),
-};
-
-const sourceCommon = {
-  url: z.string().min(1),
-  headers: headers.optional(),
-  timeout: timeout.optional().meta({ description: 'Per-request timeout (default 5s).' }),
-};
-
-const source = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('prometheus').meta({ description: 'Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics).' }), ...sourceCommon }),
-  z.strictObject({ type: z.literal('json').meta({ description: 'Any JSON endpoint, read by path.' }), ...sourceCommon }),
-  z.strictObject({ type: z.literal('exposition').meta({ description: 'A Prometheus text-format /metrics page, scraped directly.' }), ...sourceCommon }),
-]);
-
-const metric = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  source: z.string().min(1).meta({ description: 'Name of an entry under `sources`.' }),
-  ...query,
-  baseline: z.string().min(1).optional().meta({ description: 'Same kind as the query, for the control group; limits then compare relative to it.' }),
-  unit: z.enum(['ratio', 'percent', 'seconds', 'milliseconds', 'count']).optional(),
-  warning: limit.optional(),
-  critical: limit.optional(),
-  noData: noData.optional(),
-  dryRun: z.boolean().optional().meta({ description: 'Read, shown and recorded, but never changes a decision.' }),
-});
-
-const httpCall = z.strictObject({
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
-  url: z.string().min(1),
-  headers: headers.optional(),
-  body: z.unknown().optional().meta({ description: 'JSON body; the string "{{percent}}" becomes the percentage.' }),
-});
-
-const argv = z.array(z.string()).min(1).meta({ description: 'A command and its arguments, run without a shell.' });
-const retries = z.int().min(0).max(10).optional().meta({ description: 'Retries on connection errors, timeouts and 5xx (default 3).' });
-
-const target = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('http'),
-    set: httpCall,
-    get: z.strictObject({ url: z.string().min(1), headers: headers.optional(), path: z.string().min(1) }).optional(),
-    emergency: z.array(httpCall).optional(),
-    timeout: timeout.optional(),
-    retries,
-  }),
-  z.strictObject({
-    type: z.literal('env-file'),
-    path: z.string().min(1),
-    key: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected an environment variable name'),
-    after: argv.optional(),
-    emergency: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    timeout: timeout.optional(),
-  }),
-  z.strictObject({
-    type: z.literal('unleash'),
-    url: z.string().min(1),
-    token: z.string().min(1),
-    project: z.string().min(1).optional(),
-    feature: z.string().min(1),
-    environment: z.string().min(1),
-    timeout: timeout.optional(),
-    retries,
-  }),
-  z.strictObject({
-    type: z.literal('command'),
-    set: argv,
-    get: argv.optional(),
-    emergency: z.array(argv).optional(),
-    timeout: timeout.optional(),
   }),
 ]);
 
@@ -137,51 +56,126 @@ const notify = z.discriminatedUnion('type', [
   }),
 ]);
 
-/** The whole plan file. */
-export const planSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    version: z.literal(1),
-    name: z.string().regex(new RegExp(NAME_PATTERN), 'expected lower-case letters, digits and dashes, e.g. checkout-v2'),
+/**
+ * A metric's (and the traffic counter's) query keys: one per field the source types read by, in
+ * registry order. Types that share a field share its key.
+ */
+function queryFields(kinds: SourceKind[]): Record<string, z.ZodOptional<z.ZodString>> {
+  const readers = new Map<string, string[]>();
+  for (const { type, query } of kinds) readers.set(query.field, [...(readers.get(query.field) ?? []), `${query.description} (${type} sources)`]);
+  return Object.fromEntries([...readers].map(([field, uses]) => [field, z.string().min(1).optional().meta({ description: `${uses.join('; ')}.` })]));
+}
+
+/** A source entry as written: its type, its deadline, and its type's own keys. */
+export interface RawSource {
+  type: string;
+  timeout?: string;
+  [key: string]: unknown;
+}
+
+/** The target as written: its type and its type's own keys. */
+export interface RawTarget {
+  type: string;
+  [key: string]: unknown;
+}
+
+/** Entries told apart by `type`, typed as what every type has: each type reads its own keys. */
+function byType<Raw>(entries: z.ZodObject[]): z.ZodType<Raw> {
+  const [first, ...rest] = entries;
+  if (!first) throw new Error('no types registered');
+  return z.discriminatedUnion('type', [first, ...rest]) as unknown as z.ZodType<Raw>;
+}
+
+function sourceSchema(): z.ZodType<RawSource> {
+  return byType(
+    sourceKinds.all().map((kind) =>
+      z.strictObject({
+        type: z.literal(kind.type).meta({ description: kind.description }),
+        ...kind.schema,
+        timeout: timeout.optional().meta({ description: 'Per-request timeout (default 5s).' }),
+      }),
+    ),
+  );
+}
+
+function targetSchema(): z.ZodType<RawTarget> {
+  return byType(targetKinds.all().map((kind) => z.strictObject({ type: z.literal(kind.type), ...kind.schema })));
+}
+
+function buildPlanSchema() {
+  const query = queryFields(sourceKinds.all());
+  const metric = z.strictObject({
+    name: z.string().min(1),
     description: z.string().optional(),
-    stages: z.array(stage).min(1).meta({ description: 'Strictly ascending percentages, 1..100, the last being 100.' }),
-    analysis: z
-      .strictObject({
-        interval: duration.optional().meta({ description: 'Poll period while a stage bakes (default 30s).' }),
-        bake: duration.optional().meta({ description: 'Default bake for stages that set none (default 30m).' }),
-        failureLimit: z.int().min(1).optional().meta({ description: 'Consecutive critical polls before a rollback (default 2).' }),
-        noData: noData.optional(),
-        maxHold: duration.optional().meta({ description: 'How long a warning may hold a stage (default 24h).' }),
-        onMaxHold: z.enum(['fail', 'rollback']).optional(),
-        minRequests: z.number().min(0).optional().meta({ description: 'Below this traffic a stage cannot be judged (hold).' }),
-        requests: z.strictObject({ source: z.string().min(1), ...query }).optional(),
-        warmup: duration.optional().meta({ description: 'After a stage is applied, readings are taken but not judged.' }),
-      })
-      .optional(),
-    rollback: z
-      .strictObject({
-        to: z.union([percent, z.literal('previous')]).optional().meta({ description: '0 (default), a percentage, or `previous` (the stage before).' }),
-      })
-      .optional(),
-    sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a name of letters, digits, _ and -'), source).optional(),
-    metrics: z.array(metric).optional(),
-    target,
-    notify: z.array(notify).optional(),
-    state: z
-      .strictObject({
-        backend: z.enum(['file', 'postgres']).optional(),
-        url: z.string().min(1).optional().meta({ description: 'postgres://… for the postgres backend (or ROLLOUT_STATE_URL).' }),
-      })
-      .optional(),
-  })
-  .meta({ title: 'rollout plan', description: 'A progressive rollout plan for the `rollout` command-line tool.' });
+    source: z.string().min(1).meta({ description: 'Name of an entry under `sources`.' }),
+    ...query,
+    baseline: z.string().min(1).optional().meta({ description: 'Same kind as the query, for the control group; limits then compare relative to it.' }),
+    unit: z.enum(['ratio', 'percent', 'seconds', 'milliseconds', 'count']).optional(),
+    warning: limit.optional(),
+    critical: limit.optional(),
+    noData: noData.optional(),
+    dryRun: z.boolean().optional().meta({ description: 'Read, shown and recorded, but never changes a decision.' }),
+  });
+  return z
+    .strictObject({
+      $schema: z.string().optional(),
+      version: z.literal(1),
+      name: z
+        .string()
+        .max(NAME_MAX_LENGTH, `at most ${NAME_MAX_LENGTH} characters: the name is part of the state files' names`)
+        .regex(new RegExp(NAME_PATTERN), 'expected lower-case letters, digits and dashes, e.g. checkout-v2'),
+      description: z.string().optional(),
+      stages: z.array(stage).min(1).meta({ description: 'Strictly ascending percentages, 1..100, the last being 100.' }),
+      analysis: z
+        .strictObject({
+          interval: duration.optional().meta({ description: 'Poll period while a stage bakes (default 30s).' }),
+          bake: duration.optional().meta({ description: 'Default bake for stages that set none (default 30m).' }),
+          failureLimit: z.int().min(1).optional().meta({ description: 'Consecutive critical polls before a rollback (default 2).' }),
+          noData: noData.optional(),
+          maxHold: duration.optional().meta({ description: 'How long a warning may hold a stage (default 24h).' }),
+          onMaxHold: z.enum(['fail', 'rollback']).optional(),
+          minRequests: z.number().min(0).optional().meta({ description: 'Below this traffic a stage cannot be judged (hold).' }),
+          requests: z.strictObject({ source: z.string().min(1), ...query }).optional(),
+          warmup: duration.optional().meta({ description: 'After a stage is applied, readings are taken but not judged.' }),
+        })
+        .optional(),
+      rollback: z
+        .strictObject({
+          to: z.union([percent, z.literal('previous')]).optional().meta({ description: '0 (default), a percentage, or `previous` (the stage before).' }),
+        })
+        .optional(),
+      sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a name of letters, digits, _ and -'), sourceSchema()).optional(),
+      metrics: z.array(metric).optional(),
+      target: targetSchema(),
+      notify: z.array(notify).optional(),
+      state: z
+        .strictObject({
+          backend: z.enum(['file', 'postgres']).optional(),
+          url: z.string().min(1).optional().meta({ description: 'postgres://… for the postgres backend (or ROLLOUT_STATE_URL).' }),
+        })
+        .optional(),
+    })
+    .meta({ title: 'rollout plan', description: 'A progressive rollout plan for the `rollout` command-line tool.' });
+}
+
+/** The schema of the whole plan file: built on first use, and again after a type is registered. */
+export type PlanSchema = ReturnType<typeof buildPlanSchema>;
+
+let built: { generation: string; schema: PlanSchema } | undefined;
+
+/** The schema of the whole plan file, with every registered source and target type. */
+export function planSchema(): PlanSchema {
+  const generation = `${sourceKinds.generation}/${targetKinds.generation}`;
+  if (built?.generation !== generation) built = { generation, schema: buildPlanSchema() };
+  return built.schema;
+}
 
 /** The plan as written, after schema validation. */
-export type RawPlan = z.infer<typeof planSchema>;
+export type RawPlan = z.infer<PlanSchema>;
 
 /** The JSON Schema of the plan file, for editors (`# yaml-language-server: $schema=...`). */
 export function planJsonSchema(): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(planSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }),
+    ...z.toJSONSchema(planSchema(), { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }),
   };
 }

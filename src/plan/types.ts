@@ -34,42 +34,25 @@ export interface HttpHeaders {
   [name: string]: string;
 }
 
-export interface PrometheusSourceConfig {
-  type: 'prometheus';
+/**
+ * A configured metric source: what every type has. Its type's own options (e.g. `url`) come on
+ * top; their shape is the type's business (src/sources/kinds/), so a new type needs no edit here.
+ */
+export interface SourceConfig {
+  type: string;
   name: string;
-  url: string;
-  headers: HttpHeaders;
+  /** The deadline of each read in a poll. */
   timeoutMs: number;
 }
-
-export interface JsonSourceConfig {
-  type: 'json';
-  name: string;
-  url: string;
-  headers: HttpHeaders;
-  timeoutMs: number;
-}
-
-export interface ExpositionSourceConfig {
-  type: 'exposition';
-  name: string;
-  url: string;
-  headers: HttpHeaders;
-  timeoutMs: number;
-}
-
-export type SourceConfig = PrometheusSourceConfig | JsonSourceConfig | ExpositionSourceConfig;
 
 /**
- * One metric to read and judge. Exactly one of `query` (prometheus), `path` (json) or
- * `expr` (exposition) is set, matching the source's type; `baseline` is of the same kind.
+ * One metric to read and judge. `query` is the text of the field the source's type reads by
+ * (`query` for prometheus, `path` for json, `expr` for exposition); `baseline` is of the same kind.
  */
 export interface MetricConfig {
   name: string;
   source: string;
-  query?: string;
-  path?: string;
-  expr?: string;
+  query: string;
   baseline?: string;
   unit: MetricUnit;
   warning?: Limit;
@@ -81,9 +64,8 @@ export interface MetricConfig {
 /** The traffic counter read to enforce `analysis.minRequests`. */
 export interface RequestsConfig {
   source: string;
-  query?: string;
-  path?: string;
-  expr?: string;
+  /** As a metric's `query`. */
+  query: string;
 }
 
 export interface AnalysisConfig {
@@ -98,58 +80,13 @@ export interface AnalysisConfig {
   warmupMs: number;
 }
 
-export interface HttpCall {
-  method: string;
-  url: string;
-  headers: HttpHeaders;
-  /** JSON body; the string "{{percent}}" anywhere in it becomes the percentage as a number. */
-  body?: unknown;
+/**
+ * The configured target: its type, and the type's own options on top (their shape is the type's
+ * business, src/targets/kinds/), so a new type needs no edit here.
+ */
+export interface TargetConfig {
+  type: string;
 }
-
-export interface HttpTargetConfig {
-  type: 'http';
-  set: HttpCall;
-  get?: { url: string; headers: HttpHeaders; path: string };
-  emergency: HttpCall[];
-  timeoutMs: number;
-  retries: number;
-}
-
-export interface EnvFileTargetConfig {
-  type: 'env-file';
-  /** Absolute path (resolved against the plan's directory). */
-  path: string;
-  key: string;
-  after?: string[];
-  emergency: Record<string, string>;
-  timeoutMs: number;
-}
-
-export interface UnleashTargetConfig {
-  type: 'unleash';
-  url: string;
-  token: string;
-  project: string;
-  feature: string;
-  environment: string;
-  timeoutMs: number;
-  retries: number;
-}
-
-export interface CommandTargetConfig {
-  type: 'command';
-  /** argv; "{{percent}}" in any element becomes the percentage. */
-  set: string[];
-  get?: string[];
-  emergency: string[][];
-  timeoutMs: number;
-}
-
-export type TargetConfig =
-  | HttpTargetConfig
-  | EnvFileTargetConfig
-  | UnleashTargetConfig
-  | CommandTargetConfig;
 
 /** History actions a notifier can subscribe to (SPEC §3), plus `not-recovered`. */
 export type EventAction =

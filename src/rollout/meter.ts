@@ -26,7 +26,7 @@ export function createMeter(plan: Plan, stateDir: string, ctx: Pick<CommandConte
   let sources: Promise<{ readPoll: ReadMetrics['readPoll']; sources: Record<string, MetricSource> }> | undefined;
   return {
     async judge(state) {
-      sources ??= import('../sources/read-metrics.js').then((m) => ({ readPoll: m.readPoll, sources: m.createSources(plan, { scrapeDir: stateDir, clock: ctx.clock }) }));
+      sources ??= import('../sources/read-metrics.js').then(async (m) => ({ readPoll: m.readPoll, sources: await m.createSources(plan, { scrapeDir: stateDir, clock: ctx.clock }) }));
       const { readPoll, sources: built } = await sources;
       const poll = await readPoll(plan, built, { signal: ctx.signal });
       return judgePoll(plan, poll.metrics, { warmingUp: inWarmup(plan, state, ctx.clock.now()), requests: poll.requests });

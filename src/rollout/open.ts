@@ -59,8 +59,18 @@ export async function openRollout(options: StateOptions, ctx: CommandContext): P
   const plan = await loadPlanForCommand(options.plan, ctx);
   const stateDir = stateDirOf(plan, options);
   const store = await openStore(plan, options, ctx);
-  const target = (ctx.world?.createTarget ?? createTarget)(plan.target);
+  const target = await (ctx.world?.createTarget ?? createTarget)(plan.target);
   return { plan, store, stateDir, target, meter: createMeter(plan, stateDir, ctx), close: () => store.close() };
+}
+
+/** Opens the rollout, runs `fn` holding its lock as `command`, and closes it: what every state-changing command does. */
+export async function withLockedRollout<T>(options: StateOptions, ctx: CommandContext, command: string, fn: (rollout: Rollout) => Promise<T>): Promise<T> {
+  const rollout = await openRollout(options, ctx);
+  try {
+    return await withLock(rollout, command, ctx, () => fn(rollout));
+  } finally {
+    await rollout.close();
+  }
 }
 
 /** Runs `fn` holding the rollout's lock (exit 5 naming the holder when someone else has it). */

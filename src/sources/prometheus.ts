@@ -2,13 +2,13 @@
  * The `prometheus` source: one instant query (`GET <url>/api/v1/query`) per metric. The same API
  * is served by Thanos, Mimir (under a path prefix such as `/prometheus`) and VictoriaMetrics.
  */
-import type { PrometheusSourceConfig } from '../plan/types.js';
+import type { HttpSourceConfig } from './kinds/http-source.js';
 import { fetchPreparedJson, prepareSourceRequest, type Prepared } from './http-json.js';
 import { toFiniteNumber } from './json-path.js';
 import { NoDataError, type MetricSource } from './source.js';
 
 /** A source that evaluates PromQL queries against a Prometheus-compatible HTTP API. */
-export function createPrometheusSource(config: PrometheusSourceConfig): MetricSource {
+export function createPrometheusSource(config: HttpSourceConfig): MetricSource {
   // The URL parsed and its credentials moved into a header once, not for every query of every poll;
   // on first use, so that a bad URL fails reads (with its reason), not the building of the sources.
   let endpoint: QueryEndpoint | undefined;
@@ -31,7 +31,7 @@ interface QueryEndpoint {
 // Appending to the path keeps any prefix (Mimir's `/prometheus`, VictoriaMetrics' `/select/0/prometheus`)
 // and any query parameters the base URL already has (e.g. a tenant), re-encoded as
 // `searchParams.append` would; `query` goes last. The fragment is never sent.
-function queryEndpoint(config: PrometheusSourceConfig): QueryEndpoint {
+function queryEndpoint(config: HttpSourceConfig): QueryEndpoint {
   const url = new URL(config.url);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
   const params = url.searchParams.toString();

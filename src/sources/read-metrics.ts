@@ -6,11 +6,9 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import type { MetricConfig, Plan, RequestsConfig, SourceConfig } from '../plan/types.js';
-import { createExpositionSource } from './exposition.js';
-import { createJsonSource } from './json.js';
-import { createPrometheusSource } from './prometheus.js';
+import type { MetricConfig, Plan, RequestsConfig } from '../plan/types.js';
 import type { MetricValue } from '../readings.js';
+import { sourceKinds } from './kinds/index.js';
 import { NoDataError, type MetricSource } from './source.js';
 
 export type { MetricValue };
@@ -47,48 +45,30 @@ export async function readPoll(plan: Plan, sources: Record<string, MetricSource>
 
 /** What building the sources needs beyond the plan. */
 export interface SourcesOptions {
-  /** Where the exposition sources keep their previous scrape (beside the state). */
+  /** Where sources keep files between processes (the exposition scrape), beside the state. */
   scrapeDir: string;
   clock: Clock;
 }
 
-/** Builds the plan's sources, one per entry of `sources`. */
-export function createSources(plan: Plan, options: SourcesOptions): Record<string, MetricSource> {
-  const sources: Record<string, MetricSource> = {};
-  for (const [name, config] of Object.entries(plan.sources)) sources[name] = createSource(plan, name, config, options);
-  return sources;
+/** Builds the plan's sources, one per entry of `sources`, each type's implementation loaded now. */
+export async function createSources(plan: Plan, options: SourcesOptions): Promise<Record<string, MetricSource>> {
+  const entries = Object.entries(plan.sources).map(async ([name, config]) => {
+    const kind = sourceKinds.find(config.type);
+    // Only a config that bypassed the plan's schema gets here with a type no one registered.
+    if (!kind) throw new Error(`source ${name}: unknown type ${JSON.stringify(config.type)}`);
+    const context = { queries: queriesOf(plan, name), stateFile: (purpose: string) => join(options.scrapeDir, `${plan.name}.${name}.${purpose}.json`), clock: options.clock };
+    return [name, await kind.create(config, context)] as const;
+  });
+  return Object.fromEntries(await Promise.all(entries));
 }
 
-function createSource(plan: Plan, name: string, config: SourceConfig, options: SourcesOptions): MetricSource {
-  switch (config.type) {
-    case 'prometheus':
-      return createPrometheusSource(config);
-    case 'json':
-      return createJsonSource(config);
-    case 'exposition':
-      return createExpositionSource(config, {
-        expressions: expressionsOf(plan, name),
-        scrapeFile: join(options.scrapeDir, `${plan.name}.${name}.scrape.json`),
-        clock: options.clock,
-      });
-    default:
-      return unknownType(name, config);
-  }
-}
-
-// `never` makes a new source type a compile error here; the throw covers a plan that reached us
-// with a type the loader should have rejected.
-function unknownType(name: string, config: never): never {
-  throw new Error(`source ${name}: unknown type ${JSON.stringify((config as { type?: unknown }).type)}`);
-}
-
-// The exposition source keeps only the series these need, so it must know them all up front.
-function expressionsOf(plan: Plan, sourceName: string): string[] {
+// Some sources (exposition) keep only the series these need, so they must know them all up front.
+function queriesOf(plan: Plan, sourceName: string): string[] {
   const readables: Omit<Readable, 'name'>[] = [...plan.metrics, ...(plan.analysis.requests ? [plan.analysis.requests] : [])];
   return readables
     .filter((readable) => readable.source === sourceName)
-    .flatMap((readable) => [queryOf(readable), readable.baseline])
-    .filter((expression): expression is string => expression !== undefined);
+    .flatMap((readable) => [readable.query, readable.baseline])
+    .filter((query): query is string => query !== undefined);
 }
 
 /** Something read from a source: a metric (with its baseline, if any) or the traffic counter. */
@@ -97,13 +77,9 @@ type Readable = RequestsConfig & Pick<MetricConfig, 'name' | 'baseline'>;
 /** A read's outcome: the number, or why there is none. */
 type Outcome = { value: number } | { noDataReason: string };
 
-function queryOf(readable: RequestsConfig): string | undefined {
-  return readable.query ?? readable.path ?? readable.expr;
-}
-
 async function readMetric(metric: Readable, reader: PollReader): Promise<MetricValue> {
   const [main, baseline] = await Promise.all([
-    reader.read(metric.source, queryOf(metric)),
+    reader.read(metric.source, metric.query),
     metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline),
   ]);
   if ('noDataReason' in main) return { name: metric.name, noDataReason: main.noDataReason };
@@ -126,12 +102,11 @@ class PollReader {
     private readonly options: ReadOptions,
   ) {}
 
-  async read(sourceName: string, query: string | undefined): Promise<Outcome> {
+  async read(sourceName: string, query: string): Promise<Outcome> {
     try {
       const source = this.sources[sourceName];
       const timeoutMs = this.options.timeoutMs?.(sourceName) ?? this.plan.sources[sourceName]?.timeoutMs;
       if (source === undefined || timeoutMs === undefined) throw new Error(`no source named ${sourceName}`);
-      if (query === undefined) throw new Error('the metric has no query, path or expr');
       let deadline = this.deadlines.get(sourceName);
       if (deadline === undefined) this.deadlines.set(sourceName, (deadline = new Deadline(timeoutMs, this.options.signal)));
       return { value: await deadline.measure(source, query) };

@@ -307,7 +307,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
       }
       const historyLength = await appendEvents(events);
       try {
-        await writeAtomic(statePath, `${JSON.stringify({ ...next, version }, null, 2)}\n`);
+        await writeAtomic(statePath, `${JSON.stringify(processSecrets.redactDeep({ ...next, version }), null, 2)}\n`);
       } catch (err) {
         // The state was not replaced, so its events go too. Best effort: if even this fails, the
         // events stay, as after a crash at this point.

@@ -16,19 +16,10 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
-import { redactUrl } from './redact-url.js';
+import { passwordsOf, redactUrl } from './redact-url.js';
 import { COMPACT_AT, compactSamples, parseStoredSample, type MetricSample } from './samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
-import {
-  parseStoredEvent,
-  parseStoredState,
-  type HistoryEvent,
-  type Lock,
-  type LockHolder,
-  type RolloutState,
-  type SaveOptions,
-  type StateStore,
-} from './types.js';
+import { parseStoredEvent, parseStoredState, type HistoryEvent, type Lock, type LockHolder, type RolloutState, type SaveOptions, type StateStore } from './types.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
 export interface PostgresStoreOptions {
@@ -77,17 +68,6 @@ const MIGRATION_LOCK_KEY = '31073203935901812';
 // Getting a connection sends nothing, so it is safe to retry for any operation.
 const CONNECT_RETRY_DELAYS_MS = [250, 750];
 
-/** The secret strings of a connection string, as they may appear in a driver's message. */
-function passwordsOf(url: string): string[] {
-  try {
-    const parsed = new URL(url);
-    const raw = [parsed.password, ...[...parsed.searchParams].filter(([k]) => /pass/i.test(k)).map(([, v]) => v)];
-    return raw.filter(Boolean).flatMap((p) => [p, decodeURIComponent(p)]);
-  } catch {
-    return [];
-  }
-}
-
 /** A driver error in words: Node's AggregateError (IPv4 and IPv6 both refused) has no message. */
 function describeError(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length > 0) return describeError(err.errors[0]);
@@ -100,7 +80,9 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
   const { url, plan } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const shownUrl = redactUrl(url);
-  const passwords = passwordsOf(url);
+  // The URL may come from --state or ROLLOUT_STATE_URL rather than the plan: its password is a
+  // secret all the same, in every message and file.
+  for (const password of passwordsOf(url)) processSecrets.add(password);
   const pool = new pg.Pool({
     connectionString: url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
@@ -120,10 +102,8 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
   let closed: Promise<void> | undefined;
 
   function storeError(err: unknown, doing: string): StateStoreError {
-    let message = describeError(err);
-    for (const p of passwords) message = message.split(p).join('***');
     return new StateStoreError(
-      `PostgreSQL state store ${shownUrl}: ${doing} failed: ${message}`,
+      `PostgreSQL state store ${shownUrl}: ${doing} failed: ${processSecrets.redact(describeError(err))}`,
       'check that the database is running and reachable from here, and the URL (state.url, --state or ROLLOUT_STATE_URL)',
     );
   }
@@ -247,7 +227,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
     save: (next: RolloutState, events: HistoryEvent[], saveOptions: SaveOptions = {}) =>
       run('saving state', (client) =>
         inTransaction(client, async () => {
-          const params = [plan, JSON.stringify(next), next.version];
+          const params = [plan, JSON.stringify(processSecrets.redactDeep(next)), next.version];
           const result = saveOptions.force
             ? await client.query(
                 `INSERT INTO rollout_state (plan, state, version) VALUES ($1, $2::jsonb, $3)
@@ -331,11 +311,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
           throw new StateStoreError(`PostgreSQL state store ${shownUrl}: the lock of ${plan} kept changing hands`, 'try again');
         }),
       );
-      return holdLock({
-        holder,
-        tookOverFrom,
-        leaseMs,
-        refreshes,
+      return holdLock({ holder, tookOverFrom, leaseMs, refreshes,
         refresh: async () => {
           await pool.query(
             `UPDATE rollout_locks SET expires_at = now() + $3 * interval '1 millisecond' WHERE plan = $1 AND holder = $2::jsonb`,

@@ -4,12 +4,22 @@
  */
 import { spawn } from 'node:child_process';
 import { TargetError } from '../errors.js';
-import type { CommandTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { attemptAll } from './attempt-all.js';
 import { endInFlight, inFlightKey, recordInFlight } from './in-flight.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import type { Target } from './target.js';
+import type { TargetConfig } from '../plan/types.js';
+
+/** A `command` target. */
+export interface CommandTargetConfig extends TargetConfig {
+  type: 'command';
+  /** argv; "{{percent}}" in any element becomes the percentage. */
+  set: string[];
+  get?: string[];
+  emergency: string[][];
+  timeoutMs: number;
+}
 
 /** How to run one program. */
 export interface SpawnOptions {

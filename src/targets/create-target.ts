@@ -1,29 +1,12 @@
-/** Builds the target a plan names. */
+/** Builds the target a plan names, from its type in the registry (src/targets/kinds/). */
 import type { TargetConfig } from '../plan/types.js';
-import { createCommandTarget } from './command.js';
-import { createEnvFileTarget } from './env-file.js';
-import { createHttpTarget } from './http.js';
+import { targetKinds } from './kinds/index.js';
 import type { Target } from './target.js';
-import { createUnleashTarget } from './unleash.js';
 
 /**
- * The target for `config`. An unknown type throws instead of falling back to some default: a
- * rollout must never move a percentage somewhere the plan did not say.
+ * The target for `config`, its implementation loaded now. An unknown type throws instead of
+ * falling back to some default: a rollout must never move a percentage somewhere the plan did not say.
  */
-export function createTarget(config: TargetConfig): Target {
-  switch (config.type) {
-    case 'http':
-      return createHttpTarget(config);
-    case 'env-file':
-      return createEnvFileTarget(config);
-    case 'unleash':
-      return createUnleashTarget(config);
-    case 'command':
-      return createCommandTarget(config);
-    default: {
-      // Reached only when a config bypassed the plan schema; `never` keeps the switch complete.
-      const unknown: never = config;
-      throw new Error(`unknown target type ${JSON.stringify((unknown as { type?: unknown }).type)}`);
-    }
-  }
+export async function createTarget(config: TargetConfig): Promise<Target> {
+  return targetKinds.get(config.type).create(config);
 }

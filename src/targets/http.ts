@@ -4,13 +4,32 @@
  */
 import { TargetError } from '../errors.js';
 import { describeUrl } from '../net/http.js';
-import type { HttpCall, HttpHeaders, HttpTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { readJsonPath } from '../sources/json-path.js';
 import { attemptAll } from './attempt-all.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from '../net/retry.js';
 import type { Target } from './target.js';
+import type { HttpHeaders, TargetConfig } from '../plan/types.js';
+
+/** One request to the flag API. */
+export interface HttpCall {
+  method: string;
+  url: string;
+  headers: HttpHeaders;
+  /** JSON body; the string "{{percent}}" anywhere in it becomes the percentage as a number. */
+  body?: unknown;
+}
+
+/** An `http` target. */
+export interface HttpTargetConfig extends TargetConfig {
+  type: 'http';
+  set: HttpCall;
+  get?: { url: string; headers: HttpHeaders; path: string };
+  emergency: HttpCall[];
+  timeoutMs: number;
+  retries: number;
+}
 
 /** Test seams: the backoff's sleep and jitter. */
 export type HttpTargetOptions = Pick<RetryOptions, 'sleep' | 'random'>;

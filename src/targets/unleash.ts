@@ -15,11 +15,23 @@
  */
 import { TargetError } from '../errors.js';
 import type { HttpResponse } from '../net/http.js';
-import type { UnleashTargetConfig } from '../plan/types.js';
 import { processSecrets } from '../plan/secrets.js';
 import { checkReadBack, parsePercent } from './percent.js';
 import { isSuccess, parseJsonBody, sendWithRetries, statusError, type RetryOptions } from '../net/retry.js';
 import type { Target } from './target.js';
+import type { TargetConfig } from '../plan/types.js';
+
+/** An `unleash` target. */
+export interface UnleashTargetConfig extends TargetConfig {
+  type: 'unleash';
+  url: string;
+  token: string;
+  project: string;
+  feature: string;
+  environment: string;
+  timeoutMs: number;
+  retries: number;
+}
 
 /** Test seams: the backoff's sleep and jitter. */
 export type UnleashTargetOptions = Pick<RetryOptions, 'sleep' | 'random'>;

@@ -396,14 +396,12 @@ describe('runLoop', () => {
     expect(world.target).toBe(10);
   });
 
-  it('runs a seven-day plan in well under a second, polling on a grid that does not drift', async () => {
+  // How fast the loop runs is bench/soak.ts's to measure (a wall-clock bound here would flake on a busy machine).
+  it('runs a seven-day plan under the fake clock, polling on a grid that does not drift', async () => {
     const world = new World(makePlan('[{ percent: 1, bake: 1d }, { percent: 10, bake: 1d }, { percent: 50, bake: 2d }, { percent: 100, bake: 3d }]'));
     world.pollMs = 1300;
-    const started = performance.now();
     const outcome = await world.run();
-    const elapsed = performance.now() - started;
     expect(outcome.kind).toBe('complete');
-    expect(elapsed).toBeLessThan(1000);
     // Within a stage, poll k starts exactly k intervals after the stage was entered, although
     // every poll took 1.3 s: sleeping a fixed interval after each poll would drift by 1.3 s a poll.
     const firstStage = world.pollStarts.filter((t) => t < world.pollStarts[0]! + DAY - 30 * SEC);

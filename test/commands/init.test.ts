@@ -94,7 +94,7 @@ describe('rollout init (non-interactive)', () => {
     const plan = await load(join(dir, 'rollout.yaml'), { UNLEASH_API_TOKEN: 'unleash-secret' });
     expect(plan.target).toMatchObject({ type: 'unleash', url: 'https://unleash.example.com', token: 'unleash-secret', project: 'default', feature: 'checkout-v2', environment: 'staging' });
     expect(plan.stages.map((s) => s.percent)).toEqual([5, 20, 100]);
-    expect(plan.metrics.map((m) => [m.name, m.path, m.unit])).toEqual([
+    expect(plan.metrics.map((m) => [m.name, m.query, m.unit])).toEqual([
       ['error_rate', 'errorRate', 'ratio'],
       ['avg_response_time', 'avgResponseTime', 'milliseconds'],
     ]);
@@ -112,7 +112,7 @@ describe('rollout init (non-interactive)', () => {
     expect(plan.sources.app).toMatchObject({ type: 'exposition' });
     const p95 = plan.metrics.find((m) => m.name === 'p95_latency');
     expect(p95).toMatchObject({ unit: 'seconds', warning: { text: '> 200ms', value: 0.2 }, critical: { text: '> 1s', value: 1 } });
-    expect(p95?.expr).toContain('histogram_quantile(0.95');
+    expect(p95?.query).toContain('histogram_quantile(0.95');
   });
 
   it('--json prints what was written', async () => {

@@ -1,6 +1,7 @@
 /**
  * The operator commands end to end: the built CLI as a subprocess (CI=true, no TTY) against a real
- * local flag API and metrics route, with state in a temp dir.
+ * local flag API and metrics route, with state in a temp dir. Each decision branch is tested
+ * in-process in test/commands/in-process/; these keep the flags, exit codes and HTTP end to end.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,24 +50,6 @@ describe('advance', () => {
     expect(events[1]?.verdict).toBe('healthy');
     expect((await rollout('advance', '--yes')).stdout).toMatch(/already complete/);
     expect(JSON.stringify(events)).not.toContain('app-secret-token');
-  });
-
-  it('holds on a warning: exit 3 and the reason, nothing applied or recorded', async () => {
-    await rollout('advance', '--yes');
-    service.metrics = { errorRate: 0.02, p95: 0.2 };
-    const r = await rollout('advance', '--yes');
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/held: error_rate 2% breaches warning > 1%/);
-    expect(service.percentage).toBe(10);
-    expect(actions()).toEqual(['start 0→10']);
-  });
-
-  it('holds while baking and says when it could advance', async () => {
-    writeFileSync(join(dir, 'rollout.yaml'), servicePlan(service, { bake: '10m' }));
-    await rollout('advance', '--yes');
-    const r = await rollout('advance', '--yes', '--json');
-    expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ action: 'hold', reason: expect.stringMatching(/^baking: advance possible in (9m \d+s|10m)$/) });
   });
 
   it('--force --reason overrides a hold and is recorded as force', async () => {

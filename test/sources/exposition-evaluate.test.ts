@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { evaluateExpression, type Scrape } from '../../src/sources/exposition/evaluate.js';
+import { evaluateExpression } from '../../src/sources/exposition/evaluate.js';
+import { ScrapeHistory, type Scrape } from '../../src/sources/exposition/history.js';
 import { parseExposition } from '../../src/sources/exposition/parse.js';
-import { parseExpression } from '../../src/sources/exposition/promql.js';
+import { parseExpression, rangeFunctionsOf } from '../../src/sources/exposition/promql.js';
 import { NoDataError } from '../../src/sources/source.js';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -25,7 +26,16 @@ interface Scrapes {
 const minute: Scrapes = { current: second, previous: first };
 const only = (current: Scrape): Scrapes => ({ current, previous: undefined });
 
-const value = (expr: string, { current, previous } = minute) => evaluateExpression(parseExpression(expr), current, previous);
+/** The history a source would have kept for `expr` after these earlier scrapes. */
+function historyOf(expr: string, ...scrapes: Scrape[]): ScrapeHistory {
+  const functions = rangeFunctionsOf(parseExpression(expr));
+  let history = ScrapeHistory.start();
+  for (const scrape of scrapes) history = history.add(history.keep(scrape, functions), functions);
+  return history;
+}
+
+const value = (expr: string, { current, previous } = minute) =>
+  evaluateExpression(parseExpression(expr), current, historyOf(expr, ...(previous ? [previous] : [])));
 
 function noData(expr: string, scrapes = minute): string {
   try {
@@ -145,8 +155,68 @@ describe('evaluateExpression', () => {
 
   it('cannot take a rate between scrapes taken at the same time', () => {
     expect(noData('sum(rate(http_requests_total[1m]))', { current: second, previous: { ...first, timestamp: second.timestamp } })).toBe(
-      'the previous scrape is not older than this one (0 s apart): cannot compute a rate',
+      'warming up: needs a second scrape',
     );
+  });
+
+  // Issue 16, items 1 to 5, on the lines of its report.
+  it.each([
+    ['RE2 POSIX class', 'h{code="200"} 1\nh{code="404"} 1', 'sum(h{code!~"[[:digit:]]00"})', 1],
+    ['RE2 flags', 'h{m="GET"} 1\nh{m="post"} 2', 'sum(h{m=~"(?i)get|POST"})', 3],
+    ['a bucket bound Go does not read is no bucket', 'b_bucket{le="0x10"} 5\nb_bucket{le="1"} 2\nb_bucket{le="+Inf"} 10', 'histogram_quantile(0.5, b_bucket)', 1],
+    ['a hexadecimal bound Go reads', 'b_bucket{le="0x1p4"} 5\nb_bucket{le="+Inf"} 10', 'histogram_quantile(0.5, b_bucket)', 16],
+    ['a bound with an underscore, as Go reads it', 'b_bucket{le="1_0"} 5\nb_bucket{le="+Inf"} 10', 'histogram_quantile(0.25, b_bucket)', 5],
+    ['the first of a series written twice', 'd 1\nd 3', 'sum(d)', 1],
+    ['an empty label as no label', 'x{a="",b="1"} 1\ny{b="1"} 2', 'x / y', 0.5],
+    ['a __-prefixed label as any label', 'u{__x="1"} 3\nu{__x="2"} 4', 'sum(u{__x="1"})', 3],
+    ['__name__ as the metric name', 'u 3', 'sum(u{__name__="u"}) + sum(u{__name__=~"u|v"})', 6],
+  ])('reads %s as Prometheus does', (_, page, expr, expected) => {
+    expect(value(expr, only(scrapeOf(page, T0)))).toBe(expected);
+  });
+
+  it('reads no series for a __name__ matcher the name fails', () => {
+    expect(noData('sum(u{__name__!="u"})', only(scrapeOf('u 3', T0)))).toBe('empty result (no series match u{__name__!="u"})');
+  });
+
+  // Issue 16, item 8: the range picks the earlier scrape; none fresh enough reads no data.
+  describe('the window of increase() and rate()', () => {
+    const at = (seconds: number, total: number) => scrapeOf(`c ${total}`, T0 + seconds * 1000);
+    const history = (expr: string, ...scrapes: Scrape[]) => historyOf(expr, ...scrapes);
+    const read = (expr: string, now: Scrape, earlier: ScrapeHistory) => evaluateExpression(parseExpression(expr), now, earlier);
+
+    it('compares with the kept scrape closest to the range ago', () => {
+      const expr = 'sum(rate(c[30s]))';
+      const kept = history(expr, at(0, 0), at(10, 100), at(20, 300), at(30, 600));
+      // Now 40: 30 s ago is the scrape at 10 (total 100); the rate over 30 s is (1000 - 100) / 30.
+      expect(read(expr, at(40, 1000), kept)).toBeCloseTo(900 / 30, 12);
+      expect(read('sum(rate(c[10s]))', at(40, 1000), history('sum(rate(c[10s]))', at(0, 0), at(30, 600)))).toBeCloseTo(40, 12);
+    });
+
+    it('gives increase over a range as the rate times the range, as PromQL does', () => {
+      const expr = 'sum(increase(c[1m]))';
+      expect(read(expr, at(50, 500), history(expr, at(0, 0)))).toBeCloseTo(600, 12);
+      expect(read('sum(increase(c))', at(50, 500), history('sum(increase(c))', at(0, 0)))).toBe(500);
+    });
+
+    it('reads no data when no kept scrape is fresh enough, never a longer window', () => {
+      const expr = 'sum(rate(c[30s]))';
+      expect(() => read(expr, at(86_400, 1e6), history(expr, at(0, 0)))).toThrow('warming up: no scrape of the last 45s for a 30s range (the last is 1d old)');
+      expect(() => read('sum(rate(c))', at(86_400, 1e6), history('sum(rate(c))', at(0, 0)))).toThrow(
+        'warming up: the last scrape is 1d old; increase() and rate() without a range compare with one at most 2m old',
+      );
+      expect(read(expr, at(45, 450), history(expr, at(0, 0)))).toBe(10);
+    });
+
+    it('keeps what the next poll can use: the longest range and a half, thinned to a few spread over it', () => {
+      const expr = 'sum(rate(c[1m])) + sum(rate(c[10s]))';
+      const kept = history(expr, ...Array.from({ length: 20 }, (_, i) => at(i * 10, i)));
+      const ages = kept.scrapes.map((s) => 190 - (s.timestamp - T0) / 1000);
+      expect(ages.length).toBeLessThanOrEqual(5);
+      expect(ages.at(-1)).toBe(0);
+      expect(Math.max(...ages)).toBeLessThanOrEqual(90);
+      expect(Math.max(...ages)).toBeGreaterThanOrEqual(60);
+      expect(history('sum(increase(c))', at(0, 0), at(10, 1), at(20, 2)).scrapes.map((s) => s.timestamp)).toEqual([T0 + 20_000]);
+    });
   });
 
   it('does not take members every object has for labels', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonSourceConfig } from '../../src/plan/types.js';
+import type { HttpSourceConfig } from '../../src/sources/kinds/http-source.js';
 import { createJsonSource } from '../../src/sources/json.js';
 import type { MetricSource } from '../../src/sources/source.js';
 import { closedPort, sendJson, useTestServer, type Handler } from '../helpers/http-server.js';
@@ -16,7 +16,7 @@ const trpc = {
 const local = useTestServer((_req, res) => sendJson(res, 200, trpc));
 
 const route = '/api/trpc/aiMetrics.getSummary?lastMinutes=60';
-function source(overrides: Partial<JsonSourceConfig> = {}): MetricSource {
+function source(overrides: Partial<HttpSourceConfig> = {}): MetricSource {
   return createJsonSource({ type: 'json', name: 'app', url: `${local.server.url}${route}`, headers: {}, timeoutMs: 2000, ...overrides });
 }
 const signal = () => new AbortController().signal;

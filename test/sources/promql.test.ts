@@ -23,9 +23,11 @@ describe('parseExpression', () => {
     ['-a', bin('*', n(-1), sel('a'))],
     ['2 * -3', bin('*', n(2), n(-3))],
     ['+a', sel('a')],
-    ['rate(x[5m])', { kind: 'rate', selector: sel('x') }],
-    ['increase(x)', { kind: 'increase', selector: sel('x') }],
-    ['increase( x{a="b"} [1h30m] )', { kind: 'increase', selector: sel('x', 'x{a="b"}', [{ label: 'a', op: '=', value: 'b' }]) }],
+    ['rate(x[5m])', { kind: 'rate', selector: sel('x'), rangeMs: 300_000 }],
+    ['rate(x[30s])', { kind: 'rate', selector: sel('x'), rangeMs: 30_000 }],
+    ['increase(x)', { kind: 'increase', selector: sel('x'), rangeMs: undefined }],
+    ['increase( x{a="b"} [1h30m] )', { kind: 'increase', selector: sel('x', 'x{a="b"}', [{ label: 'a', op: '=', value: 'b' }]), rangeMs: 5_400_000 }],
+    ['rate(x[1d500ms])', { kind: 'rate', selector: sel('x'), rangeMs: 86_400_500 }],
     ['sum(x)', { kind: 'sum', by: undefined, expr: sel('x') }],
     ['sum by (le) (x)', { kind: 'sum', by: ['le'], expr: sel('x') }],
     ['sum(x) by (le, variant)', { kind: 'sum', by: ['le', 'variant'], expr: sel('x') }],
@@ -69,10 +71,22 @@ describe('parseExpression', () => {
     ['a|b', 'ab', false],
     ['.*', '', true],
     ['.+', '', false],
-    ['line.end', 'line\nend', true],
-  ])('anchors the regex %s at both ends: "%s" matches: %s', (regex, value, expected) => {
+    // As Prometheus 2 anchors: ^(?:re)$, "." not matching a line end (Prometheus 3 lets it).
+    ['line.end', 'line\nend', false],
+    // RE2, not JavaScript: POSIX classes, flags, \z, \Q…\E, Unicode classes.
+    ['[[:digit:]]00', '500', true],
+    ['[[:digit:]]00', 'd]00', false],
+    ['[[:alpha:]]+', 'abc', true],
+    ['(?i)get', 'GET', true],
+    ['a\\\\z', 'a', true],
+    ['\\\\Q.*\\\\E', '.*', true],
+    ['\\\\Q.*\\\\E', 'ab', false],
+    ['\\\\pL+', 'héllo', true],
+    ['\\\\pL+', 'h1', false],
+    ['x|(?s:.)', '\n', true],
+  ])('anchors the RE2 regex %s at both ends: %j matches: %s', (regex, value, expected) => {
     const matcher = (parseExpression(`x{a=~"${regex}"}`) as Selector).matchers[0]!;
-    expect(matcher.regex!.test(value)).toBe(expected);
+    expect(matcher.regex!.matches(value)).toBe(expected);
   });
 
   it.each([
@@ -95,6 +109,8 @@ describe('parseExpression', () => {
     ['x{"a"="b"}', 2, 'expected a label name'],
     ['x{a:b="c"}', 2, 'expected a label name'],
     ['x{a=~"("}', 5, 'expected a valid regular expression'],
+    ['x{a=~"a(?=b)"}', 5, 'expected a valid regular expression'],
+    ['rate(x[0s])', 6, 'a range longer than 0'],
     ['x{a="\\d"}', 5, 'unknown escape "\\d"'],
     ['x{a="open', 4, 'expected a closing " for the string starting here'],
     ['sum without (a) (x)', 4, '"by" ("without" is not supported)'],

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { Secrets } from '../../src/plan/secrets.js';
 import type { MetricConfig, Plan, SourceConfig } from '../../src/plan/types.js';
+import type { CommandTargetConfig } from '../../src/targets/kinds/command.js';
+import type { HttpSourceConfig } from '../../src/sources/kinds/http-source.js';
 import { createSources, readPoll } from '../../src/sources/read-metrics.js';
 import { NoDataError, type MetricSource } from '../../src/sources/source.js';
 import { sendJson, startTestServer, type TestServer } from '../helpers/http-server.js';
@@ -12,6 +14,8 @@ import { sendJson, startTestServer, type TestServer } from '../helpers/http-serv
 function metric(name: string, source: string, fields: Partial<MetricConfig> = {}): MetricConfig {
   return { name, source, query: `q_${name}`, unit: 'ratio', noData: 'hold', dryRun: false, ...fields };
 }
+
+const TRUE_COMMAND: CommandTargetConfig = { type: 'command', set: ['true'], emergency: [], timeoutMs: 1000 };
 
 function plan(metrics: MetricConfig[], sources: Record<string, SourceConfig>, requests?: Plan['analysis']['requests']): Plan {
   return {
@@ -24,14 +28,14 @@ function plan(metrics: MetricConfig[], sources: Record<string, SourceConfig>, re
     rollback: { to: 0 },
     sources,
     metrics,
-    target: { type: 'command', set: ['true'], emergency: [], timeoutMs: 1000 },
+    target: TRUE_COMMAND,
     notify: [],
     state: { backend: 'file' },
     secrets: new Secrets(),
   };
 }
 
-const prom = (name: string, timeoutMs: number, url = 'http://127.0.0.1:9'): SourceConfig => ({ type: 'prometheus', name, url, headers: {}, timeoutMs });
+const prom = (name: string, timeoutMs: number, url = 'http://127.0.0.1:9'): HttpSourceConfig => ({ type: 'prometheus', name, url, headers: {}, timeoutMs });
 
 /** A source answering each query from a table, after `delayMs`; `hang` never answers. */
 function fakeSource(answers: Record<string, number | Error | 'hang'>, delayMs = 10): MetricSource & { signals: AbortSignal[]; polls: number } {
@@ -94,7 +98,7 @@ describe('readPoll: parallel reads with a deadline each', () => {
     try {
       const p = plan([metric('slow', 'slow'), metric('fast', 'fast')], { slow: prom('slow', 300, slow.url), fast: prom('fast', 300, fast.url) });
       const started = performance.now();
-      const readings = await readPoll(p, createSources(p, { scrapeDir: '/tmp', clock: systemClock }));
+      const readings = await readPoll(p, await createSources(p, { scrapeDir: '/tmp', clock: systemClock }));
       expect(performance.now() - started).toBeLessThan(800);
       expect(readings.metrics[0]?.noDataReason).toMatch(/^timeout after 300 ms/);
       expect(readings.metrics[1]).toEqual({ name: 'fast', value: 0.5 });
@@ -117,9 +121,6 @@ describe('readPoll: readings', () => {
     ['a baseline that reads nodata', metric('p95', 's', { baseline: 'q_base' }), { q_p95: 1.2 }, { name: 'p95', value: 1.2, noDataReason: 'baseline: no answer for q_base' }],
     ['a metric that reads nodata, baseline or not', metric('p95', 's', { baseline: 'q_base' }), { q_base: 1 }, { name: 'p95', noDataReason: 'no answer for q_p95' }],
     ['an unexpected error', metric('e', 's'), { q_e: new TypeError('boom') }, { name: 'e', noDataReason: 'unexpected: boom' }],
-    ['a path (json)', metric('j', 's', { query: undefined, path: 'a.b' }), { 'a.b': 4 }, { name: 'j', value: 4 }],
-    ['an expr (exposition)', metric('x', 's', { query: undefined, expr: 'sum(x)' }), { 'sum(x)': 5 }, { name: 'x', value: 5 }],
-    ['a metric with nothing to read', metric('n', 's', { query: undefined }), {}, { name: 'n', noDataReason: 'unexpected: the metric has no query, path or expr' }],
     ['a metric of an unknown source', metric('u', 'nope'), {}, { name: 'u', noDataReason: 'unexpected: no source named nope' }],
   ])('%s', async (_name, m, answers, expected) => {
     const readings = await readPoll(plan([m], { s: prom('s', 1000) }), { s: fakeSource(answers) });
@@ -168,15 +169,16 @@ describe('readPoll with a json source: one fetch per poll', () => {
   });
 
   it('reads several paths and a baseline from one fetch, and fetches again next poll', async () => {
+    const app: HttpSourceConfig = { type: 'json', name: 'app', url: `${server.url}/api/trpc/aiMetrics.getSummary`, headers: {}, timeoutMs: 1000 };
     const p = plan(
       [
-        metric('errors', 'app', { query: undefined, path: 'result.data.json.errorRate' }),
-        metric('latency', 'app', { query: undefined, path: 'result.data.json.latency', baseline: 'result.data.json.stableLatency' }),
-        metric('typo', 'app', { query: undefined, path: 'result.data.json.p95' }),
+        metric('errors', 'app', { query: 'result.data.json.errorRate' }),
+        metric('latency', 'app', { query: 'result.data.json.latency', baseline: 'result.data.json.stableLatency' }),
+        metric('typo', 'app', { query: 'result.data.json.p95' }),
       ],
-      { app: { type: 'json', name: 'app', url: `${server.url}/api/trpc/aiMetrics.getSummary`, headers: {}, timeoutMs: 1000 } },
+      { app },
     );
-    const sources = createSources(p, { scrapeDir: '/tmp', clock: systemClock });
+    const sources = await createSources(p, { scrapeDir: '/tmp', clock: systemClock });
     expect((await readPoll(p, sources)).metrics).toEqual([
       { name: 'errors', value: 0.02 },
       { name: 'latency', value: 900, baseline: 800 },
@@ -197,22 +199,22 @@ describe('createSources', () => {
     });
     try {
       const scrapeDir = mkdtempSync(join(tmpdir(), 'rollout-scrape-'));
-      const scrape: SourceConfig = { type: 'exposition', name: 'scrape', url: `${page.url}/metrics`, headers: {}, timeoutMs: 1000 };
-      const p = plan([metric('requests_seen', 'scrape', { query: undefined, expr: 'sum(increase(r_total))', unit: 'count' })], { scrape });
-      const first = await readPoll(p, createSources(p, { scrapeDir, clock: systemClock }));
+      const scrape: HttpSourceConfig = { type: 'exposition', name: 'scrape', url: `${page.url}/metrics`, headers: {}, timeoutMs: 1000 };
+      const p = plan([metric('requests_seen', 'scrape', { query: 'sum(increase(r_total))', unit: 'count' })], { scrape });
+      const first = await readPoll(p, await createSources(p, { scrapeDir, clock: systemClock }));
       expect(first.metrics[0]?.noDataReason).toMatch(/warming up/);
       expect(existsSync(join(scrapeDir, 'checkout-v2.scrape.scrape.json'))).toBe(true);
       total = 160;
       // A fresh set of sources, as the next `rollout check` would build: the scrape file carries over.
-      const second = await readPoll(p, createSources(p, { scrapeDir, clock: systemClock }));
+      const second = await readPoll(p, await createSources(p, { scrapeDir, clock: systemClock }));
       expect(second.metrics[0]).toEqual({ name: 'requests_seen', value: 60 });
     } finally {
       await page.close();
     }
   });
 
-  it('refuses an unknown source type', () => {
-    const p = plan([], { odd: { type: 'graphite', name: 'odd', url: 'http://x', headers: {}, timeoutMs: 1 } as unknown as SourceConfig });
-    expect(() => createSources(p, { scrapeDir: '/tmp', clock: systemClock })).toThrow('source odd: unknown type "graphite"');
+  it('refuses an unknown source type', async () => {
+    const p = plan([], { odd: { type: 'graphite', name: 'odd', timeoutMs: 1 } });
+    await expect(createSources(p, { scrapeDir: '/tmp', clock: systemClock })).rejects.toThrow('source odd: unknown type "graphite"');
   });
 });

@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, ExitCode, StateCorruptError, StateStoreError } from '../../src/errors.js';
 import { lockHolder } from '../../src/state/actor.js';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/state/postgres-store.js';
-import { redactUrl } from '../../src/state/redact-url.js';
 import type { StateStore } from '../../src/state/types.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { describeStoreContract, eventFor, sampleAt, stateAt } from './store-contract.js';
@@ -17,18 +16,6 @@ afterAll(async () => {
 });
 
 describeStoreContract('postgres', (plan) => createPostgresStore({ url: server.url, plan }));
-
-describe('redactUrl', () => {
-  it.each([
-    ['postgres://u:hunter2@db:5432/app', 'postgres://u:***@db:5432/app'],
-    ['postgres://u:p%2Fw%40x@db/app?sslmode=require', 'postgres://u:***@db/app?sslmode=require'],
-    ['postgresql://db/app?user=u&password=hunter2', 'postgresql://db/app?user=u&password=***'],
-    ['postgres://db/app', 'postgres://db/app'],
-    ['not a url password=hunter2', 'not a url password=***'],
-  ])('%s → %s', (url, shown) => {
-    expect(redactUrl(url)).toBe(shown);
-  });
-});
 
 describe('postgres store', () => {
   const opened: StateStore[] = [];

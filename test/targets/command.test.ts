@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TargetError } from '../../src/errors.js';
-import type { CommandTargetConfig } from '../../src/plan/types.js';
+import type { CommandTargetConfig } from '../../src/targets/kinds/command.js';
 import { processSecrets } from '../../src/plan/secrets.js';
 import { createCommandTarget } from '../../src/targets/command.js';
 

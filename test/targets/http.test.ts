@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TargetError } from '../../src/errors.js';
-import type { HttpTargetConfig } from '../../src/plan/types.js';
+import type { HttpTargetConfig } from '../../src/targets/kinds/http.js';
 import { processSecrets } from '../../src/plan/secrets.js';
 import { createHttpTarget, fillTemplate } from '../../src/targets/http.js';
 import { BACKOFF_CAP_MS, backoffDelay } from '../../src/net/retry.js';

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TargetError } from '../../src/errors.js';
-import type { UnleashTargetConfig } from '../../src/plan/types.js';
+import type { UnleashTargetConfig } from '../../src/targets/kinds/unleash.js';
 import { processSecrets } from '../../src/plan/secrets.js';
 import { createUnleashTarget } from '../../src/targets/unleash.js';
 import { sendJson, startTestServer, type RecordedRequest, type TestServer } from '../helpers/http-server.js';

@@ -1,26 +1,24 @@
 /**
  * A streaming parser of the Prometheus text exposition format 0.0.4. It is fed the page chunk by
- * chunk as it arrives and keeps only the series whose metric name the plan's expressions use.
+ * chunk as it arrives, keeps only the series whose metric name the plan's expressions use, and
+ * checks every line as Prometheus's scrape does (docs/exposition.md lists the rules and how they
+ * were checked): a page Prometheus would refuse is a page with problems, whatever line they are on.
  *
- * It reads bytes, not text: a line of an unwanted metric is skipped once its name is compared, so
- * it is never decoded, and a kept line is scanned once, byte by byte, its label names and values
- * turned into ids of the page's string table (series.ts), a string made only the first time its
- * bytes are seen. That is what makes it fast and small: the page itself is never held, only the
- * kept samples, in integer columns. A sample's own timestamp, if any, is ignored: scrapes are timed.
+ * It reads bytes, not text: a line of an unwanted metric is checked but never decoded, and a kept
+ * line is scanned once, byte by byte, its label names and values turned into ids of the page's
+ * string table (series.ts), a string made only the first time its bytes are seen. That is what
+ * makes it fast and small: the page itself is never held, only the kept samples, in integer
+ * columns. A sample's own timestamp, if any, is checked and ignored: scrapes are timed.
  */
+import { CHAR_CLASS, CLOSE_BRACE, COMMA, NAME_CHAR, OPEN_BRACE, QUOTE, BACKSLASH, HASH, LABEL_CHAR, commonLabels, isTextAt, isValidUtf8, isWordAt, quote, scanQuoted, skipBlanks, toKnown, unescape, type Known, NAME_START } from './bytes.js';
+import { LineReader, type ParseProblem } from './lines.js';
 import { keepClassWarm, LabelTable, Samples } from './series.js';
 
 export { Samples, type Labels } from './series.js';
+export type { ParseProblem } from './lines.js';
 
 /** Kept samples by metric name. */
 export type SeriesByName = Map<string, Samples>;
-
-/** A line of the page the parser could not read. */
-export interface ParseProblem {
-  /** 1-based line number on the page. */
-  line: number;
-  message: string;
-}
 
 /** What a page yielded: the kept series, the number of lines, and the unreadable ones (first named). */
 export interface ParsedPage {
@@ -28,62 +26,26 @@ export interface ParsedPage {
   lines: number;
   problems: number;
   firstProblem: ParseProblem | undefined;
+  /** Set when the wanted metrics had more series than the parser keeps: `series` is then incomplete. */
+  overflow: boolean;
 }
-
-const TAB = 9;
-const LF = 10;
-const CR = 13;
-const SPACE = 32;
-const QUOTE = 34;
-const HASH = 35;
-const COMMA = 44;
-const MINUS = 45;
-const DOT = 46;
-const EQUALS = 61;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-
-/**
- * The longest unfinished line held while it waits for its end. A line of the format is a name,
- * labels and a number; one this long is not the format (a page of one endless line, say), and
- * holding it would grow and re-copy a buffer with every chunk, up to the page's size cap.
- */
-const MAX_LINE_BYTES = 1024 * 1024;
 
 /** Initial size of the hash table of ASCII label values' ids (a power of two, grown at half full). */
 const VALUE_SLOTS = 1024;
 
 /**
- * A one-byte string the parser compares lines against, with its bytes: comparing bytes to bytes
- * is cheapest (a string used as a property key turns into an indirection V8 must follow).
+ * Parses a page fed in chunks. `wanted` names the metrics to keep (undefined keeps all); the lines
+ * of other metrics are checked and dropped. At most `maxSeries` series are kept; past that the
+ * page's result says `overflow`.
  */
-interface Known {
-  text: string;
-  bytes: DataView;
-}
-
-function toKnown(text: string): Known {
-  return { text, bytes: viewOf(Buffer.from(text, 'latin1')) };
-}
-
-/**
- * Parses a page fed in chunks. `wanted` names the metrics to keep (undefined keeps all); a line of
- * another metric is skipped once its name is compared.
- */
-export class ExpositionParser {
+export class ExpositionParser extends LineReader {
   private readonly wanted: Known[] | undefined;
+  private readonly wantedTexts: Set<string> | undefined;
   private readonly table = new LabelTable();
   private readonly series: SeriesByName = new Map();
-  /** The unfinished last line of what has arrived so far. */
-  private pending: Buffer | undefined;
-  /** Set while the rest of a line over MAX_LINE_BYTES is dropped, up to its end. */
-  private skippingLine = false;
-  /** The buffer being parsed, seen as a DataView to compare lines four bytes at a time. */
-  private view = viewOf(Buffer.alloc(0));
-  private lineNumber = 0;
-  private problems = 0;
-  private firstProblem: ParseProblem | undefined;
+  private readonly maxSeries: number;
+  private keptSeries = 0;
+  private overflow = false;
   /** The previous kept line's metric and its samples: a metric's lines come together on a page. */
   private lastName: Known = toKnown('');
   private lastSamples = new Samples(this.table);
@@ -100,12 +62,14 @@ export class ExpositionParser {
   private previousSchema = -1;
   /**
    * By label position: the name (its bytes and its id), the value's id, and where the value's
-   * closing quote ends (from the line's name).
+   * closing quote ends (from the line's start).
    */
   private readonly labelNames: Known[] = [];
   private readonly labelNameIds: number[] = [];
   private readonly labelValueIds: number[] = [];
   private readonly labelEnds: number[] = [];
+  /** The metric name a `{"name", ...}` line gives inside its braces, once read. */
+  private quotedName: string | undefined;
   /**
    * Ids of the ASCII label values seen, by a hash of their bytes (open addressing; -1 is empty):
    * a value's bytes are compared with its string, never decoded twice. Never evicting keeps ids
@@ -115,108 +79,105 @@ export class ExpositionParser {
   private valueHashes = new Int32Array(VALUE_SLOTS);
   private valueCount = 0;
 
-  constructor(wanted?: Iterable<string>) {
-    this.wanted = wanted ? [...new Set(wanted)].map(toKnown) : undefined;
+  constructor(wanted?: Iterable<string>, maxSeries = Infinity) {
+    super();
+    this.wantedTexts = wanted ? new Set(wanted) : undefined;
+    this.wanted = this.wantedTexts ? [...this.wantedTexts].map(toKnown) : undefined;
+    this.maxSeries = maxSeries;
   }
 
-  /** Parses every line completed by `chunk`; a line cut by the chunk's end waits for the next. */
-  push(chunk: string | Buffer): void {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    let lineStart = 0;
-    let lineEnd = bytes.indexOf(LF);
-    if (this.skippingLine) {
-      if (lineEnd < 0) return;
-      this.skippingLine = false;
-      lineStart = lineEnd + 1;
-      lineEnd = bytes.indexOf(LF, lineStart);
-    } else if (this.pending) {
-      if (lineEnd < 0) {
-        this.pending = Buffer.concat([this.pending, bytes]);
-        this.dropIfTooLong();
-        return;
-      }
-      const joined = Buffer.concat([this.pending, bytes.subarray(0, lineEnd)]);
-      this.pending = undefined;
-      this.view = viewOf(joined);
-      this.parseLine(joined, 0, joined.length);
-      lineStart = lineEnd + 1;
-      lineEnd = bytes.indexOf(LF, lineStart);
-    }
-    this.view = viewOf(bytes);
-    while (lineEnd >= 0) {
-      this.parseLine(bytes, lineStart, lineEnd);
-      lineStart = lineEnd + 1;
-      lineEnd = bytes.indexOf(LF, lineStart);
-    }
-    // A copy, so the caller may reuse its buffer.
-    if (lineStart < bytes.length) {
-      this.pending = Buffer.from(bytes.subarray(lineStart));
-      this.dropIfTooLong();
-    }
-  }
-
-  /** Gives up an unfinished line over MAX_LINE_BYTES: a problem on its line, the rest skipped. */
-  private dropIfTooLong(): void {
-    if (this.pending === undefined || this.pending.length <= MAX_LINE_BYTES) return;
-    this.pending = undefined;
-    this.skippingLine = true;
-    this.lineNumber++;
-    this.problem(`a line longer than ${MAX_LINE_BYTES} bytes`);
-  }
-
-  /** Parses the last line (a page need not end with a line end) and returns what was kept. */
+  /**
+   * Parses the last line (Prometheus reads a page without a final line end) and returns what was
+   * kept, each metric's series once: of a series written twice, the first line counts, as in
+   * Prometheus.
+   */
   end(): ParsedPage {
-    const rest = this.pending;
-    this.pending = undefined;
-    if (rest) {
-      this.view = viewOf(rest);
-      this.parseLine(rest, 0, rest.length);
-    }
+    this.endLines();
     this.previousLine = undefined;
-    for (const samples of this.series.values()) samples.seal();
-    return { series: this.series, lines: this.lineNumber, problems: this.problems, firstProblem: this.firstProblem };
+    for (const samples of this.series.values()) samples.seal({ firstOfEachSeries: true });
+    return { series: this.series, lines: this.lineNumber, problems: this.problems, firstProblem: this.firstProblem, overflow: this.overflow };
   }
 
-  /** One line, read in place with a local index: this loop is the parser's whole cost. */
-  private parseLine(buf: Buffer, start: number, end: number): void {
+  /** One line, read in place with a local index: this is the parser's whole cost. */
+  protected parseLine(buf: Buffer, start: number, end: number): void {
     this.lineNumber++;
-    if (end > start && buf[end - 1] === CR) end--;
-    const nameStart = skipBlanks(buf, start, end);
-    if (nameStart === end || buf[nameStart] === HASH) return; // blank line, HELP, TYPE or comment
-    const name = this.keptName(buf, nameStart, end);
-    if (name === undefined) return;
-    if (name === null) return this.problem(`expected a metric name, found ${quote(buf, nameStart, end)}`);
-    const same = name === this.lastName ? this.sameLabelsAsPrevious(nameStart + name.bytes.byteLength, nameStart, end) : 0;
+    const first = skipBlanks(buf, start, end);
+    if (first === end) return; // blank line
+    const ch = buf[first]!;
+    if (ch === HASH) return this.parseComment(buf, first + 1, end);
+    if (ch === OPEN_BRACE) return this.parseQuotedNameLine(buf, first, end);
+    if (!(CHAR_CLASS[ch]! & NAME_START)) return this.problem(`expected a metric name, found ${quote(buf, first, end)}`);
+    // Prometheus would read the blanks as part of the name, and refuse it.
+    if (first > start) return this.problem('blanks before the metric name');
+    const name = this.keptName(buf, first, end);
+    if (name === undefined) return this.checkLine(buf, first, end);
+    const same = name === this.lastName ? this.sameLabelsAsPrevious(first, end) : 0;
     let at: number;
     if (same > 0) {
-      at = this.parseLabels(buf, nameStart, nameStart + this.labelEnds[same - 1]!, end, same);
+      at = this.parseLabels(buf, first, first + this.labelEnds[same - 1]!, end, same);
     } else {
-      at = skipBlanks(buf, nameStart + name.bytes.byteLength, end);
-      if (at < end && buf[at] === OPEN_BRACE) at = this.parseLabels(buf, nameStart, at + 1, end, 0);
+      at = skipBlanks(buf, first + name.bytes.byteLength, end);
+      if (at < end && buf[at] === OPEN_BRACE) at = this.parseLabels(buf, first, at + 1, end, 0);
       else this.previousLabelCount = 0;
     }
     if (at < 0) return;
-    at = skipBlanks(buf, at, end);
-    const valueStart = at;
-    while (at < end && buf[at] !== SPACE && buf[at] !== TAB) at++;
-    if (at === valueStart) return this.problem(`expected a value after ${name.text}, found the end of the line`);
-    const value = parseValue(buf, valueStart, at);
-    if (value === undefined) return this.problem(`${quote(buf, valueStart, at)} is not a number`);
-    at = skipBlanks(buf, at, end);
-    if (at < end && !isTimestamp(buf, at, end)) {
-      return this.problem(`expected a timestamp or the line's end, found ${quote(buf, at, end)}`);
-    }
+    const value = this.sampleValue(buf, at, end);
+    if (value === undefined) return;
     const schema = this.schemaOfLine();
     this.previousLine = this.view;
-    this.previousStart = nameStart;
+    this.previousStart = first;
     this.previousEnd = end;
     this.previousSchema = schema;
+    this.keep(name, schema, value);
+  }
+
+  /**
+   * Adds the line's sample to its metric's series (with `store` false, only checks it). A label
+   * name with an empty value is dropped, every label of that name, as Prometheus does; a name
+   * left twice is a problem.
+   */
+  private keep(name: Known, schema: number, value: number, store = true): void {
+    let ids: readonly number[] = this.labelValueIds;
+    if (hasEmpty(ids, this.previousLabelCount)) {
+      const names = this.labelNameIds.slice(0, this.previousLabelCount);
+      const dropped = new Set(names.filter((_, i) => ids[i] === LabelTable.EMPTY));
+      const kept = names.map((_, i) => i).filter((i) => !dropped.has(names[i]!));
+      schema = this.table.schema(kept.map((i) => names[i]!), kept.length);
+      ids = kept.map((i) => ids[i]!);
+    }
+    if (!this.table.uniqueNames[schema]) return this.problem(`${name.text} has a label name twice`);
+    if (!store) return;
+    if (this.keptSeries >= this.maxSeries) {
+      this.overflow = true;
+      return;
+    }
+    this.keptSeries++;
     if (name !== this.lastName) {
       this.lastName = name;
       this.lastSamples = this.series.get(name.text) ?? new Samples(this.table);
       this.series.set(name.text, this.lastSamples);
     }
-    this.lastSamples.push(schema, this.labelValueIds, value);
+    this.lastSamples.push(schema, ids, value);
+  }
+
+  /**
+   * A `{"name", label="value"} 1` line (Prometheus 3's form for names that need quoting). Rare,
+   * so it is always read in full, then kept if its name is wanted.
+   */
+  private parseQuotedNameLine(buf: Buffer, at: number, end: number): void {
+    this.quotedName = undefined;
+    at = this.parseLabels(buf, at, at + 1, end, 0, true);
+    if (at < 0) return;
+    const text = this.quotedName as string | undefined;
+    if (text === undefined) return this.problem('no metric name inside the braces');
+    const value = this.sampleValue(buf, at, end);
+    if (value === undefined) return;
+    const schema = this.table.schema(this.labelNameIds, this.previousLabelCount);
+    const known = this.lastName.text === text ? this.lastName : (this.wanted?.find((name) => name.text === text) ?? toKnown(text));
+    this.keep(known, schema, value, !this.wantedTexts || this.wantedTexts.has(text));
+    // The next line is not read against this one: its name is not where a bare name is.
+    this.previousLabelCount = 0;
+    this.previousSchema = -1;
   }
 
   /** The schema of the line's label names: the previous line's when they are the same, as they mostly are. */
@@ -228,11 +189,10 @@ export class ExpositionParser {
   }
 
   /**
-   * The line's metric name if it is kept (a wanted one as given, so no string is made for it),
-   * undefined if it is not, null if the line does not start with a name at all.
+   * The line's metric name if it is kept (a wanted one as given, so no string is made for it), or
+   * undefined if it is not.
    */
-  private keptName(buf: Buffer, at: number, end: number): Known | undefined | null {
-    if (!(CHAR_CLASS[buf[at]!]! & NAME_START)) return null;
+  private keptName(buf: Buffer, at: number, end: number): Known | undefined {
     if (isWordAt(this.view, at, end, this.lastName.bytes, NAME_CHAR)) return this.lastName;
     if (this.wanted) {
       for (const name of this.wanted) if (isWordAt(this.view, at, end, name.bytes, NAME_CHAR)) return name;
@@ -243,60 +203,44 @@ export class ExpositionParser {
     return toKnown(buf.toString('latin1', at, nameEnd));
   }
 
-  /**
-   * How many leading labels this line shares, byte for byte, with the previous kept line, whose
-   * metric it has: the comparison starts at `at`, past the name.
-   */
-  private sameLabelsAsPrevious(at: number, nameStart: number, end: number): number {
-    const previous = this.previousLine;
-    const count = this.previousLabelCount;
-    if (previous === undefined || count === 0) return 0;
-    const from = this.previousStart;
-    const limit = Math.min(end - nameStart, this.previousEnd - from, this.labelEnds[count - 1]!);
-    const view = this.view;
-    let common = at - nameStart;
-    while (common + 4 <= limit && view.getUint32(nameStart + common) === previous.getUint32(from + common)) common += 4;
-    while (common < limit && view.getUint8(nameStart + common) === previous.getUint8(from + common)) common++;
-    let same = 0;
-    while (same < count && this.labelEnds[same]! <= common) same++;
-    return same;
+  /** How many leading labels this line, of the previous kept line's metric, shares with that line. */
+  private sameLabelsAsPrevious(nameStart: number, end: number): number {
+    if (this.previousLine === undefined) return 0;
+    return commonLabels(this.view, nameStart, end, this.previousLine, this.previousStart, this.previousEnd, this.labelEnds, this.previousLabelCount);
   }
 
   /**
    * Reads labels into the by-position arrays up to the closing brace, from label `index` on (those
    * before it are the previous line's): `at` is just past the opening brace, or past the previous
-   * label's closing quote. Returns the index past the brace, or -1 on a problem.
+   * label's closing quote. With `quotedNames`, a quoted string alone is the metric name. Returns
+   * the index past the brace, or -1 on a problem.
    */
-  private parseLabels(buf: Buffer, nameStart: number, at: number, end: number, index: number): number {
+  private parseLabels(buf: Buffer, lineStart: number, at: number, end: number, index: number, quotedNames = false): number {
     for (; ; index++) {
       if (index > 0) {
         at = skipBlanks(buf, at, end);
         if (at < end && buf[at] === COMMA) at++;
-        else if (at >= end || buf[at] !== CLOSE_BRACE) {
-          this.problem(`expected "," or "}" after the value of ${this.labelNames[index - 1]!.text}, found ${quote(buf, at, end)}`);
-          return -1;
-        }
       }
       at = skipBlanks(buf, at, end);
       if (at < end && buf[at] === CLOSE_BRACE) {
         this.previousLabelCount = index;
         return at + 1;
       }
-      const name = this.labelName(buf, at, end, index);
+      const nameStart = at;
+      const name = buf[at] === QUOTE ? this.quotedLabelName(buf, at, end, index, quotedNames) : this.labelName(buf, at, end, index);
       if (name === undefined) return -1;
-      at = skipBlanks(buf, at + name.length, end);
-      if (at >= end || buf[at] !== EQUALS) {
-        this.problem(`expected "=" after ${name}, found ${quote(buf, at, end)}`);
-        return -1;
+      if (name === NAME_GIVEN) {
+        at = skipBlanks(buf, scanQuoted(buf, nameStart, end) + 1, end);
+        if (at < end && buf[at] === COMMA) at++;
+        index--;
+        continue;
       }
-      at = skipBlanks(buf, at + 1, end);
-      if (at >= end || buf[at] !== QUOTE) {
-        this.problem(`expected a quoted value for ${name}, found ${quote(buf, at, end)}`);
-        return -1;
-      }
+      const nameEnd = buf[nameStart] === QUOTE ? scanQuoted(buf, nameStart, end) + 1 : nameStart + name.length;
+      at = this.expectEquals(buf, nameEnd, end, nameStart, nameEnd);
+      if (at < 0) return -1;
       at = this.labelValue(buf, at + 1, end, index);
       if (at < 0) return -1;
-      this.labelEnds[index] = at - nameStart;
+      this.labelEnds[index] = at - lineStart;
     }
   }
 
@@ -304,22 +248,39 @@ export class ExpositionParser {
   private labelName(buf: Buffer, at: number, end: number, index: number): string | undefined {
     const known = this.labelNames[index];
     if (known !== undefined && isWordAt(this.view, at, end, known.bytes, LABEL_CHAR)) return known.text;
-    let nameEnd = at;
-    if (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_START) nameEnd++;
-    while (nameEnd < end && CHAR_CLASS[buf[nameEnd]!]! & LABEL_CHAR) nameEnd++;
-    if (nameEnd === at) {
-      this.problem(`expected a label name, found ${quote(buf, at, end)}`);
-      return undefined;
-    }
+    const nameEnd = this.scanLabelName(buf, at, end);
+    if (nameEnd < 0) return undefined;
     const name = buf.toString('latin1', at, nameEnd);
-    // Prometheus reserves "__" names; refusing them also keeps "__proto__" off the labels object.
-    if (name.startsWith('__')) {
-      this.problem(`label name ${name} is reserved`);
-      return undefined;
-    }
     this.labelNames[index] = toKnown(name);
     this.labelNameIds[index] = this.table.intern(name);
     return name;
+  }
+
+  /**
+   * A quoted label name; or, followed by "," or "}" on a `{"name", ...}` line, the metric name
+   * (NAME_GIVEN, kept in `quotedName`). Undefined and a problem if it is neither.
+   */
+  private quotedLabelName(buf: Buffer, at: number, end: number, index: number, quotedNames: boolean): string | typeof NAME_GIVEN | undefined {
+    const nameEnd = this.scanLabelName(buf, at, end);
+    if (nameEnd < 0) return undefined;
+    const text = unescape(buf, at + 1, nameEnd - 1);
+    const after = skipBlanks(buf, nameEnd, end);
+    if (after < end && (buf[after] === COMMA || buf[after] === CLOSE_BRACE)) {
+      if (!quotedNames || this.quotedName !== undefined) {
+        this.problem('a second metric name inside the braces');
+        return undefined;
+      }
+      this.quotedName = text;
+      return NAME_GIVEN;
+    }
+    if (text === '__name__') {
+      this.problem('label name __name__ repeats the metric name');
+      return undefined;
+    }
+    // Not remembered by position: the next line is read afresh at a quoted name.
+    this.labelNames[index] = toKnown('\0');
+    this.labelNameIds[index] = this.table.intern(text);
+    return text;
   }
 
   /**
@@ -337,17 +298,24 @@ export class ExpositionParser {
       at++;
     }
     if (at >= end || ch === BACKSLASH) {
-      const escaped = ch === BACKSLASH ? unescapeLabelValue(buf, start, end) : undefined;
-      if (escaped === undefined) {
-        this.problem(`the value of ${this.labelNames[index]!.text} has a bad escape or no closing quote`);
-        return -1;
-      }
-      this.labelValueIds[index] = this.table.intern(escaped.value);
-      return escaped.end;
+      const closing = scanQuoted(buf, start - 1, end);
+      if (closing < 0) return this.badValue(this.nameAt(index));
+      if (!isValidUtf8(buf, start, closing)) return this.invalidUtf8(this.nameAt(index));
+      this.labelValueIds[index] = this.table.intern(unescape(buf, start, closing));
+      return closing + 1;
     }
-    // Non-ASCII bytes are decoded each time: the hash table compares bytes with one-byte chars.
-    this.labelValueIds[index] = high >= 0x80 ? this.table.intern(buf.toString('utf8', start, at)) : this.asciiValueId(buf, start, at, hash);
+    if (high >= 0x80) {
+      // Non-ASCII bytes are decoded each time: the hash table compares bytes with one-byte chars.
+      if (!isValidUtf8(buf, start, at)) return this.invalidUtf8(this.nameAt(index));
+      this.labelValueIds[index] = this.table.intern(buf.toString('utf8', start, at));
+    } else {
+      this.labelValueIds[index] = this.asciiValueId(buf, start, at, hash);
+    }
     return at + 1;
+  }
+
+  private nameAt(index: number): string {
+    return this.table.strings[this.labelNameIds[index]!]!;
   }
 
   /** The id of the ASCII value in `buf` from `start` to `end`, whose bytes hash to `hash`. */
@@ -382,14 +350,16 @@ export class ExpositionParser {
     }
   }
 
-  private problem(message: string): void {
+  protected override problem(message: string): void {
     // The line may have overwritten the labels kept by position: it is no model for the next.
     this.previousLabelCount = 0;
     this.previousSchema = -1;
-    this.problems++;
-    this.firstProblem ??= { line: this.lineNumber, message };
+    super.problem(message);
   }
 }
+
+/** What `quotedLabelName` returns for a metric name given inside the braces. */
+const NAME_GIVEN = Symbol('name given');
 
 keepClassWarm(new ExpositionParser());
 
@@ -400,134 +370,8 @@ export function parseExposition(page: string | Buffer, wanted?: Iterable<string>
   return parser.end();
 }
 
-function viewOf(buf: Buffer): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-/** Whether `word` stands at `at`, not followed by a character of class `chars` (so not a longer word). */
-function isWordAt(view: DataView, at: number, end: number, word: DataView, chars: number): boolean {
-  const after = at + word.byteLength;
-  if (after > end || !equalsBytes(view, at, word)) return false;
-  return after === end || !(CHAR_CLASS[view.getUint8(after)]! & chars);
-}
-
-/** Whether `bytes` stand at `at` (the caller checked the room); four at a time, the rest one by one. */
-function equalsBytes(view: DataView, at: number, bytes: DataView): boolean {
-  const length = bytes.byteLength;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) if (view.getUint32(at + i) !== bytes.getUint32(i)) return false;
-  for (; i < length; i++) if (view.getUint8(at + i) !== bytes.getUint8(i)) return false;
-  return true;
-}
-
-/** Whether `text`, all one-byte chars, is what `buf` holds from `start` to `end`. */
-function isTextAt(text: string, buf: Buffer, start: number, end: number): boolean {
-  if (text.length !== end - start) return false;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[start + i]) return false;
-  return true;
-}
-
-/** The rare path: a label value with escapes, from after its opening quote; undefined if invalid. */
-function unescapeLabelValue(buf: Buffer, at: number, end: number): { value: string; end: number } | undefined {
-  let value = '';
-  let runStart = at;
-  while (at < end) {
-    const ch = buf[at];
-    if (ch === QUOTE) return { value: value + buf.toString('utf8', runStart, at), end: at + 1 };
-    if (ch !== BACKSLASH) {
-      at++;
-      continue;
-    }
-    value += buf.toString('utf8', runStart, at);
-    const escaped = buf[at + 1];
-    if (escaped === BACKSLASH) value += '\\';
-    else if (escaped === QUOTE) value += '"';
-    else if (escaped === 110 /* n */) value += '\n';
-    else return undefined;
-    at += 2;
-    runStart = at;
-  }
-  return undefined;
-}
-
-const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
-
-/**
- * Go's ParseFloat, which the format uses: NaN and ±Inf in any case, decimal and exponent forms.
- * Plain decimals of up to 15 digits are computed in place: an exact integer divided by an exact
- * power of ten rounds correctly, and it spares decoding a string per sample.
- */
-function parseValue(buf: Buffer, start: number, end: number): number | undefined {
-  let at = start;
-  let mantissa = 0;
-  let digits = 0;
-  let pointAt = -1;
-  for (; at < end; at++) {
-    const ch = buf[at]!;
-    if (ch >= 48 && ch <= 57) {
-      mantissa = mantissa * 10 + (ch - 48);
-      digits++;
-    } else if (ch === DOT && pointAt < 0) pointAt = digits;
-    else break;
-  }
-  if (at === end && digits > 0 && digits <= 15) {
-    return pointAt < 0 ? mantissa : mantissa / POWERS_OF_TEN[digits - pointAt]!;
-  }
-  const token = buf.toString('latin1', start, end);
-  const n = Number(token);
-  if (!Number.isNaN(n)) return n;
-  switch (token.toLowerCase()) {
-    case 'nan':
-      return NaN;
-    case '+inf':
-    case 'inf':
-    case '+infinity':
-    case 'infinity':
-      return Infinity;
-    case '-inf':
-    case '-infinity':
-      return -Infinity;
-    default:
-      return undefined;
-  }
-}
-
-/** An optional millisecond timestamp ends the line; it is not used (scrapes are timed). */
-function isTimestamp(buf: Buffer, at: number, end: number): boolean {
-  if (buf[at] === MINUS) at++;
-  const digits = at;
-  while (at < end && isDigit(buf[at]!)) at++;
-  return at > digits && skipBlanks(buf, at, end) === end;
-}
-
-function skipBlanks(buf: Buffer, at: number, end: number): number {
-  while (at < end && (buf[at] === SPACE || buf[at] === TAB)) at++;
-  return at;
-}
-
-/** Quotes what starts at `at`, for a problem's message. */
-function quote(buf: Buffer, at: number, end: number): string {
-  return at >= end ? 'the end of the line' : JSON.stringify(buf.toString('utf8', at, Math.min(end, at + 20)));
-}
-
-function isDigit(ch: number): boolean {
-  return ch >= 48 && ch <= 57;
-}
-
-const NAME_START = 1;
-const NAME_CHAR = 2;
-const LABEL_START = 4;
-const LABEL_CHAR = 8;
-
-/** Character classes by byte, one lookup instead of a chain of comparisons per character. */
-const CHAR_CLASS = new Uint8Array(256);
-for (let ch = 0; ch < 256; ch++) {
-  const letter = (ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90) || ch === 95;
-  const digit = isDigit(ch);
-  const colon = ch === 58;
-  CHAR_CLASS[ch] =
-    (letter || colon ? NAME_START : 0) |
-    (letter || digit || colon ? NAME_CHAR : 0) |
-    (letter ? LABEL_START : 0) |
-    (letter || digit ? LABEL_CHAR : 0);
+/** Whether one of the first `count` ids is the empty string's. */
+function hasEmpty(ids: readonly number[], count: number): boolean {
+  for (let i = 0; i < count; i++) if (ids[i] === LabelTable.EMPTY) return true;
+  return false;
 }

@@ -1,10 +1,12 @@
 /**
  * The PromQL subset the exposition source evaluates itself (SPEC §2.2): series selectors with
- * `= != =~ !~`, `increase` and `rate` (a `[5m]` range is accepted and ignored: the window is the
- * two latest scrapes), `sum` with an optional `by (...)` on either side, `histogram_quantile`,
- * `+ - * /` and number literals. Anything else is a syntax error that says where and what was
- * expected, so plan validation can point at the spot.
+ * `= != =~ !~` (regexes are RE2, anchored at both ends, as in Prometheus), `increase` and `rate`
+ * with an optional range (`[5m]`: see docs/exposition.md for the window it selects), `sum` with an
+ * optional `by (...)` on either side, `histogram_quantile`, `+ - * /` and number literals.
+ * Anything else is a syntax error that says where and what was expected, so plan validation can
+ * point at the spot.
  */
+import { RE2JS } from 're2js';
 
 /** How a label is matched: equal, not equal, regex match, regex non-match. */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -14,7 +16,7 @@ export interface Matcher {
   label: string;
   op: MatchOp;
   value: string;
-  regex?: RegExp;
+  regex?: { matches(input: string): boolean };
 }
 
 /** `name{matchers}`: the series of one metric whose labels match. */
@@ -33,10 +35,18 @@ export type BinaryOp = '+' | '-' | '*' | '/';
 export type Expr =
   | { kind: 'number'; value: number }
   | Selector
-  | { kind: 'increase' | 'rate'; selector: Selector }
+  | RangeFunction
   | { kind: 'sum'; by: string[] | undefined; expr: Expr }
   | { kind: 'histogram_quantile'; quantile: Expr; expr: Expr }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr };
+
+/** `increase(sel[range])` or `rate(sel[range])`; without a range, since the previous scrape. */
+export interface RangeFunction {
+  kind: 'increase' | 'rate';
+  selector: Selector;
+  /** The range written in brackets, in ms; undefined when none is. */
+  rangeMs: number | undefined;
+}
 
 /** An expression that is not in the subset; `offset` is where in the text the problem starts. */
 export class ExpressionSyntaxError extends Error {
@@ -84,6 +94,24 @@ export function metricNamesOf(expr: Expr): string[] {
   return [...names];
 }
 
+/** The increase() and rate() calls of an expression: what a scrape must be kept for. */
+export function rangeFunctionsOf(expr: Expr): RangeFunction[] {
+  switch (expr.kind) {
+    case 'number':
+    case 'selector':
+      return [];
+    case 'increase':
+    case 'rate':
+      return [expr];
+    case 'sum':
+      return rangeFunctionsOf(expr.expr);
+    case 'histogram_quantile':
+      return [...rangeFunctionsOf(expr.quantile), ...rangeFunctionsOf(expr.expr)];
+    case 'binary':
+      return [...rangeFunctionsOf(expr.left), ...rangeFunctionsOf(expr.right)];
+  }
+}
+
 /** Whether an expression yields one number (scalar) or labelled samples (vector); known statically. */
 function resultTypeOf(expr: Expr): 'scalar' | 'vector' {
   switch (expr.kind) {
@@ -113,6 +141,7 @@ const IDENTIFIER = /[a-zA-Z_:][a-zA-Z0-9_:]*/y;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const DURATION = /\s*((?:\d+(?:ms|s|m|h|d|w|y))+)\s*\]/y;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", '`': '`', a: '\x07', b: '\b', f: '\f', v: '\v' };
 
 /** A recursive-descent parser with one token of lookahead. */
@@ -189,9 +218,9 @@ class Parser {
       case 'increase':
       case 'rate': {
         this.expect('(');
-        const selector = this.rangeSelector();
+        const { selector, rangeMs } = this.rangeSelector();
         this.expect(')');
-        return { kind: name.text, selector };
+        return { kind: name.text, selector, rangeMs };
       }
       case 'histogram_quantile': {
         this.expect('(');
@@ -232,20 +261,22 @@ class Parser {
     return labels;
   }
 
-  /** The argument of rate/increase: a selector, optionally with a range, which is ignored. */
-  private rangeSelector(): Selector {
+  /** The argument of rate/increase: a selector, optionally with a range. */
+  private rangeSelector(): { selector: Selector; rangeMs: number | undefined } {
     const name = this.peek();
     if (name.kind !== 'identifier' || FUNCTIONS.includes(name.text)) return this.fail(name, 'a series selector such as http_requests_total{...}');
     this.next();
     const selector = this.selectorAfterName(name);
-    if (this.peek().text === '[') {
-      const open = this.next();
-      DURATION.lastIndex = this.at;
-      const match = DURATION.exec(this.text);
-      if (!match) this.fail(open, 'a duration such as [5m] and "]"');
-      this.at = DURATION.lastIndex;
-    }
-    return selector;
+    if (this.peek().text !== '[') return { selector, rangeMs: undefined };
+    const open = this.next();
+    DURATION.lastIndex = this.at;
+    const match = DURATION.exec(this.text);
+    if (!match) this.fail(open, 'a duration such as [5m] and "]"');
+    let rangeMs = 0;
+    for (const [, count, unit] of match[1]!.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) rangeMs += Number(count) * UNIT_MS[unit!]!;
+    if (rangeMs <= 0) throw new ExpressionSyntaxError(open.offset, 'a range longer than 0');
+    this.at = DURATION.lastIndex;
+    return { selector, rangeMs };
   }
 
   private selectorAfterName(name: Token): Selector {
@@ -272,8 +303,8 @@ class Parser {
     const value = valueToken.value as string;
     if (op === '=' || op === '!=') return { label, op, value };
     try {
-      // PromQL anchors regexes at both ends and lets "." match a line end.
-      return { label, op, value, regex: new RegExp(`^(?:${value})$`, 's') };
+      // RE2, anchored at both ends as Prometheus 2 does (Prometheus 3 also lets "." match "\n").
+      return { label, op, value, regex: RE2JS.compile(`^(?:${value})$`) };
     } catch (err) {
       return this.fail(valueToken, `a valid regular expression (${err instanceof Error ? err.message : String(err)})`);
     }

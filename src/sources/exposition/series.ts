@@ -15,6 +15,8 @@ export type Labels = Record<string, string>;
  * (their schemas), which a page repeats as much as its values.
  */
 export class LabelTable {
+  /** The id of "", the first string of every table: a label with this value is no label in PromQL. */
+  static readonly EMPTY = 0;
   /** Strings by id. */
   readonly strings: string[] = [];
   /** Each schema's label names, as ids, in the order the page wrote them. */
@@ -23,6 +25,10 @@ export class LabelTable {
   readonly uniqueNames: boolean[] = [];
   private readonly ids = new Map<string, number>();
   private readonly schemaIds = new Map<string, number>();
+
+  constructor() {
+    this.intern('');
+  }
 
   /** The id of `text`, added if it is new. */
   intern(text: string): number {
@@ -58,12 +64,6 @@ export class LabelTable {
       this.schemaIds.set(key, id);
     }
     return id;
-  }
-
-  /** The id of a schema with these names (strings), or -1 if no series of the page has them. */
-  findSchema(names: readonly string[]): number {
-    const ids = names.map((name) => this.find(name));
-    return ids.includes(-1) ? -1 : (this.schemaIds.get(ids.join()) ?? -1);
   }
 }
 
@@ -134,8 +134,11 @@ export class Samples {
     this.values.push(value);
   }
 
-  /** Packs the columns once every row is added: rows are read only after. */
-  seal(): void {
+  /**
+   * Packs the columns once every row is added: rows are read only after. With
+   * `firstOfEachSeries`, a row with the labels of an earlier row is dropped (label order aside).
+   */
+  seal(options: { firstOfEachSeries?: boolean } = {}): void {
     const blocks = this.#blocks;
     if (blocks === undefined) return;
     const cells = new Int32Array(blocks.reduce((total, block) => total + block.length, 0));
@@ -154,6 +157,77 @@ export class Samples {
     this.#cells = cells;
     this.#starts = starts;
     this.#blocks = undefined;
+    if (options.firstOfEachSeries) this.dropRepeatedSeries();
+  }
+
+  /** Drops each row whose labels an earlier row has; rows are found by a hash of their label set. */
+  private dropRepeatedSeries(): void {
+    const rows = this.values.length;
+    if (rows < 2) return;
+    const mask = (1 << Math.ceil(Math.log2(rows * 2))) - 1;
+    const slots = new Int32Array(mask + 1).fill(-1);
+    const hashes = new Int32Array(rows);
+    const dropped = new Uint8Array(rows);
+    let drops = 0;
+    for (let row = 0; row < rows; row++) {
+      const hash = this.labelSetHash(row);
+      hashes[row] = hash;
+      let slot = hash & mask;
+      for (let other = slots[slot]!; other >= 0; other = slots[slot]!) {
+        if (hashes[other] === hash && this.sameLabelSet(row, other)) {
+          dropped[row] = 1;
+          drops++;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (!dropped[row]) slots[slot] = row;
+    }
+    if (drops > 0) this.keepRows(dropped);
+  }
+
+  /** A hash of a row's labels that does not depend on their order: a sum of one hash per label. */
+  private labelSetHash(row: number): number {
+    const names = this.#table.schemas[this.schemaAt(row)]!;
+    let hash = names.length;
+    for (let i = 0; i < names.length; i++) {
+      let h = Math.imul(names[i]! ^ 0x5bd1e995, 0x9e3779b1) ^ this.valueAt(row, i);
+      h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+      hash = (hash + (h ^ (h >>> 13))) | 0;
+    }
+    return hash;
+  }
+
+  private sameLabelSet(a: number, b: number): boolean {
+    const schemas = this.#table.schemas;
+    const namesA = schemas[this.schemaAt(a)]!;
+    const namesB = schemas[this.schemaAt(b)]!;
+    if (namesA.length !== namesB.length) return false;
+    for (let i = 0; i < namesA.length; i++) {
+      const j = namesA === namesB ? i : namesB.indexOf(namesA[i]!);
+      if (j < 0 || this.valueAt(a, i) !== this.valueAt(b, j)) return false;
+    }
+    return true;
+  }
+
+  /** Repacks the columns without the rows marked in `dropped`. */
+  private keepRows(dropped: Uint8Array): void {
+    const schemas = this.#table.schemas;
+    const cells: number[] = [];
+    const starts: number[] = [];
+    const values: number[] = [];
+    for (let row = 0; row < dropped.length; row++) {
+      if (dropped[row]) continue;
+      starts.push(cells.length);
+      const start = this.#starts[row]!;
+      const count = 1 + schemas[this.#cells[start]!]!.length;
+      for (let i = 0; i < count; i++) cells.push(this.#cells[start + i]!);
+      values.push(this.values[row]!);
+    }
+    this.#cells = Int32Array.from(cells);
+    this.#starts = Int32Array.from(starts);
+    this.values.length = 0;
+    for (const value of values) this.values.push(value);
   }
 
   /**
@@ -179,11 +253,11 @@ export class Samples {
     return this.#cells[this.#starts[row]! + 1 + position]!;
   }
 
-  /** A row's labels as an object, in page order. */
+  /** A row's labels as an object, in page order; without a prototype, so any name is a plain key. */
   labelsAt(row: number): Labels {
     const { strings, schemas } = this.#table;
     const names = schemas[this.schemaAt(row)]!;
-    const labels: Labels = {};
+    const labels: Labels = Object.create(null) as Labels;
     for (let i = 0; i < names.length; i++) labels[strings[names[i]!]!] = strings[this.valueAt(row, i)]!;
     return labels;
   }

@@ -1,0 +1,89 @@
+/** The `rollout status` screen: where the rollout stands, the target, the metrics with trends, the next action. */
+import type { ChalkInstance } from 'chalk';
+import type { Judgement } from '../analysis/judge.js';
+import { formatDuration } from '../plan/duration.js';
+import type { Plan } from '../plan/types.js';
+import type { HistoryEvent, RolloutState } from '../state/types.js';
+import type { Output } from './output.js';
+import { renderJudgement } from './readings-table.js';
+import { sparkline } from './sparkline.js';
+
+/** Everything the status screen shows, also its --json document. */
+export interface StatusSnapshot {
+  plan: string;
+  stage: { index: number; of: number; percent: number } | null;
+  /** What state last applied. */
+  percent: number;
+  /** Why the plan no longer fits the state (stages edited), if it does not. */
+  planChange?: string;
+  /** An emergency rollback that fenced the rollout and did not finish. */
+  emergency?: string;
+  /** The last unhealthy reading of the stage, from which the bake counts. */
+  bakeRestart?: RolloutState['bakeRestart'];
+  started: boolean;
+  completed: boolean;
+  rolledBack: boolean;
+  paused?: RolloutState['paused'];
+  timeInStageMs?: number;
+  bakeLeftMs?: number;
+  target: { percent?: number; drift: boolean; message?: string; error?: string };
+  verdict?: Judgement['verdict'];
+  reasons: string[];
+  readings: Judgement['readings'];
+  next: string;
+}
+
+/** How many recent judged events the trend column shows. */
+const TREND_LENGTH = 12;
+
+/** A sparkline per metric over the last readings (polls, or judged events of the history), for the trend column. */
+export function metricTrends(plan: Plan, events: Pick<HistoryEvent, 'metrics'>[]): Map<string, string> {
+  const recent = events.filter((e) => Object.keys(e.metrics).length > 0).slice(-TREND_LENGTH);
+  return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
+}
+
+/** One status screen to draw: `now` dates the bake restart; a `refresh` of --watch redraws in place. */
+export interface StatusScreen {
+  plan: Plan;
+  snapshot: StatusSnapshot;
+  judgement?: Judgement;
+  trends: Map<string, string>;
+  now: number;
+  refresh: boolean;
+}
+
+/** Prints one status screen; a refresh of --watch on a terminal first clears it, so it redraws in place. */
+export function printStatus(out: Output, screen: StatusScreen): void {
+  if (screen.refresh && out.isTTY) out.print('\x1b[H\x1b[2J');
+  out.print(renderStatus(screen, out.color));
+}
+
+function renderStatus({ plan, snapshot: s, judgement, trends, now }: StatusScreen, c: ChalkInstance): string {
+  const lines: string[] = [];
+  const where = s.stage
+    ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}`
+    : s.planChange
+      ? `at ${c.bold(`${s.percent}%`)}`
+      : s.rolledBack
+        ? `rolled back to ${s.percent}%`
+        : 'not started';
+  lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
+  if (s.emergency) lines.push(c.red(`EMERGENCY UNFINISHED: ${s.emergency}`));
+  if (s.planChange) lines.push(c.red(`PLAN CHANGED: ${s.planChange}`));
+  if (s.stage && !s.completed) {
+    lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
+    if (s.bakeRestart && s.bakeRestart.at > now - (s.timeInStageMs ?? 0)) {
+      lines.push(`bake restarted ${formatDuration(now - s.bakeRestart.at)} ago: ${s.bakeRestart.reason}`);
+    }
+  }
+  lines.push(renderTarget(s.target, c));
+  if (judgement && plan.metrics.length > 0) lines.push(renderJudgement(plan, judgement, c, { trends, reasons: true }));
+  lines.push(`next: ${s.next}`);
+  return lines.join('\n');
+}
+
+function renderTarget(target: StatusSnapshot['target'], c: ChalkInstance): string {
+  if (target.error) return c.magenta(`target unreadable: ${target.error}`);
+  if (target.percent === undefined) return 'target: cannot be read back';
+  return target.drift ? c.red(`DRIFT: ${target.message}`) : `target says ${target.percent}%`;
+}

@@ -1,0 +1,29 @@
+/** The `prometheus` source type: PromQL instant queries against a Prometheus-compatible HTTP API. */
+import { buildHttpSource, httpSourceSchema, type HttpSourceConfig } from './http-source.js';
+import { defineSourceKind } from './kind.js';
+
+/** The `prometheus` source type. */
+export const prometheusKind = defineSourceKind<typeof httpSourceSchema, HttpSourceConfig>({
+  type: 'prometheus',
+  description: 'Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics).',
+  schema: httpSourceSchema,
+  query: { field: 'query', description: 'PromQL instant query' },
+  build: buildHttpSource,
+  create: async (config) => (await import('../prometheus.js')).createPrometheusSource(config),
+  init: {
+    label: 'Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics)',
+    url: { message: 'Prometheus URL', suggest: 'http://127.0.0.1:9090' },
+    assumptions: ['The queries assume requests labelled variant="canary"|"stable"; adjust names and labels to yours.'],
+    queries: {
+      error_rate: {
+        unit: 'ratio',
+        text: 'sum(rate(http_requests_total{variant="canary",status=~"5.."}[5m])) / sum(rate(http_requests_total{variant="canary"}[5m]))',
+      },
+      p95_latency: { unit: 'seconds', text: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{variant="canary"}[5m])))' },
+      avg_response_time: {
+        unit: 'seconds',
+        text: 'sum(rate(http_request_duration_seconds_sum{variant="canary"}[5m])) / sum(rate(http_request_duration_seconds_count{variant="canary"}[5m]))',
+      },
+    },
+  },
+});
