@@ -71,16 +71,17 @@ describe('postgres store', () => {
     expect(await store.load()).toEqual({ ...stateAt(plan, 1, { percent: 0 }), version: 2 });
   });
 
+  // A 2 s lease: every check below has at least a second of slack on either side of the expiry.
   it('lets another runner take the lock once a killed runner’s lease expires', async () => {
     const plan = 'lease-expiry';
-    const killed = open({ plan, leaseMs: 400 });
+    const killed = open({ plan, leaseMs: 2000 });
     const runner = { ...lockHolder('run', { ROLLOUT_ACTOR: 'ci' }), host: 'runner-7.ci.invalid' };
     await killed.lock(runner);
     // Closing without release is what a killed runner leaves: a row nobody refreshes.
     await killed.close();
     const other = open({ plan });
     await expect(other.lock(lockHolder('advance'))).rejects.toThrow(/locked by ci/);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const lock = await other.lock(lockHolder('advance'));
     expect(lock.tookOverFrom).toBeUndefined();
   });
@@ -88,8 +89,10 @@ describe('postgres store', () => {
   it('keeps refreshing a held lease so it does not expire', async () => {
     const plan = 'lease-refresh';
     const holder = { ...lockHolder('run', { ROLLOUT_ACTOR: 'ci' }), host: 'runner-8.ci.invalid' };
-    const lock = await open({ plan, leaseMs: 300 }).lock(holder);
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Refreshed every 667 ms: a timer late by up to 1.3 s still keeps the lease; unrefreshed, it
+    // would have expired a second before the check.
+    const lock = await open({ plan, leaseMs: 2000 }).lock(holder);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     await expect(open({ plan }).lock(lockHolder('advance'))).rejects.toBeInstanceOf(ConflictError);
     await lock.release();
     await (await open({ plan }).lock(lockHolder('advance'))).release();
