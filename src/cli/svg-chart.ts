@@ -3,11 +3,15 @@
  * break where there is no data, and hover columns whose title is the exact text. Strings in,
  * strings out; no browser and no library, so the page stays small and works offline.
  */
+import { processSecrets } from '../plan/secrets.js';
 
 const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for an HTML or SVG document (element content and quoted attributes). */
-export const escapeMarkup = (text: string): string => text.replace(/[<>&"']/g, (c) => ENTITIES[c] ?? c);
+/**
+ * Text for an HTML or SVG document (element content and quoted attributes): secrets redacted
+ * first, since once escaped (`&` → `&amp;`) a secret no longer reads as itself to a later redaction.
+ */
+export const escapeMarkup = (text: string): string => processSecrets.redact(text).replace(/[<>&"']/g, (c) => ENTITIES[c] ?? c);
 
 /** Coordinates rounded to a tenth of a pixel: finer is invisible and only makes the page larger. */
 export const px = (n: number): string => String(Math.round(n * 10) / 10);

@@ -12,7 +12,6 @@
  */
 import { z } from 'zod';
 import type { Judgement, Reading } from '../analysis/judge.js';
-import type { StateStore } from './types.js';
 
 /** One poll's readings. */
 export interface MetricSample {
@@ -101,7 +100,7 @@ export interface SampleRecorder {
  * slow store never holds up the polls; a failed write is a `warn`ing (once until a write succeeds
  * again) and its samples are dropped: charts must never stop a rollout.
  */
-export function createSampleRecorder(store: Pick<StateStore, 'appendSamples'>, warn: (message: string) => void): SampleRecorder {
+export function createSampleRecorder(store: { appendSamples(samples: MetricSample[]): Promise<void> }, warn: (message: string) => void): SampleRecorder {
   let pending: MetricSample[] = [];
   let writing: Promise<void> | undefined;
   let failing = false;
