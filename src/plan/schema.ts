@@ -9,6 +9,7 @@ import { LIMIT_PATTERN } from '../analysis/limits.js';
 import type { SourceKind } from '../sources/kinds/kind.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
+import { compareSchema } from './compare.js';
 import { duration, headers, timeout } from './schema-parts.js';
 
 /** Rollout names key state and history, so they must be safe in file names and URLs. */
@@ -115,6 +116,7 @@ function buildPlanSchema() {
     critical: limit.optional(),
     noData: noData.optional(),
     dryRun: z.boolean().optional().meta({ description: 'Read, shown and recorded, but never changes a decision.' }),
+    compare: compareSchema.optional(),
   });
   return z
     .strictObject({

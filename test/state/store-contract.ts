@@ -95,6 +95,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         paused: { reason: 'investigating', by: 'bob', at: 1_700_000_000_500 },
         holdingSince: 1_700_000_000_400,
         consecutiveCritical: 1,
+        evidence: { stageIndex: 0, percent: 10, lastAt: 1_700_000_000_450, counts: { errors: { canaryEvents: 3, canaryTotal: 310.5, baselineEvents: 27, baselineTotal: 2790 } } },
       });
       await (await open()).save(state, [eventFor(plan, 'start')]);
       expect(await (await open()).load()).toEqual(state);

@@ -34,6 +34,12 @@ export interface QueryField {
   description: string;
   /** Checks a query's (or baseline's) text when the plan is validated; undefined when it is fine. */
   check?(text: string): QueryProblem | undefined;
+  /**
+   * Checks a comparison's count query (`compare:`): counts are added up poll after poll, so each
+   * must count since the previous poll only, or the same events would be counted again and again.
+   * Without it, counts of this type cannot be checked (see the README).
+   */
+  checkCount?(text: string, intervalMs: number): QueryProblem | undefined;
 }
 
 /** How a metric is read from a source of this type in the plan `rollout init` writes. */
