@@ -260,8 +260,9 @@ function readingDots(plot: Plot, metric: ChartedMetric, points: SeriesPoint[]): 
   const dots: Record<'ok' | 'warning' | 'critical', { x: number; y: number }[]> = { ok: [], warning: [], critical: [] };
   for (const p of points) {
     const status = statusOf(metric, p);
-    if (status === 'nodata' || p.value === null || (status === 'ok' && points.length > DOTTED_POINTS)) continue;
-    dots[status].push({ x: plot.x(p.time), y: plot.y(p.value) });
+    const kind = status === 'warning' || status === 'critical' ? status : 'ok';
+    if (status === 'nodata' || p.value === null || (kind === 'ok' && points.length > DOTTED_POINTS)) continue;
+    dots[kind].push({ x: plot.x(p.time), y: plot.y(p.value) });
   }
   return (['ok', 'warning', 'critical'] as const).map((s) => (dots[s].length ? `<path class="dot dot-${s}" d="${dotsPath(dots[s])}"/>` : '')).join('');
 }

@@ -11,7 +11,7 @@
  * Samples hold numbers and metric names only, never text a secret could be in.
  */
 import { z } from 'zod';
-import type { Judgement, Reading } from '../analysis/judge.js';
+import type { Reading } from '../analysis/reading.js';
 
 /** One poll's readings. */
 export interface MetricSample {
@@ -19,7 +19,8 @@ export interface MetricSample {
   time: string;
   /** The percentage applied while it was read. */
   percent: number;
-  verdict: Judgement['verdict'];
+  /** The poll's verdict (a judgement's). */
+  verdict: 'healthy' | 'hold' | 'critical';
   /** Metric name → value (null: no data). */
   metrics: Record<string, number | null>;
   /** Metric name → its baseline's value, for metrics compared with one. */
@@ -36,7 +37,7 @@ export const KEEP_OLDER = 1000;
 export const COMPACT_AT = KEEP_FULL + KEEP_OLDER + 500;
 
 /** The sample of one poll's readings. */
-export function sampleOf(time: number, percent: number, verdict: Judgement['verdict'], readings: Reading[]): MetricSample {
+export function sampleOf(time: number, percent: number, verdict: MetricSample['verdict'], readings: Reading[]): MetricSample {
   const metrics: Record<string, number | null> = {};
   const baselines: Record<string, number> = {};
   for (const r of readings) {
