@@ -45,9 +45,9 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
       await run(await load(), { ...opts, plan: plan ?? './rollout.yaml' });
     };
 
-  planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/docflow-canary.yaml').action(
-    action(async () => (await import('../commands/validate.js')).validateCommand),
-  );
+  planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/docflow-canary.yaml')
+    .option('--strict-env', 'an unset ${VAR} is an error, not a warning', false)
+    .action(action(async () => (await import('../commands/validate.js')).validateCommand));
 
   program
     .command('schema')

@@ -33,6 +33,11 @@ export interface LoadPlanOptions {
   secrets?: Secrets;
   /** Told each problem that does not make the plan invalid, e.g. a secret too short to redact. */
   onWarning?: (problem: PlanProblem) => void;
+  /**
+   * An unset `${VAR}` is a warning, not an error (`rollout validate` without --strict-env): a CI
+   * lint step checks a plan without production secrets. Commands that act keep it an error.
+   */
+  unsetIsWarning?: boolean;
 }
 
 /** Reads and validates the plan at `file`; throws PlanError listing every problem. */
@@ -128,11 +133,12 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
   // Messages quote values from the plan, and those may have come from ${VAR}.
   const located = (p: PathProblem): PlanProblem => ({ file, ...locate(doc, lines, p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint });
   const invalid = (problems: PathProblem[]) => new PlanError(listed(sortProblems(problems.map(located))));
-  const problems: PathProblem[] = found.unset.map((u) => ({
+  const unset: PathProblem[] = found.unset.map((u) => ({
     path: u.path,
     message: `environment variable ${u.name} is not set`,
     hint: `export ${u.name}=… before running, or write $\${${u.name}} for a literal`,
   }));
+  const problems: PathProblem[] = options.unsetIsWarning ? [] : unset;
   const parsed = planSchema().safeParse(interpolated);
   if (!parsed.success) {
     const all = problems.concat(
@@ -145,6 +151,7 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
   const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets });
   problems.push(...built.problems);
   if (!built.plan || problems.length > 0) throw invalid(problems);
+  if (options.unsetIsWarning) for (const problem of unset) options.onWarning?.(located(problem));
   for (const short of found.tooShort) {
     options.onWarning?.(located({
       path: short.path,

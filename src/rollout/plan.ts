@@ -5,6 +5,6 @@ import { loadPlan } from '../plan/load-plan.js';
 import type { Plan } from '../plan/types.js';
 
 /** Loads and validates the plan at `file` (throws PlanError, exit 2); its warnings go to stderr. */
-export function loadPlanForCommand(file: string, ctx: Pick<CommandContext, 'env' | 'out'>): Promise<Plan> {
-  return loadPlan(file, { env: ctx.env, onWarning: (p) => ctx.out.error(`warning: ${formatProblem(p)}`) });
+export function loadPlanForCommand(file: string, ctx: Pick<CommandContext, 'env' | 'out'>, options: { unsetIsWarning?: boolean } = {}): Promise<Plan> {
+  return loadPlan(file, { env: ctx.env, onWarning: (p) => ctx.out.error(`warning: ${formatProblem(p)}`), ...options });
 }
