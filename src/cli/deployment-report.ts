@@ -50,7 +50,8 @@ export function stageRecords(events: HistoryEvent[]): StageRecord[] {
   return stages;
 }
 
-function decisionOf(stage: StageRecord): string {
+/** How a stage ended, in words: "advanced to 25%", "rollback to 0%", "in progress". */
+export function decisionOf(stage: StageRecord): string {
   if (!stage.outcome) return 'in progress';
   const o = stage.outcome;
   if (o.action === 'complete') return 'completed';

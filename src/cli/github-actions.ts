@@ -22,8 +22,11 @@ export interface GithubActions {
   annotate(event: RunEvent): void;
   /** Annotates the error that ended the run. */
   annotateError(err: unknown): void;
-  /** Appends the deployment report of `events` to the step summary; a failure is only a warning. */
-  writeSummary(events: HistoryEvent[]): Promise<void>;
+  /**
+   * Appends the deployment report of `events` to the step summary, naming the HTML report file if
+   * one was written (for the workflow to upload); a failure is only a warning.
+   */
+  writeSummary(events: HistoryEvent[], htmlReport?: string): Promise<void>;
 }
 
 /** Escapes a workflow command's message (toolkit's escapeData). */
@@ -89,14 +92,16 @@ export function annotateReadings(plan: Plan, judgement: Judgement | undefined, e
 }
 
 /**
- * Appends the deployment report of `events` to the job's step summary, when running under GitHub
+ * Appends the deployment report of `events` (and where the HTML report was written, if it was) to
+ * the job's step summary, when running under GitHub
  * Actions with $GITHUB_STEP_SUMMARY set; a failure is only a warning.
  */
-export async function appendStepSummary(plan: Plan, events: HistoryEvent[], env: NodeJS.ProcessEnv, out: Output): Promise<void> {
+export async function appendStepSummary(plan: Plan, events: HistoryEvent[], env: NodeJS.ProcessEnv, out: Output, htmlReport?: string): Promise<void> {
   const summaryFile = env.GITHUB_STEP_SUMMARY;
   if (!summaryFile || !inGithubActions(env)) return;
+  const charts = htmlReport ? `\n\nThe report with charts is in \`${htmlReport}\`: upload it as an artifact to keep it.` : '';
   try {
-    await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown'))}\n`);
+    await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown') + charts)}\n`);
   } catch (err) {
     out.error(`warning: could not append the report to $GITHUB_STEP_SUMMARY: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -113,6 +118,6 @@ export function createGithubActions(plan: Plan, env: NodeJS.ProcessEnv, out: Out
     annotateError(err) {
       out.error(annotation('error', `rollout ${plan.name} failed`, err instanceof Error ? err.message : String(err)));
     },
-    writeSummary: (events) => appendStepSummary(plan, events, env, out),
+    writeSummary: (events, htmlReport) => appendStepSummary(plan, events, env, out, htmlReport),
   };
 }

@@ -103,6 +103,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .option('--timeout <duration>', 'stop (exit 3, state kept) after this long')
     .option('--wait-approval', 'at an approval stage, keep polling until a human runs `rollout advance`', false)
     .option('--adopt', "on drift, take the target's percentage as the truth", false)
+    .option('--report-html <file>', 'when the run ends, write the HTML report (charts) to this file, e.g. for a CI artifact')
     .action(action(async () => (await import('../commands/run.js')).runCommand));
 
   program
@@ -136,8 +137,8 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .exitOverride()
     .action(action(async () => (await import('../commands/state-migrate.js')).stateMigrateCommand));
 
-  stateCommand('report', 'a deployment log per stage (markdown, json or junit)', 'rollout report --format junit > rollout.xml')
-    .option('--format <format>', 'markdown | json | junit', 'markdown')
+  stateCommand('report', 'a deployment log per stage (markdown, json or junit), or a page with charts (html)', 'rollout report --format html > rollout.html')
+    .option('--format <format>', 'markdown | json | junit | html', 'markdown')
     .action(action(async () => (await import('../commands/report.js')).reportCommand));
 
   program

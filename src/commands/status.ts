@@ -40,10 +40,9 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
   };
   try {
     for (;;) {
-      const events = await recentHistory(view.store);
-      const { snapshot, judgement } = await takeSnapshot(view, events, ctx);
+      const { snapshot, judgement } = await takeSnapshot(view, ctx);
       if (options.json) ctx.out.printJson(snapshot);
-      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, events), now: ctx.clock.now(), refresh: options.watch ?? false });
+      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now(), refresh: options.watch ?? false });
       if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
@@ -62,18 +61,18 @@ interface StatusView {
   meter: Meter;
 }
 
-async function takeSnapshot(view: StatusView, events: HistoryEvent[], ctx: CommandContext): Promise<{ snapshot: StatusSnapshot; judgement?: Judgement }> {
+async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ snapshot: StatusSnapshot; judgement?: Judgement }> {
   const { plan } = view;
   const state = await peekState(view.store, ctx);
   const now = ctx.clock.now();
   const started = state !== undefined && state.stageIndex >= 0;
   // Judged in every state, as `check` judges: a rollout rolled back, complete or not yet started
   // (perhaps with the target already up) still has metrics worth seeing, and --exit-code agrees.
-  const [target, judgement] = await Promise.all([
+  const [target, judgement, rollback] = await Promise.all([
     readTarget(view.target, state, ctx),
     plan.metrics.length > 0 ? view.meter.judge(state) : Promise.resolve(undefined),
+    state?.rolledBack ? view.store.history().then(lastRollback, () => undefined) : Promise.resolve(undefined),
   ]);
-  const rollback = state?.rolledBack ? lastRollback(events) : undefined;
   const { decision } = decide({ plan, state, judgement, now, mode: 'manual' });
   const planChange = planMismatch(plan, state);
   const fenced = unfinishedEmergency(state, now);
@@ -113,10 +112,14 @@ async function readTarget(target: Target, state: RolloutState | undefined, ctx: 
   }
 }
 
-/** The history for the trend column; unreadable history is no trend, never a hidden status. */
-async function recentHistory(store: StateStore): Promise<HistoryEvent[]> {
+/**
+ * The readings for the trend column: the poll log `run` keeps, else the readings in history. An
+ * unreadable poll log or history is no trend, never a hidden status.
+ */
+async function recentReadings(store: StateStore): Promise<Pick<HistoryEvent, 'metrics'>[]> {
   try {
-    return await store.history();
+    const samples = await store.samples();
+    return samples.length > 0 ? samples : await store.history();
   } catch {
     return [];
   }

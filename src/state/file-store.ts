@@ -1,6 +1,7 @@
 /**
  * The default state store: `<dir>/<name>.json` (state), `<dir>/<name>.history.jsonl` (one event
- * per line, append-only) and `<dir>/<name>.lock` (the holder, as JSON).
+ * per line, append-only) and `<dir>/<name>.lock` (the holder, as JSON); the poll log beside them
+ * is file-samples.ts's.
  *
  * Crash consistency (kill -9 at any instant):
  * - State is replaced whole: temp file, fsync, rename, fsync of the directory. A reader sees the
@@ -26,6 +27,7 @@ import { processSecrets } from '../plan/secrets.js';
 import { syncDirectory } from '../sync-directory.js';
 import { isErrno, readRegularFile, siblingPath, writeAtomic } from './file-io.js';
 import { createFileRequests } from './file-requests.js';
+import { createFileSampleLog } from './file-samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, lockHolder, staleWriteError } from './actor.js';
 import {
   parseStoredEvent,
@@ -172,7 +174,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
   const savingPath = join(dir, `${plan}.saving`);
   const refreshes = new Set<() => void>();
   // siblingPath() names of this rollout's files (temp and evicted copies), which carry the writer's pid.
-  const orphanPattern = new RegExp(`^${literal(plan)}\\.(json|lock|saving)\\.(?<pid>\\d+)\\.[0-9a-f]+\\.(tmp|evicted)$`);
+  const orphanPattern = new RegExp(`^${literal(plan)}\\.(json|lock|saving|samples\\.jsonl)\\.(?<pid>\\d+)\\.[0-9a-f]+\\.(tmp|evicted)$`);
 
   async function load(): Promise<RolloutState | undefined> {
     const read = await readRegularFile(statePath);
@@ -336,6 +338,8 @@ export function createFileStore(options: FileStoreOptions): StateStore {
     return Promise.all(names.sort().map((name) => describeStored(name, name === plan ? store : createFileStore({ dir, plan: name, leaseMs }))));
   }
 
+  // The poll log (file-samples.ts) writes under the save lock, so it never races a save's files.
+  const sampleLog = createFileSampleLog({ dir, plan, exclusive: (write) => underSaveLock(false, write), replace: writeAtomic });
   const requests = createFileRequests(dir, plan);
   const store: StateStore = {
     dir,
@@ -343,6 +347,8 @@ export function createFileStore(options: FileStoreOptions): StateStore {
     save: guard(save),
     append: guard(append),
     history: guard(history),
+    appendSamples: guard(sampleLog.appendSamples),
+    samples: guard(sampleLog.samples),
     lock: guard(lock),
     holder: guard(holder),
     list: guard(list),

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
 import { passwordsOf, redactUrl } from './redact-url.js';
+import { COMPACT_AT, compactSamples, parseStoredSample, type MetricSample } from './samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
 import {
   parseStoredEvent,
@@ -66,6 +67,13 @@ const migrations = [
      holder jsonb NOT NULL,
      expires_at timestamptz NOT NULL
    );`,
+  // The poll log (state/samples.ts).
+  `CREATE TABLE rollout_samples (
+     id bigserial PRIMARY KEY,
+     plan text NOT NULL,
+     sample jsonb NOT NULL
+   );
+   CREATE INDEX rollout_samples_plan_id ON rollout_samples (plan, id);`,
   // Requests to a running `run` (issue 17): taken once (taken_at), answered in place, removed as the answer is read.
   `CREATE TABLE rollout_requests (
      id text PRIMARY KEY,
@@ -210,6 +218,19 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
     }
   }
 
+  async function insertSamples(client: pg.PoolClient, samples: MetricSample[]): Promise<void> {
+    // One statement for the batch: a compaction rewrites thousands.
+    await client.query('INSERT INTO rollout_samples (plan, sample) SELECT $1, s FROM unnest($2::jsonb[]) WITH ORDINALITY AS t(s, n) ORDER BY n', [
+      plan,
+      processSecrets.redactDeep(samples).map((s) => JSON.stringify(s)),
+    ]);
+  }
+
+  async function selectSamples(client: pg.PoolClient): Promise<MetricSample[]> {
+    const { rows } = await client.query<{ sample: unknown }>('SELECT sample FROM rollout_samples WHERE plan = $1 ORDER BY id', [plan]);
+    return rows.flatMap((row) => parseStoredSample(row.sample) ?? []);
+  }
+
   const where = `the rollout_state row of ${plan}`;
   const aside = `delete it (DELETE FROM rollout_state WHERE plan = '${plan}')`;
   /** A lock row's holder, unless its lease expired or its process is known to be gone. */
@@ -269,6 +290,23 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
           parseStoredEvent(row.event, `rollout_history row ${row.id}`, `delete it (DELETE FROM rollout_history WHERE id = ${row.id})`),
         );
       }),
+
+    appendSamples: (samples: MetricSample[]) =>
+      run('appending samples', (client) =>
+        inTransaction(client, async () => {
+          if (samples.length === 0) return;
+          // Appends and compactions of one rollout take turns, so a compaction loses no append.
+          await client.query("SELECT pg_advisory_xact_lock(hashtext('rollout_samples:' || $1))", [plan]);
+          await insertSamples(client, samples);
+          const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM rollout_samples WHERE plan = $1', [plan]);
+          if ((rows[0]?.n ?? 0) < COMPACT_AT) return;
+          const compacted = compactSamples(await selectSamples(client));
+          await client.query('DELETE FROM rollout_samples WHERE plan = $1', [plan]);
+          await insertSamples(client, compacted);
+        }),
+      ),
+
+    samples: () => run('reading samples', selectSamples),
 
     lock: async (holder: LockHolder, lockOptions: { takeOver?: boolean } = {}): Promise<Lock> => {
       const params = [plan, JSON.stringify(holder), leaseMs];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { StateCorruptError } from '../errors.js';
 import type { EventCounts } from '../readings.js';
 import type { EventAction, PlanRecord } from '../plan/types.js';
+import type { MetricSample } from './samples.js';
 
 /** One history event; append-only. Secrets are redacted before an event is written. */
 export interface HistoryEvent {
@@ -175,6 +176,10 @@ export interface StateStore {
   /** Appends events without changing state (e.g. a hold, drift). */
   append(events: HistoryEvent[]): Promise<void>;
   history(): Promise<HistoryEvent[]>;
+  /** Appends polls to the poll log (state/samples.ts), compacting it beyond its cap; redacted like history. */
+  appendSamples(samples: MetricSample[]): Promise<void>;
+  /** The poll log, oldest first; damaged entries are left out. */
+  samples(): Promise<MetricSample[]>;
   /**
    * Takes the rollout's lock, or throws ConflictError naming the holder. With `takeOver`, a lock
    * held by someone else is taken from them (`rollback --emergency`). Stale locks (process gone,

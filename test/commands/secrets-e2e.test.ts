@@ -105,10 +105,10 @@ notify:
   expect((await rollout('advance', '--yes')).code).toBe(6); // the flag API rejects the token
   expect((await rollout('advance', '--yes', '--json')).code).toBe(0); // 0 → 10 %, unjudged
   expect((await rollout('run', '--timeout', '6s')).code).toBe(3); // no data: held until maxHold
-  expect((await rollout('run', '--json', '--timeout', '6s')).code).toBe(3);
+  expect((await rollout('run', '--json', '--timeout', '6s', '--report-html', join(dir, 'state', 'report.html'))).code).toBe(3);
   expect((await rollout('rollback', '--yes', '--json')).code).toBe(0);
   expect((await rollout('history', '--json')).code).toBe(0);
-  for (const format of ['markdown', 'json', 'junit']) expect((await rollout('report', '--format', format)).code).toBe(0);
+  for (const format of ['markdown', 'json', 'junit', 'html']) expect((await rollout('report', '--format', format)).code).toBe(0);
   // A reason quoting the secret, left in the state file by the pause.
   expect((await rollout('hold', '--reason', `the token ${SECRET} leaked`)).code).toBe(0);
 }, 120_000);
@@ -139,6 +139,7 @@ function formsOf(value: string): string[] {
     new URLSearchParams({ v: value }).toString().slice(2),
     JSON.stringify(value).slice(1, -1),
     value.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`),
+    value.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] ?? c),
     // GitHub workflow commands: a message escapes %, a title also : and ,.
     value.replace(/%/g, '%25'),
     value.replace(/%/g, '%25').replace(/:/g, '%3A').replace(/,/g, '%2C'),

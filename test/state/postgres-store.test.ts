@@ -5,7 +5,7 @@ import { lockHolder } from '../../src/state/actor.js';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/state/postgres-store.js';
 import type { StateStore } from '../../src/state/types.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { describeStoreContract, eventFor, stateAt } from './store-contract.js';
+import { describeStoreContract, eventFor, sampleAt, stateAt } from './store-contract.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -43,7 +43,20 @@ describe('postgres store', () => {
     const stores = Array.from({ length: 6 }, (_, i) => open({ url, plan: `race-${i}` }));
     expect(await Promise.all(stores.map((s) => s.load()))).toEqual(stores.map(() => undefined));
     const { rows } = await sql(url, 'SELECT version FROM rollout_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+  });
+
+  it('adds the poll log to a database an older rollout created (migration 2), keeping its rows', async () => {
+    const url = await server.createDatabase('migration_upgrade');
+    await open({ url, plan: 'old' }).save(stateAt('old', 1), [eventFor('old', 'start')]);
+    // As an older rollout left it: schema version 1, no samples or requests table.
+    await sql(url, 'DROP TABLE rollout_samples; DROP TABLE rollout_requests; DELETE FROM rollout_migrations WHERE version >= 2');
+    const store = open({ url, plan: 'old' });
+    await store.appendSamples([sampleAt(1)]);
+    expect(await store.samples()).toEqual([sampleAt(1)]);
+    expect((await store.history()).map((e) => e.reason)).toEqual(['start']);
+    const { rows } = await sql(url, 'SELECT version FROM rollout_migrations ORDER BY version');
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('reports a state row of the wrong shape as StateCorruptError; a forced save replaces it', async () => {
