@@ -29,11 +29,8 @@ import {
   type SaveOptions,
   type StateStore,
   type StoredRollout,
-  parseRequestAnswer,
-  parseRunRequest,
-  type RequestAnswer,
-  type RunRequest,
 } from './types.js';
+import { createPostgresRequests } from './postgres-requests.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
 export interface PostgresStoreOptions {
@@ -380,38 +377,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
         });
       }),
 
-    postRequest: (request: RunRequest) =>
-      run('posting a request', (client) =>
-        client.query('INSERT INTO rollout_requests (id, plan, request) VALUES ($1, $2, $3::jsonb)', [request.id, plan, JSON.stringify(processSecrets.redactDeep(request))]),
-      ).then(() => undefined),
-
-    takeRequests: () =>
-      run('taking requests', async (client) => {
-        const { rows } = await client.query<{ request: unknown }>(
-          `UPDATE rollout_requests SET taken_at = now()
-           WHERE id IN (SELECT id FROM rollout_requests WHERE plan = $1 AND taken_at IS NULL FOR UPDATE SKIP LOCKED)
-           RETURNING request`,
-          [plan],
-        );
-        return rows.flatMap((row) => parseRunRequest(row.request) ?? []).sort((a, b) => a.id.localeCompare(b.id));
-      }),
-
-    answer: (answer: RequestAnswer) =>
-      run('answering a request', (client) =>
-        client.query('UPDATE rollout_requests SET answer = $2::jsonb WHERE id = $1', [answer.id, JSON.stringify(processSecrets.redactDeep(answer))]),
-      ).then(() => undefined),
-
-    takeAnswer: (id: string) =>
-      run('reading an answer', async (client) => {
-        const { rows } = await client.query<{ answer: unknown }>('DELETE FROM rollout_requests WHERE id = $1 AND answer IS NOT NULL RETURNING answer', [id]);
-        return parseRequestAnswer(rows[0]?.answer);
-      }),
-
-    withdrawRequest: (id: string) =>
-      run('withdrawing a request', async (client) => {
-        const result = await client.query('DELETE FROM rollout_requests WHERE id = $1 AND taken_at IS NULL', [id]);
-        return result.rowCount === 1;
-      }),
+    ...createPostgresRequests(plan, run),
 
     close() {
       for (const stop of refreshes) stop();
