@@ -16,7 +16,7 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
-import { redactUrl } from './redact-url.js';
+import { describeError, passwordsOf, redactUrl } from './redact-url.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
 import { parseStoredEvent, parseStoredState, type HistoryEvent, type Lock, type LockHolder, type RolloutState, type SaveOptions, type StateStore } from './types.js';
 
@@ -59,24 +59,6 @@ const MIGRATION_LOCK_KEY = '31073203935901812';
 
 // Getting a connection sends nothing, so it is safe to retry for any operation.
 const CONNECT_RETRY_DELAYS_MS = [250, 750];
-
-/** The secret strings of a connection string, as they may appear in a driver's message. */
-function passwordsOf(url: string): string[] {
-  try {
-    const parsed = new URL(url);
-    const raw = [parsed.password, ...[...parsed.searchParams].filter(([k]) => /pass/i.test(k)).map(([, v]) => v)];
-    return raw.filter(Boolean).flatMap((p) => [p, decodeURIComponent(p)]);
-  } catch {
-    return [];
-  }
-}
-
-/** A driver error in words: Node's AggregateError (IPv4 and IPv6 both refused) has no message. */
-function describeError(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return describeError(err.errors[0]);
-  const e = err as NodeJS.ErrnoException;
-  return e.message || e.code || String(err);
-}
 
 /** Creates the PostgreSQL store for one rollout; connects lazily, on the first operation. */
 export function createPostgresStore(options: PostgresStoreOptions): StateStore {
