@@ -54,6 +54,8 @@ export interface MetricConfig {
   source: string;
   query: string;
   baseline?: string;
+  /** The time the query covers (`window:`), for sources that take one; default the poll interval. */
+  windowMs?: number;
   unit: MetricUnit;
   warning?: Limit;
   critical?: Limit;
@@ -66,6 +68,8 @@ export interface RequestsConfig {
   source: string;
   /** As a metric's `query`. */
   query: string;
+  /** As a metric's `windowMs`. */
+  windowMs?: number;
 }
 
 export interface AnalysisConfig {
