@@ -3,7 +3,7 @@
 // that none inherits another's heap, JIT state or servers, and prints one table of every figure
 // with its reference, ratio, target and PASS/MISS. Exits 1 if any target is missed.
 //
-//   node bench/run.mjs [--only <name>[,<name>…]]
+//   node bench/run.mjs [--only <name>[,<name>…] | <name>…]
 //
 // Each benchmark writes its rows to stdout, one JSON object a line (see bench/lib.ts); its
 // progress goes to stderr, which passes through.
@@ -25,15 +25,17 @@ const BENCHMARKS = [
   { name: 'exposition', file: 'exposition.ts', node: ['--expose-gc'], about: '4. exposition parse + evaluate vs parse-prometheus-text-format; peak memory' },
   { name: 'soak', file: 'soak.ts', node: ['--expose-gc'], about: '5. run loop, 100,000 polls on a fake clock' },
   { name: 'reaction', file: 'reaction.ts', about: '6. bad canary → rollback write, real Prometheus' },
+  { name: 'decision', file: 'decision.ts', about: '7. false rollbacks and detection: fixed limits vs the sequential test, simulated traffic' },
 ];
 
 /** A benchmark that has not ended after this long is stopped and reported as an error. */
 const TIME_LIMIT_MS = 10 * 60_000;
 
+/** `--only a,b` or the names as arguments (`npm run bench -- decision`); none: all of them. */
 function selected(argv) {
   const at = argv.indexOf('--only');
-  if (at < 0) return BENCHMARKS;
-  const names = (argv[at + 1] ?? '').split(',').filter(Boolean);
+  const names = at < 0 ? argv.filter((arg) => !arg.startsWith('-')) : (argv[at + 1] ?? '').split(',').filter(Boolean);
+  if (at < 0 && names.length === 0) return BENCHMARKS;
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
   if (names.length === 0 || unknown.length > 0) {
     console.error(`--only takes benchmark names: ${BENCHMARKS.map((b) => b.name).join(', ')}${unknown.length ? ` (not: ${unknown.join(', ')})` : ''}`);

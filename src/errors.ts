@@ -49,33 +49,26 @@ export class PlanError extends RolloutError {
   }
 }
 
-/** Bad command-line usage, or a prompt needed where none can be shown (exit 2). */
-export class UsageError extends RolloutError {
-  constructor(message: string, hint?: string) {
-    super(message, ExitCode.invalid, hint);
-  }
+/** A RolloutError class whose instances all exit with `exitCode`; each error below is one. */
+function failingWith(exitCode: ExitCode) {
+  return class extends RolloutError {
+    constructor(message: string, hint?: string) {
+      super(message, exitCode, hint);
+    }
+  };
 }
+
+/** Bad command-line usage, or a prompt needed where none can be shown (exit 2). */
+export class UsageError extends failingWith(ExitCode.invalid) {}
 
 /** Another command holds the rollout's lock, or state and target disagree (exit 5). */
-export class ConflictError extends RolloutError {
-  constructor(message: string, hint?: string) {
-    super(message, ExitCode.conflict, hint);
-  }
-}
+export class ConflictError extends failingWith(ExitCode.conflict) {}
 
 /** Applying or reading the target failed; nothing was recorded as applied (exit 6). */
-export class TargetError extends RolloutError {
-  constructor(message: string, hint?: string) {
-    super(message, ExitCode.targetFailed, hint);
-  }
-}
+export class TargetError extends failingWith(ExitCode.targetFailed) {}
 
 /** The shared state store could not be reached or written (exit 6: nothing was applied). */
-export class StateStoreError extends RolloutError {
-  constructor(message: string, hint?: string) {
-    super(message, ExitCode.targetFailed, hint);
-  }
-}
+export class StateStoreError extends failingWith(ExitCode.targetFailed) {}
 
 /** SIGINT/SIGTERM stopped the command after it left target and state in agreement (exit 130). */
 export class InterruptedError extends RolloutError {

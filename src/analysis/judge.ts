@@ -4,26 +4,15 @@
  */
 import type { Limit, MetricConfig, Plan } from '../plan/types.js';
 import type { MetricValue } from '../readings.js';
+import type { StageEvidence } from '../state/types.js';
+import { judgeComparisons, type ComparisonContext } from './compare/judge-comparison.js';
+import type { ComparisonEvidence, Reading, ReadingStatus } from './reading.js';
 import { breaches } from './limits.js';
 import { formatRelative, formatValue } from './format.js';
 
 export type { MetricValue };
 
-export type ReadingStatus = 'ok' | 'warning' | 'critical' | 'nodata';
-
-/** A judged metric. */
-export interface Reading {
-  name: string;
-  status: ReadingStatus;
-  value?: number;
-  baseline?: number;
-  /** (value - baseline) / baseline, for metrics with a baseline. */
-  relative?: number;
-  /** The value as shown: "1.23%", "+23.5% vs baseline", "no data". */
-  display: string;
-  reason: string;
-  dryRun: boolean;
-}
+export type { ComparisonEvidence, Reading, ReadingStatus };
 
 export type Verdict = 'healthy' | 'hold' | 'critical';
 
@@ -40,10 +29,12 @@ export interface Judgement {
    * it, so a critical reading is never overridden just because it came in during warm-up.
    */
   readingsVerdict: Verdict;
+  /** The comparison metrics' counts including this poll, for the state to keep. */
+  evidence?: StageEvidence;
 }
 
 /** What the judge needs besides the values. */
-export interface JudgeContext {
+export interface JudgeContext extends ComparisonContext {
   /** Readings taken during `analysis.warmup` are shown but not judged. */
   warmingUp?: boolean;
   /** The traffic counter for `analysis.minRequests`. */
@@ -104,7 +95,9 @@ export function judgeMetric(metric: MetricConfig, value: MetricValue): Reading {
 /** Judges a whole poll: every metric, the traffic floor and warm-up; the worst verdict wins. */
 export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeContext = {}): Judgement {
   const byName = new Map(values.map((v) => [v.name, v]));
-  const readings = plan.metrics.map((m) => judgeMetric(m, byName.get(m.name) ?? { name: m.name, noDataReason: 'not read' }));
+  const comparisons = judgeComparisons(plan, byName, context);
+  const readings = plan.metrics.map((m) => comparisons.readings.get(m.name) ?? judgeMetric(m, byName.get(m.name) ?? { name: m.name, noDataReason: 'not read' }));
+  const evidence = comparisons.evidence && { evidence: comparisons.evidence };
   let verdict: Verdict = 'healthy';
   const reasons: string[] = [];
   const raise = (to: Verdict, reason: string) => {
@@ -114,7 +107,8 @@ export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeConte
   plan.metrics.forEach((metric, i) => {
     const reading = readings[i] as Reading;
     if (metric.dryRun) return;
-    if (reading.status === 'critical') raise('critical', `${metric.name} ${reading.display} ${reading.reason}`);
+    if (reading.status === 'critical') raise('critical', `${metric.name} ${reading.display}${reading.comparison ? ',' : ''} ${reading.reason}`);
+    else if (reading.status === 'undecided') raise('hold', `${metric.name} ${reading.display}, ${reading.reason}`);
     else if (reading.status === 'warning') raise('hold', `${metric.name} ${reading.display} ${reading.reason}`);
     else if (reading.status === 'nodata') {
       raise(metric.noData === 'rollback' ? 'critical' : 'hold', `${metric.name} has no data (${reading.reason})`);
@@ -131,7 +125,7 @@ export function judgePoll(plan: Plan, values: MetricValue[], context: JudgeConte
   }
   if (context.warmingUp) {
     // Warm-up readings are shown but never acted on, whatever they say.
-    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], warmingUp: true, readingsVerdict: verdict };
+    return { verdict: 'hold', readings, reasons: ['warming up: readings are not judged yet'], warmingUp: true, readingsVerdict: verdict, ...evidence };
   }
-  return { verdict, readings, reasons, warmingUp: false, readingsVerdict: verdict };
+  return { verdict, readings, reasons, warmingUp: false, readingsVerdict: verdict, ...evidence };
 }

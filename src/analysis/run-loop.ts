@@ -192,17 +192,24 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
     standingBy = false;
   };
 
-  /** Keeps decide()'s counters in state (a restarted run resumes them) and records a hold as it begins. */
-  const keepCounters = async (counters: DecisionCounters, events: HistoryEvent[]) => {
+  /**
+   * Keeps decide()'s counters in state (a restarted run resumes them), and the comparison metrics'
+   * counts of the stage (`evidence`), and records a hold as it begins.
+   */
+  const keepCounters = async (counters: DecisionCounters, events: HistoryEvent[], evidence = state.evidence) => {
     const changed =
-      counters.consecutiveCritical !== state.consecutiveCritical || counters.holdingSince !== state.holdingSince || counters.bakeRestart?.at !== state.bakeRestart?.at;
+      counters.consecutiveCritical !== state.consecutiveCritical ||
+      counters.holdingSince !== state.holdingSince ||
+      counters.bakeRestart?.at !== state.bakeRestart?.at ||
+      evidence !== state.evidence;
     if (!changed) {
       if (events.length > 0 && !standingBy) await record(events);
       return;
     }
+    const next = { ...withCounters(state, counters), evidence };
     // Standing by, writing would need the lock a human may be using; the counters live in memory meanwhile.
-    if (standingBy) state = { ...withCounters(state, counters), version: state.version };
-    else await commit({ from: state.percent, to: state.percent, next: withCounters(state, counters), events });
+    if (standingBy) state = { ...next, version: state.version };
+    else await commit({ from: state.percent, to: state.percent, next, events });
   };
 
   const holdEvent = (reason: string, judgement: Judgement) =>
@@ -295,7 +302,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         case 'hold':
         case 'critical': {
           const begins = state.holdingSince === undefined && counters.holdingSince !== undefined;
-          await keepCounters(counters, begins ? [holdEvent(decision.reason, judgement)] : []);
+          await keepCounters(counters, begins ? [holdEvent(decision.reason, judgement)] : [], judgement.evidence);
           // A healthy stage still baking is polled once more the moment its bake ends.
           if (decision.action === 'hold' && decision.retryInMs !== undefined) due = Math.min(due, clock.monotonic() + decision.retryInMs);
           break;
@@ -310,7 +317,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         case 'wait-approval':
           if (pastUntil(decision.toStage)) return await finish('until', untilReason());
           if (standingBy) break;
-          await keepCounters(counters, [holdEvent(decision.reason, judgement)]);
+          await keepCounters(counters, [holdEvent(decision.reason, judgement)], judgement.evidence);
           if (!options.waitApproval) return await finish('approval', `${decision.reason} (or rerun with --wait-approval)`);
           await effects.standBy();
           standingBy = true;

@@ -50,7 +50,8 @@ export function stageRecords(events: HistoryEvent[]): StageRecord[] {
   return stages;
 }
 
-function decisionOf(stage: StageRecord): string {
+/** How a stage ended, in words: "advanced to 25%", "rollback to 0%", "in progress". */
+export function decisionOf(stage: StageRecord): string {
   if (!stage.outcome) return 'in progress';
   const o = stage.outcome;
   if (o.action === 'complete') return 'completed';
@@ -68,11 +69,15 @@ const metricsText = (metrics: Record<string, number | null>): string =>
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Renders the report of `plan` from its history. */
-export function renderReport(plan: Plan, events: HistoryEvent[], format: ReportFormat): string {
+/** Renders the report of `plan` from its history, secrets redacted. */
+export function renderReport(plan: Plan, history: HistoryEvent[], format: ReportFormat): string {
+  // Redacted before escaping: an XML or Markdown escape inside a secret would hide it from the
+  // output's redaction (history is stored redacted, but may predate a secret's registration).
+  const events = plan.secrets.redactDeep(history);
+  const description = plan.description && plan.secrets.redact(plan.description);
   const stages = stageRecords(events);
   if (format === 'json') {
-    return JSON.stringify({ plan: plan.name, description: plan.description, stages: stages.map((s) => ({ ...s, decision: decisionOf(s), failed: failed(s) })), events }, null, 2);
+    return JSON.stringify({ plan: plan.name, description, stages: stages.map((s) => ({ ...s, decision: decisionOf(s), failed: failed(s) })), events }, null, 2);
   }
   if (format === 'junit') {
     const cases = stages.map((s, i) => {
@@ -96,7 +101,7 @@ export function renderReport(plan: Plan, events: HistoryEvent[], format: ReportF
   const lines = [
     `# Deployment log: ${plan.name}`,
     '',
-    ...(plan.description ? [plan.description, ''] : []),
+    ...(description ? [description, ''] : []),
     '| stage | percent | entered | by | duration | metrics | decision | reason |',
     '|---|---|---|---|---|---|---|---|',
     ...stages.map((s, i) =>

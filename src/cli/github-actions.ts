@@ -1,7 +1,7 @@
 /**
- * `rollout run` inside GitHub Actions (GITHUB_ACTIONS is set): holds, rollbacks and failures
- * become workflow-command annotations on the run's summary page, and the deployment report is
- * appended to the job's step summary ($GITHUB_STEP_SUMMARY).
+ * Commands inside GitHub Actions (GITHUB_ACTIONS is set): holds, rollbacks and failures become
+ * workflow-command annotations on the run's summary page, and `run` and `report` append the
+ * deployment report to the job's step summary ($GITHUB_STEP_SUMMARY).
  *
  * Annotations go to stderr: the runner reads workflow commands from both streams (actions/runner
  * ScriptHandler attaches its command parser to stdout and stderr alike), and stdout stays clean
@@ -10,6 +10,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { Judgement } from '../analysis/judge.js';
 import type { RunEvent } from '../analysis/run-loop.js';
+import { processSecrets } from '../plan/secrets.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent } from '../state/types.js';
 import { renderReport } from './deployment-report.js';
@@ -21,8 +22,11 @@ export interface GithubActions {
   annotate(event: RunEvent): void;
   /** Annotates the error that ended the run. */
   annotateError(err: unknown): void;
-  /** Appends the deployment report of `events` to the step summary; a failure is only a warning. */
-  writeSummary(events: HistoryEvent[]): Promise<void>;
+  /**
+   * Appends the deployment report of `events` to the step summary, naming the HTML report file if
+   * one was written (for the workflow to upload); a failure is only a warning.
+   */
+  writeSummary(events: HistoryEvent[], htmlReport?: string): Promise<void>;
 }
 
 /** Escapes a workflow command's message (toolkit's escapeData). */
@@ -35,9 +39,12 @@ export function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** A `::warning::` or `::error::` workflow command with a title. */
+/** A `::warning::` or `::error::` workflow command with a title, secrets redacted. */
 export function annotation(level: 'warning' | 'error', title: string, message: string): string {
-  return `::${level} title=${escapeProperty(title)}::${escapeData(message)}`;
+  // Redacted before escaping: escaping turns a secret's "%" or ":" into "%25" or "%3A", which the
+  // output's redaction would no longer recognise.
+  const clean = (text: string) => processSecrets.redact(text);
+  return `::${level} title=${escapeProperty(clean(title))}::${escapeData(clean(message))}`;
 }
 
 /** The annotation an event deserves, if any. */
@@ -84,10 +91,25 @@ export function annotateReadings(plan: Plan, judgement: Judgement | undefined, e
   for (const line of readingAnnotations(plan, judgement)) out.error(line);
 }
 
+/**
+ * Appends the deployment report of `events` (and where the HTML report was written, if it was) to
+ * the job's step summary, when running under GitHub
+ * Actions with $GITHUB_STEP_SUMMARY set; a failure is only a warning.
+ */
+export async function appendStepSummary(plan: Plan, events: HistoryEvent[], env: NodeJS.ProcessEnv, out: Output, htmlReport?: string): Promise<void> {
+  const summaryFile = env.GITHUB_STEP_SUMMARY;
+  if (!summaryFile || !inGithubActions(env)) return;
+  const charts = htmlReport ? `\n\nThe report with charts is in \`${htmlReport}\`: upload it as an artifact to keep it.` : '';
+  try {
+    await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown') + charts)}\n`);
+  } catch (err) {
+    out.error(`warning: could not append the report to $GITHUB_STEP_SUMMARY: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** The GitHub Actions integration, or undefined outside GitHub Actions. */
 export function createGithubActions(plan: Plan, env: NodeJS.ProcessEnv, out: Output): GithubActions | undefined {
   if (!inGithubActions(env)) return undefined;
-  const summaryFile = env.GITHUB_STEP_SUMMARY;
   return {
     annotate(event) {
       const line = annotationFor(plan, event);
@@ -96,13 +118,6 @@ export function createGithubActions(plan: Plan, env: NodeJS.ProcessEnv, out: Out
     annotateError(err) {
       out.error(annotation('error', `rollout ${plan.name} failed`, err instanceof Error ? err.message : String(err)));
     },
-    async writeSummary(events) {
-      if (!summaryFile) return;
-      try {
-        await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown'))}\n`);
-      } catch (err) {
-        out.error(`warning: could not append the report to $GITHUB_STEP_SUMMARY: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    },
+    writeSummary: (events, htmlReport) => appendStepSummary(plan, events, env, out, htmlReport),
   };
 }

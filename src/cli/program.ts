@@ -45,9 +45,9 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
       await run(await load(), { ...opts, plan: plan ?? './rollout.yaml' });
     };
 
-  planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/docflow-canary.yaml').action(
-    action(async () => (await import('../commands/validate.js')).validateCommand),
-  );
+  planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/docflow-canary.yaml')
+    .option('--strict-env', 'an unset ${VAR} is an error, not a warning', false)
+    .action(action(async () => (await import('../commands/validate.js')).validateCommand));
 
   program
     .command('schema')
@@ -101,6 +101,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .option('--timeout <duration>', 'stop (exit 3, state kept) after this long')
     .option('--wait-approval', 'at an approval stage, keep polling until a human runs `rollout advance`', false)
     .option('--adopt', "on drift, take the target's percentage as the truth", false)
+    .option('--report-html <file>', 'when the run ends, write the HTML report (charts) to this file, e.g. for a CI artifact')
     .action(action(async () => (await import('../commands/run.js')).runCommand));
 
   stateCommand('history', 'the events, newest last', 'rollout history --json').action(action(async () => (await import('../commands/history.js')).historyCommand));
@@ -120,8 +121,8 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .exitOverride()
     .action(action(async () => (await import('../commands/state-migrate.js')).stateMigrateCommand));
 
-  stateCommand('report', 'a deployment log per stage (markdown, json or junit)', 'rollout report --format junit > rollout.xml')
-    .option('--format <format>', 'markdown | json | junit', 'markdown')
+  stateCommand('report', 'a deployment log per stage (markdown, json or junit), or a page with charts (html)', 'rollout report --format html > rollout.html')
+    .option('--format <format>', 'markdown | json | junit | html', 'markdown')
     .action(action(async () => (await import('../commands/report.js')).reportCommand));
 
   program

@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Judgement, ReadingStatus, Verdict } from '../analysis/judge.js';
+import { describeComparisonLimit } from '../analysis/compare/judge-comparison.js';
 import type { Plan } from '../plan/types.js';
 
 const STATUS_COLOR: Record<ReadingStatus, keyof Pick<ChalkInstance, 'green' | 'yellow' | 'red' | 'magenta'>> = {
@@ -9,6 +10,7 @@ const STATUS_COLOR: Record<ReadingStatus, keyof Pick<ChalkInstance, 'green' | 'y
   warning: 'yellow',
   critical: 'red',
   nodata: 'magenta',
+  undecided: 'yellow',
 };
 
 /** Colours a reading's status. */
@@ -33,7 +35,7 @@ export function renderReadings(plan: Plan, judgement: Pick<Judgement, 'readings'
       r.dryRun ? `${r.name} ${color.dim('(dry run)')}` : r.name,
       r.display,
       metric?.warning?.text ?? '—',
-      metric?.critical?.text ?? '—',
+      metric?.critical?.text ?? (metric?.compare ? describeComparisonLimit(metric.compare) : '—'),
       paintStatus(r.status, color),
       ...(trends ? [trends.get(r.name) ?? ''] : []),
       r.status === 'ok' ? color.dim(r.reason) : r.reason,

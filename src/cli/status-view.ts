@@ -36,8 +36,8 @@ export interface StatusSnapshot {
 /** How many recent judged events the trend column shows. */
 const TREND_LENGTH = 12;
 
-/** A sparkline per metric over the last judged events of the history, for the trend column. */
-export function metricTrends(plan: Plan, events: HistoryEvent[]): Map<string, string> {
+/** A sparkline per metric over the last readings (polls, or judged events of the history), for the trend column. */
+export function metricTrends(plan: Plan, events: Pick<HistoryEvent, 'metrics'>[]): Map<string, string> {
   const recent = events.filter((e) => Object.keys(e.metrics).length > 0).slice(-TREND_LENGTH);
   return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
 }

@@ -4,7 +4,8 @@ import { detectActor } from '../state/actor.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
 import { withLockedRollout, type StateOptions } from '../rollout/open.js';
-import { notStarted, pauseRollout } from '../state/transitions.js';
+import { reconcile } from '../rollout/reconcile.js';
+import { pauseRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 export interface HoldOptions extends StateOptions {
@@ -16,7 +17,8 @@ export async function holdCommand(options: HoldOptions, ctx: CommandContext): Pr
   if (!options.reason) throw new UsageError('hold needs --reason', 'say why, e.g. rollout hold --reason "investigating p95 spike"');
   const reason = options.reason;
   return withLockedRollout(options, ctx, 'hold', async (rollout) => {
-    const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
+    // The target is the truth: a hold on a drifted rollout is refused like any other change.
+    const state = await reconcile(rollout, await rollout.store.load(), {}, ctx);
     const paused = { reason, by: detectActor(ctx.env), at: ctx.clock.now() };
     const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });
     await commitChange(rollout, { from: state.percent, to: state.percent, next: pauseRollout(state, paused), events: [event] });

@@ -44,6 +44,14 @@ export function checkVariable(v: string): string | undefined {
 }
 
 /** An environment variable's name, or nothing. */
+/**
+ * A question for the name of the environment variable holding a token (never the token itself);
+ * an empty `fallback` makes the answer optional.
+ */
+export function tokenVariableQuestion(flag: string, help: string, message: string, fallback: string): FlagQuestion {
+  return { flag, arg: '<var>', help, message, default: fallback, validate: fallback === '' ? checkOptionalVariable : checkVariable };
+}
+
 export function checkOptionalVariable(v: string): string | undefined {
   return optional(v) === undefined ? undefined : checkVariable(v.trim());
 }

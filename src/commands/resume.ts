@@ -3,13 +3,14 @@ import { ExitCode } from '../errors.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
 import { withLockedRollout, type StateOptions } from '../rollout/open.js';
-import { notStarted, resumeRollout } from '../state/transitions.js';
+import { reconcile } from '../rollout/reconcile.js';
+import { resumeRollout } from '../state/transitions.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 /** Resumes a paused rollout (a no-op, exit 0, when it is not paused). */
 export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
   return withLockedRollout(options, ctx, 'resume', async (rollout) => {
-    const state = (await rollout.store.load()) ?? notStarted(rollout.plan);
+    const state = await reconcile(rollout, await rollout.store.load(), {}, ctx);
     if (!state.paused) {
       if (options.json) ctx.out.printJson({ action: 'none', reason: 'not paused' });
       else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);

@@ -24,6 +24,8 @@ import { historyEvent } from '../rollout/events.js';
 import { judgedMetrics } from '../rollout/meter.js';
 import { openRollout, releaseQuietly, type Rollout, type StateOptions } from '../rollout/open.js';
 import { reconcile } from '../rollout/reconcile.js';
+import { createSampleRecorder, sampleOf } from '../state/samples.js';
+import { writeHtmlReport } from './report.js';
 
 /** `rollout run` options (see src/cli/program.ts). */
 export interface RunOptions extends StateOptions {
@@ -35,6 +37,8 @@ export interface RunOptions extends StateOptions {
   waitApproval?: boolean;
   /** On drift, take the target's percentage as the truth. */
   adopt?: boolean;
+  /** Write the HTML report (charts) to this file when the run ends. */
+  reportHtml?: string;
 }
 
 /** Runs the rollout unattended until it completes, stops or rolls back. */
@@ -44,9 +48,12 @@ export async function runCommand(options: RunOptions, ctx: CommandContext): Prom
   const { plan } = rollout;
   const github = createGithubActions(plan, ctx.env, ctx.out);
   const view = createRunView(plan, ctx.out, ctx.clock);
+  // Every poll goes to the poll log, for the report's charts and status's trends.
+  const samples = createSampleRecorder(rollout.store, (message) => ctx.out.error(message));
   const emit = (event: RunEvent) => {
     view.show(event);
     github?.annotate(event);
+    if (event.type === 'poll') samples.record(sampleOf(ctx.clock.now(), event.percent, event.verdict, event.readings));
   };
   try {
     const untilStage = parseUntil(options.until, plan);
@@ -61,7 +68,9 @@ export async function runCommand(options: RunOptions, ctx: CommandContext): Prom
     throw err;
   } finally {
     view.close();
-    if (github) await github.writeSummary(await rollout.store.history().catch(() => []));
+    await samples.flush();
+    const html = options.reportHtml !== undefined && (await writeHtmlReport(options.reportHtml, plan, rollout.store, ctx)) ? options.reportHtml : undefined;
+    if (github) await github.writeSummary(await rollout.store.history().catch(() => []), html);
     await rollout.close();
   }
 }

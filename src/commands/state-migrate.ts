@@ -63,7 +63,11 @@ export async function stateMigrateCommand(options: StateMigrateOptions, ctx: Com
     try {
       const holder = lockHolder('state migrate', ctx.env, ctx.clock);
       const { content, copied } = await withStoreLock(source.store, holder, ctx, () =>
-        withStoreLock(destination.store, holder, ctx, () => copy(plan, source, destination)),
+        withStoreLock(destination.store, holder, ctx, async () => {
+          const done = await copy(plan, source, destination);
+          if (done.copied) await copySamples(source, destination, ctx);
+          return done;
+        }),
       );
       const what = summarize(plan, content);
       if (options.json) {
@@ -107,6 +111,15 @@ async function copy(plan: Plan, source: Endpoint, destination: Endpoint): Promis
   if (content.state) await destination.store.save({ ...content.state, version: 1 }, content.events);
   else await destination.store.append(content.events);
   return { content, copied: true };
+}
+
+/** The poll log goes along, after state and history: charts only, so a failure is a warning. */
+async function copySamples(source: Endpoint, destination: Endpoint, ctx: CommandContext): Promise<void> {
+  try {
+    await destination.store.appendSamples(await source.store.samples());
+  } catch (err) {
+    ctx.out.error(`warning: the poll log (the report's chart readings) was not copied: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** True when both stores hold the same state (whatever their version counters say) and history. */

@@ -36,7 +36,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
       if (options.json) ctx.out.printJson(snapshot);
-      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentHistory(view.store)), now: ctx.clock.now(), refresh: options.watch ?? false });
+      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now(), refresh: options.watch ?? false });
       if (!options.watch) return { exitCode: options.exitCode && judgement ? verdictExitCode(judgement) : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
@@ -124,10 +124,14 @@ export function nextAction(decision: Decision, plan: Plan, state: RolloutState |
   }
 }
 
-/** The history for the trend column; unreadable history is no trend, never a hidden status. */
-async function recentHistory(store: StateStore): Promise<HistoryEvent[]> {
+/**
+ * The readings for the trend column: the poll log `run` keeps, else the readings in history. An
+ * unreadable poll log or history is no trend, never a hidden status.
+ */
+async function recentReadings(store: StateStore): Promise<Pick<HistoryEvent, 'metrics'>[]> {
   try {
-    return await store.history();
+    const samples = await store.samples();
+    return samples.length > 0 ? samples : await store.history();
   } catch {
     return [];
   }

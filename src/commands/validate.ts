@@ -7,8 +7,8 @@ import type { CommandContext, CommandResult, CommonOptions } from './context.js'
 const NOTHING_JUDGED = 'warning: no metric judges this plan (none, or only dryRun ones): every stage advances once its bake time is over';
 
 /** Validates the plan; a PlanError (exit 2) propagates to the entry point, which prints every problem. */
-export async function validateCommand(options: CommonOptions, ctx: CommandContext): Promise<CommandResult> {
-  const plan = await loadPlanForCommand(options.plan, ctx);
+export async function validateCommand(options: CommonOptions & { strictEnv?: boolean }, ctx: CommandContext): Promise<CommandResult> {
+  const plan = await loadPlanForCommand(options.plan, ctx, { unsetIsWarning: !options.strictEnv });
   const summary = {
     valid: true,
     plan: plan.name,

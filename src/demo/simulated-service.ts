@@ -32,6 +32,12 @@ export interface SimulatedServiceOptions {
   tickMs?: number;
   /** In the flaky scenario, one tick of errors every this many ms (default 3 s). */
   blipEveryMs?: number;
+  /**
+   * How each variant answers, instead of the scenarios' (the canary's from its first stage): e.g.
+   * { canary: { errorRate: 0.02 }, stable: { errorRate: 0.01 } } for a 2× regression that a
+   * comparison metric should catch.
+   */
+  variants?: { canary: Partial<Behaviour>; stable: Partial<Behaviour> };
 }
 
 /** What the summary route reports for one variant over a window. */
@@ -79,7 +85,7 @@ const VARIANTS: readonly Variant[] = ['canary', 'stable'];
 const BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 /** How a variant answers: its share of 500s and its median latency. */
-interface Behaviour {
+export interface Behaviour {
   errorRate: number;
   medianMs: number;
 }
@@ -133,7 +139,10 @@ export async function startSimulatedService(options: SimulatedServiceOptions = {
   const carry = { canary: 0, canaryErrors: 0, stableErrors: 0 };
   const sequence = { canary: 0.5, stable: 0.25 };
 
+  const variants = options.variants;
+  const stable: Behaviour = { ...STABLE, ...variants?.stable };
   const canaryBehaviour = (): Behaviour => {
+    if (variants) return { ...HEALTHY_CANARY, ...variants.canary };
     if (scenario === 'bad' && percentage >= BAD_FROM_PERCENT) return BAD_CANARY;
     if (scenario === 'flaky' && percentage > 0 && tickCount % blipEveryTicks === 0) {
       blips++;
@@ -162,9 +171,8 @@ export async function startSimulatedService(options: SimulatedServiceOptions = {
     const canaryRequests = Math.floor(carry.canary);
     carry.canary -= canaryRequests;
     const canary = serve('canary', canaryRequests, canaryBehaviour());
-    const stable = serve('stable', Math.round(perTick) - canaryRequests, STABLE);
     const at = Date.now();
-    ticks.push({ at, canary, stable });
+    ticks.push({ at, canary, stable: serve('stable', Math.round(perTick) - canaryRequests, stable) });
     while (ticks.length > 0 && (ticks[0]?.at ?? at) < at - KEPT_MS) ticks.shift();
   };
 

@@ -16,7 +16,7 @@ import { onShutdown } from '../shutdown.js';
 setFlagsFromString('--liftoff-only');
 
 /** Why a request produced no usable response. */
-export type HttpFailureKind = 'connect' | 'timeout' | 'too-large' | 'aborted' | 'network';
+export type HttpFailureKind = 'connect' | 'timeout' | 'too-large' | 'aborted' | 'network' | 'redirect';
 
 export class HttpFailure extends Error {
   constructor(
@@ -89,13 +89,57 @@ export type HttpHead = Omit<HttpResponse, 'body'>;
 /** Takes a response body chunk by chunk, as it arrives. */
 export type BodySink = (chunk: Buffer) => void;
 
+/** Redirects a GET follows at most (Go's HTTP client, and so Prometheus, stops after 10). */
+export const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
 /**
  * Sends one request and hands the body to the sink `onHead` chooses for the response (undefined
  * discards it), within the same deadline and size cap as `httpRequest`: a large body is processed
- * as it arrives instead of being held whole.
+ * as it arrives instead of being held whole. The deadline covers the redirects followed too.
  */
-export function httpStream(req: HttpRequest, onHead: (head: HttpHead) => BodySink | undefined): Promise<HttpHead> {
-  return new Promise((resolve, reject) => new Exchange(req, onHead, resolve, reject).send());
+export async function httpStream(req: HttpRequest, onHead: (head: HttpHead) => BodySink | undefined): Promise<HttpHead> {
+  const method = req.method ?? 'GET';
+  const deadline = performance.now() + req.timeoutMs;
+  const follows = method === 'GET' || method === 'HEAD';
+  let url = req.url;
+  for (let redirects = 0; ; redirects++) {
+    let redirect: string | undefined;
+    const head = await new Promise<HttpHead>((resolve, reject) => {
+      const exchange = new Exchange({ ...req, url }, req.url, deadline, (h) => {
+        redirect = follows && REDIRECT_STATUSES.has(h.status) ? firstHeader(h, 'location') : undefined;
+        // A redirect's body is drained, not handed on: the answer is at its target.
+        return redirect === undefined ? onHead(h) : undefined;
+      }, resolve, reject);
+      exchange.send();
+    });
+    if (redirect === undefined) return head;
+    const target = sameOriginTarget(redirect, url);
+    if (!target) {
+      throw new HttpFailure('redirect', `${describeRequest(method, req.url)}: answered ${head.status}, a redirect to another origin (a login page?), not followed so that the request's credentials go nowhere else`);
+    }
+    if (redirects === MAX_REDIRECTS) throw new HttpFailure('redirect', `${describeRequest(method, req.url)}: more than ${MAX_REDIRECTS} redirects`);
+    url = target;
+  }
+}
+
+function describeRequest(method: string | undefined, url: string): string {
+  return `${method ?? 'GET'} ${describeUrl(url)}`;
+}
+
+/** The URL `location` points to from `base`, if it has the same origin; never printed. */
+function sameOriginTarget(location: string, base: string): string | undefined {
+  try {
+    const target = new URL(location, base);
+    return target.origin === new URL(base).origin && target.origin !== 'null' ? target.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstHeader(head: HttpHead, name: string): string | undefined {
+  const value = head.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** A discarded body up to this size is drained so its connection can serve again; a longer one is cut off. */
@@ -119,6 +163,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly req: HttpRequest,
+    /** The URL first requested, before redirects: the one messages name. */
+    private readonly firstUrl: string,
+    /** performance.now() by which the whole exchange must be done. */
+    private readonly deadline: number,
     private readonly onHead: (head: HttpHead) => BodySink | undefined,
     private readonly resolve: (head: HttpHead) => void,
     private readonly reject: (failure: HttpFailure) => void,
@@ -133,7 +181,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     } catch (err) {
       return this.fail(err);
     }
-    this.timer = setTimeout(() => this.fail(new HttpFailure('timeout', `${this.where()}: no complete answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    this.timer = setTimeout(
+      () => this.fail(new HttpFailure('timeout', `${this.where()}: no complete answer within ${req.timeoutMs} ms`)),
+      Math.max(0, this.deadline - performance.now()),
+    );
     req.signal?.addEventListener('abort', this.onAbort);
     (req.dispatcher ?? sharedDispatcher()).dispatch(
       { origin: url.origin, path: `${url.pathname}${url.search}`, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: req.headers, body: req.body },
@@ -197,7 +248,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   // Only failures name the URL: parsing it again for a message is cheaper than doing so for every request.
   private where(): string {
-    return `${this.req.method ?? 'GET'} ${describeUrl(this.req.url)}`;
+    return describeRequest(this.req.method, this.firstUrl);
   }
 
   private fail(err: unknown): void {

@@ -6,8 +6,9 @@
 import { checkLimitPair, parseLimit } from '../analysis/limits.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
+import { buildComparisonMetric, comparisonQueries, type RawCompare } from './compare.js';
 import { durationMs as ms, formatDuration } from './duration.js';
-import type { DataPath } from './locate.js';
+import type { DataPath, PathProblem } from './locate.js';
 import type { RawPlan, RawSource } from './schema.js';
 import type { Secrets } from './secrets.js';
 import type {
@@ -23,14 +24,7 @@ import type {
   TargetConfig,
 } from './types.js';
 
-/** A rule broken at `path`. */
-export interface PathProblem {
-  path: DataPath;
-  message: string;
-  hint?: string;
-  /** Point at the key rather than its value. */
-  atKey?: boolean;
-}
+export type { PathProblem };
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_NOTIFY_ON: EventAction[] = ['start', 'advance', 'rollback', 'emergency-rollback', 'complete', 'drift', 'force', 'not-recovered'];
@@ -48,7 +42,7 @@ export function checkRules(sections: PlanSections): PathProblem[] {
   const stages = sections.stages ? buildStages(sections.stages, analysis.bakeMs, problems) : undefined;
   // Without a valid `sources` section, a metric's source cannot be checked; skip rather than guess.
   const sources = sections.sources;
-  if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems);
+  if (sections.metrics) buildMetrics(sections.metrics, sections.analysis?.noData ?? 'hold', sources, problems, analysis.intervalMs);
   if (sections.analysis) checkRequests(sections.analysis, sources, problems);
   if (stages) checkRollbackTo(sections.rollback, stages, problems);
   if (sections.analysis?.interval !== undefined) checkInterval(analysis.intervalMs, problems);
@@ -76,7 +70,7 @@ export function buildPlan(
       analysis,
       rollback: { to: raw.rollback?.to ?? 0 },
       sources,
-      metrics: buildMetrics(raw.metrics ?? [], analysis.noData, sources, []),
+      metrics: buildMetrics(raw.metrics ?? [], analysis.noData, sources, [], analysis.intervalMs),
       target: buildTarget(raw.target, context.dir),
       notify: buildNotify(raw),
       state: { backend: raw.state?.backend ?? (raw.state?.url ? 'postgres' : 'file'), url: raw.state?.url },
@@ -202,17 +196,35 @@ function checkWindow(entry: QueryEntry, at: DataPath, type: string, takesWindow:
   }
 }
 
+/**
+ * Checks a comparison's four counts as queries of the metric's source: each through its type's
+ * check, and as a count since the previous poll. An unknown source is named once, not per count.
+ */
+function checkCountQueries(m: QueryEntry & { compare: RawCompare }, at: DataPath, sources: SourceTypes | undefined, intervalMs: number, problems: PathProblem[]): void {
+  const source = sources?.[m.source];
+  if (!source) return checkQueryFields(m, at, sources, problems);
+  const { query } = sourceKinds.get(source.type);
+  for (const [path, text] of comparisonQueries(m.compare, at)) {
+    for (const problem of [query.check?.(text), query.checkCount?.(text, intervalMs)]) if (problem) problems.push({ path, ...problem });
+  }
+}
+
 function buildMetrics(
   raw: NonNullable<RawPlan['metrics']>,
   defaultNoData: NoDataPolicy,
   sources: SourceTypes | undefined,
   problems: PathProblem[],
+  intervalMs: number,
 ): MetricConfig[] {
   const seen = new Set<string>();
   return raw.map((m, i) => {
     const at = ['metrics', i];
     if (seen.has(m.name)) problems.push({ path: [...at, 'name'], message: `metric "${m.name}" is defined twice`, hint: 'give each metric its own name' });
     seen.add(m.name);
+    if (m.compare) {
+      checkCountQueries({ ...m, compare: m.compare }, at, sources, intervalMs, problems);
+      return buildComparisonMetric({ ...m, compare: m.compare }, at, defaultNoData, problems);
+    }
     checkQueryFields(m, at, sources, problems);
     const hasBaseline = m.baseline !== undefined;
     // Relative limits are unit-free; without a unit, plain numbers are counts.

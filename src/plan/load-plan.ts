@@ -2,13 +2,14 @@
  * Plan file → typed Plan. Every problem (YAML syntax, unsafe YAML, unset variables, schema,
  * semantic rules) is collected with file:line:col and thrown together as one PlanError.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { Lexer, LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
 import { PlanError, type PlanProblem } from '../errors.js';
 import { buildPlan, checkRules, type PathProblem, type PlanSections } from './build-plan.js';
-import { interpolate, type UnsetVariable } from './interpolate.js';
+import { interpolate, type InterpolationReport } from './interpolate.js';
 import { locate } from './locate.js';
 import { planSchema, type RawPlan } from './schema.js';
 import { processSecrets, type Secrets } from './secrets.js';
@@ -18,36 +19,92 @@ import type { Plan } from './types.js';
 export const MAX_PLAN_BYTES = 1024 * 1024;
 /** Aliases beyond this are refused (a "billion laughs" document expands exponentially). */
 const MAX_ALIASES = 100;
+/**
+ * The largest example plan has about a thousand YAML tokens (keys, values, punctuation). Parsing is
+ * the slow part (a 600 KB list of 300k items takes over a second and 380 MB), so the tokens are
+ * counted first, which stops early and costs milliseconds.
+ */
+export const MAX_PLAN_TOKENS = 20_000;
+/** Problems listed at most; a broken generated file could otherwise print thousands. */
+const MAX_PROBLEMS = 50;
 
 export interface LoadPlanOptions {
   env?: NodeJS.ProcessEnv;
   secrets?: Secrets;
+  /** Told each problem that does not make the plan invalid, e.g. a secret too short to redact. */
+  onWarning?: (problem: PlanProblem) => void;
+  /**
+   * An unset `${VAR}` is a warning, not an error (`rollout validate` without --strict-env): a CI
+   * lint step checks a plan without production secrets. Commands that act keep it an error.
+   */
+  unsetIsWarning?: boolean;
 }
 
 /** Reads and validates the plan at `file`; throws PlanError listing every problem. */
 export async function loadPlan(file: string, options: LoadPlanOptions = {}): Promise<Plan> {
-  const path = resolve(file);
-  let text: string;
+  return parsePlan(await readPlanFile(file), file, options);
+}
+
+const TOO_LARGE = [`the plan is over the ${MAX_PLAN_BYTES}-byte limit`, 'a plan is a few kilobytes; check that this is the right file'] as const;
+const NOT_A_FILE_HINT = 'pass the path of the plan file, e.g. `rollout validate rollout.yaml`, or write one with `rollout init`';
+
+/**
+ * Reads the plan: a regular file of at most MAX_PLAN_BYTES, checked before a byte is read. A FIFO
+ * would block forever and /dev/zero never ends, so they are refused rather than read.
+ */
+async function readPlanFile(file: string): Promise<string> {
+  const refuse = (message: string, hint = NOT_A_FILE_HINT) => new PlanError([{ file, line: 1, col: 1, message, hint }]);
+  let handle: FileHandle;
   try {
-    const info = await stat(path);
-    if (info.size > MAX_PLAN_BYTES) {
-      throw new PlanError([{ file, line: 1, col: 1, message: `the plan is ${info.size} bytes, over the ${MAX_PLAN_BYTES}-byte limit`, hint: 'a plan is a few kilobytes; check that this is the right file' }]);
+    // Non-blocking, so that opening a FIFO returns at once (to be refused) instead of waiting for a writer.
+    handle = await open(resolve(file), constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw refuse(`cannot read the plan: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw refuse('cannot read the plan: is a directory');
+    if (!info.isFile()) throw refuse(`cannot read the plan: not a regular file (${fileKind(info)})`);
+    if (info.size > MAX_PLAN_BYTES) throw refuse(...TOO_LARGE);
+    // One byte more than allowed: a file that grew since the stat is still caught.
+    const buffer = Buffer.allocUnsafe(MAX_PLAN_BYTES + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+      ({ bytesRead: read } = await handle.read(buffer, length, buffer.length - length));
     }
-    text = await readFile(path, 'utf8');
+    if (length > MAX_PLAN_BYTES) throw refuse(...TOO_LARGE);
+    return buffer.toString('utf8', 0, length);
   } catch (err) {
     if (err instanceof PlanError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new PlanError([{ file, line: 1, col: 1, message: `cannot read the plan: ${message}`, hint: 'pass the plan path, e.g. `rollout validate rollout.yaml`, or write one with `rollout init`' }]);
+    throw refuse(`cannot read the plan: ${(err as Error).message}`);
+  } finally {
+    await handle.close();
   }
-  return parsePlan(text, file, options);
+}
+
+function fileKind(info: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (info.isFIFO()) return 'a named pipe';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** True when `text` lexes into more than `max` YAML tokens; stops counting there. */
+function hasMoreTokens(text: string, max: number): boolean {
+  let count = 0;
+  for (const _token of new Lexer().lex(text)) if (++count > max) return true;
+  return false;
 }
 
 /** Validates plan text; `file` is used for messages and to resolve relative paths. */
 export function parsePlan(text: string, file: string, options: LoadPlanOptions = {}): Plan {
   const at = (line: number, col: number, message: string, hint?: string): PlanProblem => ({ file, line, col, message, hint });
-  if (text.length > MAX_PLAN_BYTES) {
-    throw new PlanError([at(1, 1, `the plan is over the ${MAX_PLAN_BYTES}-byte limit`, 'a plan is a few kilobytes; check that this is the right file')]);
+  if (text.length > MAX_PLAN_BYTES) throw new PlanError([at(1, 1, ...TOO_LARGE)]);
+  // A character makes at most two tokens (a scalar and its marker), so shorter plans, every example
+  // among them, need no count.
+  if (text.length > MAX_PLAN_TOKENS / 2 && hasMoreTokens(text, MAX_PLAN_TOKENS)) {
+    throw new PlanError([at(1, 1, `the plan has over ${MAX_PLAN_TOKENS} YAML tokens (keys, values, list items)`, 'a plan has about a thousand; check that this is the right file')]);
   }
   const lines = new LineCounter();
   let doc: Document;
@@ -57,7 +114,7 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
     const syntax = [...doc.errors, ...doc.warnings];
     if (syntax.length > 0) {
       throw new PlanError(
-        syntax.map((e) => at(e.linePos?.[0].line ?? 1, e.linePos?.[0].col ?? 1, firstLine(e.message), 'fix the YAML syntax here')),
+        listed(syntax.map((e) => at(e.linePos?.[0].line ?? 1, e.linePos?.[0].col ?? 1, firstLine(e.message), 'fix the YAML syntax here'))),
       );
     }
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -71,26 +128,46 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
   }
 
   const secrets = options.secrets ?? processSecrets;
-  const unset: UnsetVariable[] = [];
-  const interpolated = interpolate(data, options.env ?? process.env, secrets, unset);
+  const found: InterpolationReport = { unset: [], tooShort: [] };
+  const interpolated = interpolate(data, options.env ?? process.env, secrets, found);
   // Messages quote values from the plan, and those may have come from ${VAR}.
   const located = (p: PathProblem): PlanProblem => ({ file, ...locate(doc, lines, p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint });
-  const problems: PathProblem[] = unset.map((u) => ({
+  const invalid = (problems: PathProblem[]) => new PlanError(listed(sortProblems(problems.map(located))));
+  const unset: PathProblem[] = found.unset.map((u) => ({
     path: u.path,
     message: `environment variable ${u.name} is not set`,
     hint: `export ${u.name}=… before running, or write $\${${u.name}} for a literal`,
   }));
+  const problems: PathProblem[] = options.unsetIsWarning ? [] : unset;
   const parsed = planSchema().safeParse(interpolated);
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, interpolated)));
-    problems.push(...checkRules(validSections(interpolated as Record<string, unknown>)));
-    throw new PlanError(sortProblems(problems.map(located)));
+    const all = problems.concat(
+      parsed.error.issues.flatMap((issue) => describeIssue(issue, interpolated)),
+      checkRules(validSections(interpolated as Record<string, unknown>)),
+    );
+    throw invalid(all);
   }
   const absolute = resolve(file);
   const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets });
   problems.push(...built.problems);
-  if (!built.plan || problems.length > 0) throw new PlanError(sortProblems(problems.map(located)));
+  if (!built.plan || problems.length > 0) throw invalid(problems);
+  if (options.unsetIsWarning) for (const problem of unset) options.onWarning?.(located(problem));
+  for (const short of found.tooShort) {
+    options.onWarning?.(located({
+      path: short.path,
+      message: `secret \${${short.name}} is ${short.length} character${short.length === 1 ? '' : 's'}; too short to redact safely`,
+      hint: 'it is hidden only within the longer text around it here (a URL, a header); use a longer secret, or write the value into the plan if it is not secret',
+    }));
+  }
   return built.plan;
+}
+
+/** The first MAX_PROBLEMS problems, and a last line counting the rest. */
+function listed(problems: PlanProblem[]): PlanProblem[] {
+  const rest = problems.slice(MAX_PROBLEMS);
+  if (rest.length === 0) return problems;
+  const next = rest[0] as PlanProblem;
+  return [...problems.slice(0, MAX_PROBLEMS), { ...next, message: `and ${rest.length} more problems from here on`, hint: undefined }];
 }
 
 /** Keys whose values are durations, to explain a bare number there. */

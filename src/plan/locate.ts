@@ -3,6 +3,15 @@ import { isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'y
 
 export type DataPath = readonly (string | number)[];
 
+/** A rule broken at `path`. */
+export interface PathProblem {
+  path: DataPath;
+  message: string;
+  hint?: string;
+  /** Point at the key rather than its value. */
+  atKey?: boolean;
+}
+
 /**
  * The 1-based line:col of the value at `path`, or of the key itself when `atKey` is set (unknown
  * keys). Where the path goes further than the document (a missing key), the nearest existing

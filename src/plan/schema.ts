@@ -9,10 +9,16 @@ import { LIMIT_PATTERN } from '../analysis/limits.js';
 import type { SourceKind } from '../sources/kinds/kind.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
+import { compareSchema } from './compare.js';
 import { duration, headers, timeout } from './schema-parts.js';
 
 /** Rollout names key state and history, so they must be safe in file names and URLs. */
 export const NAME_PATTERN = '^[a-z0-9][a-z0-9-]*$';
+/**
+ * The state files are `<name>.history.jsonl` and temp files like `<name>.saving.<pid>.<hex>.evicted`:
+ * 100 characters leave room for those within the 255-byte file-name limit of common file systems.
+ */
+export const NAME_MAX_LENGTH = 100;
 
 const limit = z
   .string()
@@ -116,12 +122,16 @@ function buildPlanSchema() {
     critical: limit.optional(),
     noData: noData.optional(),
     dryRun: z.boolean().optional().meta({ description: 'Read, shown and recorded, but never changes a decision.' }),
+    compare: compareSchema.optional(),
   });
   return z
     .strictObject({
       $schema: z.string().optional(),
       version: z.literal(1),
-      name: z.string().regex(new RegExp(NAME_PATTERN), 'expected lower-case letters, digits and dashes, e.g. checkout-v2'),
+      name: z
+        .string()
+        .max(NAME_MAX_LENGTH, `at most ${NAME_MAX_LENGTH} characters: the name is part of the state files' names`)
+        .regex(new RegExp(NAME_PATTERN), 'expected lower-case letters, digits and dashes, e.g. checkout-v2'),
       description: z.string().optional(),
       stages: z.array(stage).min(1).meta({ description: 'Strictly ascending percentages, 1..100, the last being 100.' }),
       analysis: z

@@ -45,14 +45,33 @@ export interface SourceConfig {
   timeoutMs: number;
 }
 
+/** What a comparison metric reads for one group: its events and its requests, as counts. */
+export interface CountQueries {
+  events: string;
+  total: string;
+}
+
+/** A canary-vs-baseline comparison judged by a sequential test (analysis/compare/). */
+export interface CompareConfig {
+  canary: CountQueries;
+  baseline: CountQueries;
+  /** Smallest relative change that matters, signed by the worse direction: +0.5, -0.2. */
+  effect: number;
+  /** The chance per stage of a false alarm, e.g. 0.01. */
+  falseAlarm: number;
+}
+
 /**
  * One metric to read and judge. `query` is the text of the field the source's type reads by
  * (`query` for prometheus, `path` for json, `expr` for exposition); `baseline` is of the same kind.
+ * A metric with `compare` has neither (nor limits): its four counts, in its source's query
+ * language, are in `compare`.
  */
 export interface MetricConfig {
   name: string;
   source: string;
-  query: string;
+  /** Absent on a comparison metric. */
+  query?: string;
   baseline?: string;
   /** The time the query covers (`window:`), for sources that take one; default the poll interval. */
   windowMs?: number;
@@ -61,6 +80,7 @@ export interface MetricConfig {
   critical?: Limit;
   noData: NoDataPolicy;
   dryRun: boolean;
+  compare?: CompareConfig;
 }
 
 /** The traffic counter read to enforce `analysis.minRequests`. */

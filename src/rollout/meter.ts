@@ -1,9 +1,9 @@
 /**
- * The meter: reads a plan's metrics and judges them, one poll per call. Warm-up is decided here,
- * once per poll with one clock read, and travels in the judgement (`warmingUp`).
+ * The meter: reads a plan's metrics and judges them, one poll per call. Warm-up is decided here
+ * (judgeStagePoll), once per poll with one clock read, and travels in the judgement (`warmingUp`).
  */
-import { inWarmup } from '../analysis/decide.js';
-import { judgePoll, type Judgement } from '../analysis/judge.js';
+import type { Judgement } from '../analysis/judge.js';
+import { judgeStagePoll } from '../analysis/judge-stage.js';
 import type { CommandContext } from '../commands/context.js';
 import { ExitCode } from '../errors.js';
 import type { Plan } from '../plan/types.js';
@@ -29,7 +29,7 @@ export function createMeter(plan: Plan, stateDir: string, ctx: Pick<CommandConte
       sources ??= import('../sources/read-metrics.js').then(async (m) => ({ readPoll: m.readPoll, sources: await m.createSources(plan, { scrapeDir: stateDir, clock: ctx.clock }) }));
       const { readPoll, sources: built } = await sources;
       const poll = await readPoll(plan, built, { signal: ctx.signal });
-      return judgePoll(plan, poll.metrics, { warmingUp: inWarmup(plan, state, ctx.clock.now()), requests: poll.requests });
+      return judgeStagePoll(plan, poll, state, ctx.clock.now());
     },
   };
 }

@@ -94,11 +94,9 @@ async function send(req: Prepared, options: FetchOptions): Promise<HttpResponse>
   return response;
 }
 
-// What an operator needs to tell a proxy's error page from the API's own error from a redirect
-// to a login page, in one short line.
+// What an operator needs to tell a proxy's error page from the API's own error, in one short line.
+// (Redirects are followed or refused by the HTTP client, which never names a Location.)
 function statusDetail(response: HttpResponse, options: FetchOptions, secrets: Secrets): string {
-  const location = header(response, 'location');
-  if (response.status >= 300 && response.status < 400 && location) return `: redirected to ${describeUrl(location)} (a login page?)`;
   if (isHtml(response)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(response.body)?.[1]?.trim();
     return `: HTML page${title ? ` "${excerpt(title, secrets)}"` : ''} ${HTML_HINT}`;

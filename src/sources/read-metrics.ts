@@ -6,8 +6,8 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import type { MetricConfig, Plan, RequestsConfig } from '../plan/types.js';
-import type { MetricValue } from '../readings.js';
+import type { MetricConfig, Plan } from '../plan/types.js';
+import { COUNT_NAMES, type EventCounts, type MetricValue } from '../readings.js';
 import { sourceKinds } from './kinds/index.js';
 import { NoDataError, type MetricSource } from './source.js';
 
@@ -72,17 +72,26 @@ function queriesOf(plan: Plan, sourceName: string): string[] {
   const readables: Omit<Readable, 'name'>[] = [...plan.metrics, ...(plan.analysis.requests ? [plan.analysis.requests] : [])];
   return readables
     .filter((readable) => readable.source === sourceName)
-    .flatMap((readable) => [readable.query, readable.baseline])
+    .flatMap((readable) => [readable.query, readable.baseline, ...countQueries(readable)])
     .filter((query): query is string => query !== undefined);
 }
 
-/** Something read from a source: a metric (with its baseline, if any) or the traffic counter. */
-type Readable = RequestsConfig & Pick<MetricConfig, 'name' | 'baseline'>;
+/** Something read from a source: a metric (with its baseline or comparison, if any) or the traffic counter. */
+type Readable = Pick<MetricConfig, 'name' | 'source' | 'query' | 'baseline' | 'windowMs' | 'compare'>;
+
+/** A comparison's four count queries, in the order of COUNT_NAMES. */
+function countQueries(readable: Omit<Readable, 'name'>): string[] {
+  const c = readable.compare;
+  return c ? [c.canary.events, c.canary.total, c.baseline.events, c.baseline.total] : [];
+}
 
 /** A read's outcome: the number, or why there is none. */
 type Outcome = { value: number } | { noDataReason: string };
 
 async function readMetric(metric: Readable, reader: PollReader): Promise<MetricValue> {
+  if (metric.compare) return readCounts(metric, reader);
+  // Only a plan that bypassed build-plan.ts has a metric with neither query nor comparison.
+  if (metric.query === undefined) return { name: metric.name, noDataReason: 'the metric has no query' };
   const [main, baseline] = await Promise.all([
     reader.read(metric.source, metric.query, metric.windowMs),
     metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline, metric.windowMs),
@@ -91,6 +100,19 @@ async function readMetric(metric: Readable, reader: PollReader): Promise<MetricV
   if (baseline === undefined) return { name: metric.name, value: main.value };
   if ('noDataReason' in baseline) return { name: metric.name, value: main.value, noDataReason: `baseline: ${baseline.noDataReason}` };
   return { name: metric.name, value: main.value, baseline: baseline.value };
+}
+
+/** Reads a comparison's four counts; any one unreadable makes the whole no data (the judge checks the numbers). */
+async function readCounts(metric: Readable, reader: PollReader): Promise<MetricValue> {
+  const keys = Object.keys(COUNT_NAMES) as (keyof EventCounts)[];
+  const outcomes = await Promise.all(countQueries(metric).map((query) => reader.read(metric.source, query)));
+  const counts = { canaryEvents: 0, canaryTotal: 0, baselineEvents: 0, baselineTotal: 0 };
+  for (const [i, outcome] of outcomes.entries()) {
+    const key = keys[i] as keyof EventCounts;
+    if ('noDataReason' in outcome) return { name: metric.name, noDataReason: `${COUNT_NAMES[key]}: ${outcome.noDataReason}` };
+    counts[key] = outcome.value;
+  }
+  return { name: metric.name, counts };
 }
 
 /**

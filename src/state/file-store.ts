@@ -1,6 +1,7 @@
 /**
  * The default state store: `<dir>/<name>.json` (state), `<dir>/<name>.history.jsonl` (one event
- * per line, append-only) and `<dir>/<name>.lock` (the holder, as JSON).
+ * per line, append-only) and `<dir>/<name>.lock` (the holder, as JSON); the poll log beside them
+ * is file-samples.ts's.
  *
  * Crash consistency (kill -9 at any instant):
  * - State is replaced whole: temp file, fsync, rename, fsync of the directory. A reader sees the
@@ -26,6 +27,7 @@ import { ConflictError, RolloutError, StateCorruptError, StateStoreError } from 
 import { literal, removeOrphans } from '../orphans.js';
 import { processSecrets } from '../plan/secrets.js';
 import { syncDirectory } from '../sync-directory.js';
+import { createFileSampleLog } from './file-samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, lockHolder, staleWriteError } from './actor.js';
 import {
   parseStoredEvent,
@@ -223,7 +225,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
   const savingPath = join(dir, `${plan}.saving`);
   const refreshes = new Set<() => void>();
   // siblingPath() names of this rollout's files (temp and evicted copies), which carry the writer's pid.
-  const orphanPattern = new RegExp(`^${literal(plan)}\\.(json|lock|saving)\\.(?<pid>\\d+)\\.[0-9a-f]+\\.(tmp|evicted)$`);
+  const orphanPattern = new RegExp(`^${literal(plan)}\\.(json|lock|saving|samples\\.jsonl)\\.(?<pid>\\d+)\\.[0-9a-f]+\\.(tmp|evicted)$`);
 
   async function load(): Promise<RolloutState | undefined> {
     const read = await readRegularFile(statePath);
@@ -305,7 +307,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
       }
       const historyLength = await appendEvents(events);
       try {
-        await writeAtomic(statePath, `${JSON.stringify({ ...next, version }, null, 2)}\n`);
+        await writeAtomic(statePath, `${JSON.stringify(processSecrets.redactDeep({ ...next, version }), null, 2)}\n`);
       } catch (err) {
         // The state was not replaced, so its events go too. Best effort: if even this fails, the
         // events stay, as after a crash at this point.
@@ -370,12 +372,17 @@ export function createFileStore(options: FileStoreOptions): StateStore {
     });
   }
 
+  // The poll log (file-samples.ts) writes under the save lock, so it never races a save's files.
+  const sampleLog = createFileSampleLog({ dir, plan, exclusive: (write) => underSaveLock(false, write), replace: writeAtomic });
+
   return {
     dir,
     load: guard(load),
     save: guard(save),
     append: guard(append),
     history: guard(history),
+    appendSamples: guard(sampleLog.appendSamples),
+    samples: guard(sampleLog.samples),
     lock: guard(lock),
     async close() {
       for (const stop of refreshes) stop();

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
 import { describeError, passwordsOf, redactUrl } from './redact-url.js';
+import { COMPACT_AT, compactSamples, parseStoredSample, type MetricSample } from './samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
 import { parseStoredEvent, parseStoredState, type HistoryEvent, type Lock, type LockHolder, type RolloutState, type SaveOptions, type StateStore } from './types.js';
 
@@ -52,6 +53,13 @@ const migrations = [
      holder jsonb NOT NULL,
      expires_at timestamptz NOT NULL
    );`,
+  // The poll log (state/samples.ts).
+  `CREATE TABLE rollout_samples (
+     id bigserial PRIMARY KEY,
+     plan text NOT NULL,
+     sample jsonb NOT NULL
+   );
+   CREATE INDEX rollout_samples_plan_id ON rollout_samples (plan, id);`,
 ];
 
 // Any fixed 64-bit key works; this one is "rollout" in ASCII, unlikely to collide with an app's.
@@ -65,7 +73,9 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
   const { url, plan } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const shownUrl = redactUrl(url);
-  const passwords = passwordsOf(url);
+  // The URL may come from --state or ROLLOUT_STATE_URL rather than the plan: its password is a
+  // secret all the same, in every message and file.
+  for (const password of passwordsOf(url)) processSecrets.add(password);
   const pool = new pg.Pool({
     connectionString: url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
@@ -85,10 +95,8 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
   let closed: Promise<void> | undefined;
 
   function storeError(err: unknown, doing: string): StateStoreError {
-    let message = describeError(err);
-    for (const p of passwords) message = message.split(p).join('***');
     return new StateStoreError(
-      `PostgreSQL state store ${shownUrl}: ${doing} failed: ${message}`,
+      `PostgreSQL state store ${shownUrl}: ${doing} failed: ${processSecrets.redact(describeError(err))}`,
       'check that the database is running and reachable from here, and the URL (state.url, --state or ROLLOUT_STATE_URL)',
     );
   }
@@ -180,6 +188,19 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
     }
   }
 
+  async function insertSamples(client: pg.PoolClient, samples: MetricSample[]): Promise<void> {
+    // One statement for the batch: a compaction rewrites thousands.
+    await client.query('INSERT INTO rollout_samples (plan, sample) SELECT $1, s FROM unnest($2::jsonb[]) WITH ORDINALITY AS t(s, n) ORDER BY n', [
+      plan,
+      processSecrets.redactDeep(samples).map((s) => JSON.stringify(s)),
+    ]);
+  }
+
+  async function selectSamples(client: pg.PoolClient): Promise<MetricSample[]> {
+    const { rows } = await client.query<{ sample: unknown }>('SELECT sample FROM rollout_samples WHERE plan = $1 ORDER BY id', [plan]);
+    return rows.flatMap((row) => parseStoredSample(row.sample) ?? []);
+  }
+
   const where = `the rollout_state row of ${plan}`;
   const aside = `delete it (DELETE FROM rollout_state WHERE plan = '${plan}')`;
 
@@ -199,7 +220,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
     save: (next: RolloutState, events: HistoryEvent[], saveOptions: SaveOptions = {}) =>
       run('saving state', (client) =>
         inTransaction(client, async () => {
-          const params = [plan, JSON.stringify(next), next.version];
+          const params = [plan, JSON.stringify(processSecrets.redactDeep(next)), next.version];
           const result = saveOptions.force
             ? await client.query(
                 `INSERT INTO rollout_state (plan, state, version) VALUES ($1, $2::jsonb, $3)
@@ -236,6 +257,23 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
           parseStoredEvent(row.event, `rollout_history row ${row.id}`, `delete it (DELETE FROM rollout_history WHERE id = ${row.id})`),
         );
       }),
+
+    appendSamples: (samples: MetricSample[]) =>
+      run('appending samples', (client) =>
+        inTransaction(client, async () => {
+          if (samples.length === 0) return;
+          // Appends and compactions of one rollout take turns, so a compaction loses no append.
+          await client.query("SELECT pg_advisory_xact_lock(hashtext('rollout_samples:' || $1))", [plan]);
+          await insertSamples(client, samples);
+          const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM rollout_samples WHERE plan = $1', [plan]);
+          if ((rows[0]?.n ?? 0) < COMPACT_AT) return;
+          const compacted = compactSamples(await selectSamples(client));
+          await client.query('DELETE FROM rollout_samples WHERE plan = $1', [plan]);
+          await insertSamples(client, compacted);
+        }),
+      ),
+
+    samples: () => run('reading samples', selectSamples),
 
     lock: async (holder: LockHolder, lockOptions: { takeOver?: boolean } = {}): Promise<Lock> => {
       const params = [plan, JSON.stringify(holder), leaseMs];

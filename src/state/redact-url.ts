@@ -3,29 +3,22 @@
  * postgres metric source; apart from them so showing a URL never loads the driver.
  */
 
+// scheme://user:<password>@ with the password running to the LAST "@": a password with an unencoded
+// "/", "#", "?" or "@" is cut elsewhere by URL parsers (postgres://u:12/ss@db reads as host "u",
+// port 12), so a parser's idea of the password would leave part of it showing.
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):(.*)@/is;
+const PASSWORD_PARAMETER = /([?&\s][^=&\s]*pass[^=&\s]*=)([^&\s#]*)/gi;
+
 /** Shows a connection string with its password (and any password-like parameter) replaced by ***. */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***');
-  }
+  return url.replace(USERINFO, '$1:***@').replace(PASSWORD_PARAMETER, '$1***');
 }
 
-/** The secret strings of a connection string, as they may appear in a driver's message. */
+/** The secret strings of a connection string as written: its password and password-like parameters. */
 export function passwordsOf(url: string): string[] {
-  try {
-    const parsed = new URL(url);
-    const raw = [parsed.password, ...[...parsed.searchParams].filter(([k]) => /pass/i.test(k)).map(([, v]) => v)];
-    return raw.filter(Boolean).flatMap((p) => [p, decodeURIComponent(p)]);
-  } catch {
-    return [];
-  }
+  const userinfo = USERINFO.exec(url)?.[2];
+  const parameters = [...url.matchAll(PASSWORD_PARAMETER)].map((m) => m[2] ?? '');
+  return [userinfo ?? '', ...parameters].filter((p) => p !== '');
 }
 
 /** A driver error in words: Node's AggregateError (IPv4 and IPv6 both refused) has no message. */

@@ -17,9 +17,9 @@ function bump(state: RolloutState, fields: Partial<RolloutState>): RolloutState 
   return { ...state, ...fields, version: state.version + 1 };
 }
 
-/** A fresh stage position: no pause, no counters, no hold or bake restart; the plan's stages noted. */
+/** A fresh stage position: no pause, no counters, no hold or bake restart, nothing counted; the plan's stages noted. */
 function positioned(plan: Plan, state: RolloutState, fields: Pick<RolloutState, 'stageIndex' | 'percent' | 'enteredAt' | 'rolledBack'>): RolloutState {
-  const { paused: _paused, holdingSince: _holding, bakeRestart: _restart, emergency: _fence, ...rest } = state;
+  const { paused: _paused, holdingSince: _holding, bakeRestart: _restart, emergency: _fence, evidence: _counted, ...rest } = state;
   return bump(rest, { ...fields, plan: plan.name, consecutiveCritical: 0, completed: false, stages: stagesOf(plan) });
 }
 

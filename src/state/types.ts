@@ -1,7 +1,9 @@
 /** A rollout's state and history (SPEC §3), and the store that keeps them. */
 import { z } from 'zod';
 import { StateCorruptError } from '../errors.js';
+import type { EventCounts } from '../readings.js';
 import type { EventAction } from '../plan/types.js';
+import type { MetricSample } from './samples.js';
 
 /** One history event; append-only. Secrets are redacted before an event is written. */
 export interface HistoryEvent {
@@ -57,6 +59,19 @@ export interface RolloutState {
   emergency?: { by: string; at: number; command: string };
   /** Incremented by every write; stores compare-and-set on it. */
   version: number;
+  /** Counts of the comparison metrics since the stage began; `run` adds each poll's. */
+  evidence?: StageEvidence;
+}
+
+/** What the comparison metrics have counted in one stage (analysis/compare/). */
+export interface StageEvidence {
+  /** The stage counted in; evidence of another stage is not used. */
+  stageIndex: number;
+  percent: number;
+  /** ms since epoch of the last poll counted. */
+  lastAt?: number;
+  /** Metric name → its counts since the stage began. */
+  counts: Record<string, EventCounts>;
 }
 
 /**
@@ -124,6 +139,10 @@ export interface StateStore {
   /** Appends events without changing state (e.g. a hold, drift). */
   append(events: HistoryEvent[]): Promise<void>;
   history(): Promise<HistoryEvent[]>;
+  /** Appends polls to the poll log (state/samples.ts), compacting it beyond its cap; redacted like history. */
+  appendSamples(samples: MetricSample[]): Promise<void>;
+  /** The poll log, oldest first; damaged entries are left out. */
+  samples(): Promise<MetricSample[]>;
   /**
    * Takes the rollout's lock, or throws ConflictError naming the holder. With `takeOver`, a lock
    * held by someone else is taken from them (`rollback --emergency`). Stale locks (process gone,
@@ -153,6 +172,14 @@ const stateSchema: z.ZodType<RolloutState> = z.looseObject({
   stages: z.array(z.number().int().min(1).max(100)).optional(),
   emergency: z.object({ by: z.string(), at: z.number(), command: z.string() }).optional(),
   version: z.number().int().min(0),
+  evidence: z
+    .object({
+      stageIndex: z.number().int(),
+      percent: z.number(),
+      lastAt: z.number().optional(),
+      counts: z.record(z.string(), z.object({ canaryEvents: z.number(), canaryTotal: z.number(), baselineEvents: z.number(), baselineTotal: z.number() })),
+    })
+    .optional(),
 });
 
 const eventSchema: z.ZodType<HistoryEvent> = z.looseObject({

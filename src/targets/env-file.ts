@@ -4,7 +4,8 @@
  * directory), so a crash leaves either the old file or the new one, never half of each.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, copyFile, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod, chown, copyFile, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TargetError } from '../errors.js';
 import { literal, removeOrphans } from '../orphans.js';
@@ -60,6 +61,21 @@ function tempBeside(target: string): string {
 /** Removes the temp files beside `target` that a writer killed before its rename left behind. */
 function removeOrphansBeside(target: string): Promise<void> {
   return removeOrphans(dirname(target), new RegExp(`^\\.${literal(basename(target))}\\.rollout-(?<pid>\\d+)-[0-9a-f]+\\.tmp$`));
+}
+
+/**
+ * Refuses a file its owner made read-only: the rename would replace it all the same, since only
+ * the directory's permissions count for that. For root, which may write anything, a mode without
+ * any write bit is the owner's intent.
+ */
+async function refuseReadOnly(path: string, real: string): Promise<void> {
+  const { mode } = await stat(real);
+  const writable = isRoot() ? (mode & 0o222) !== 0 : await access(real, constants.W_OK).then(() => true, () => false);
+  if (writable) return;
+  throw new TargetError(
+    `env file ${path} is read-only (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); rollout does not replace a protected file`,
+    `make it writable (e.g. chmod u+w ${path}) if rollout should change it`,
+  );
 }
 
 /**
@@ -128,11 +144,13 @@ export function createEnvFileTarget(config: EnvFileTargetConfig, options: EnvFil
     return percent;
   }
 
-  /** One atomic rewrite setting all `values`. */
-  async function write(values: Record<string, string>): Promise<void> {
+  /** One atomic rewrite setting all `values`; keys the file lacks are refused unless `append`. */
+  async function write(values: Record<string, string>, append: boolean): Promise<void> {
     const { real, text } = await readText();
     try {
-      await replaceFile(real, setEnvValues(text, values), `${path}.bak`, options);
+      const next = setEnvValues(text, values, { append });
+      await refuseReadOnly(path, real);
+      await replaceFile(real, next, `${path}.bak`, options);
     } catch (err) {
       throw fileError(path, err);
     }
@@ -148,13 +166,16 @@ export function createEnvFileTarget(config: EnvFileTargetConfig, options: EnvFil
     description: `env-file ${path} ${key}`,
     read,
     async apply(percent, signal) {
-      await write({ [key]: String(percent) });
+      // A missing key is refused, so that a typo in target.key cannot roll out to a line nothing
+      // reads; but 0 % only lowers exposure, and a rollback (an emergency above all) must not fail on it.
+      await write({ [key]: String(percent) }, percent === 0);
       checkReadBack(percent, await read(), `${path} ${key}`);
       await runAfter(signal);
     },
     async emergency(signal) {
       if (Object.keys(config.emergency).length === 0) return;
-      await write(config.emergency);
+      // Naming keys under `emergency` is the plan's explicit leave to add them.
+      await write(config.emergency, true);
       await runAfter(signal);
     },
   };

@@ -3,10 +3,11 @@
  * leaving every other byte of the file as it was (comments, blank lines, order, `export `,
  * quoting, inline comments, each line's own ending, a missing final newline).
  *
- * Duplicated keys: the LAST occurrence is the one read and rewritten. That is what the readers of
- * these files use: a shell `source`s assignments in order, dotenv's `parse` assigns each line into
- * one object in order, and docker compose also keeps the last. (dotenv's "first wins" concerns
- * variables already in the process environment, not duplicates within a file.)
+ * A key assigned on several lines is refused, for reading and writing: changing only one would
+ * leave the others stale, and readers disagree on which wins. A key the file lacks is appended only
+ * when the caller allows it (the plan's `emergency` keys, and 0 % for the rollout's own key); to
+ * raise a percentage the key must be there, so that a typo in `target.key` fails instead of adding
+ * a line nothing reads.
  */
 
 /** A quoting style as found in the file: single, double, backtick, or none. */
@@ -71,9 +72,9 @@ function parseAssignment(content: string): Assignment | undefined {
   return { key, head, quote: '', inner, tail: rest.slice(inner.length), closed: true };
 }
 
-/** The index of the last line assigning `key`, with its parse; multi-line values are skipped over. */
-function findLast(lines: Line[], key: string): { index: number; assignment: Assignment } | undefined {
-  let found: { index: number; assignment: Assignment } | undefined;
+/** The line assigning `key` (0-based index) with its parse, or undefined; multi-line values are skipped over. */
+function findAssignment(lines: Line[], key: string): { index: number; assignment: Assignment } | undefined {
+  const found: { index: number; assignment: Assignment }[] = [];
   let openQuote: Exclude<Quote, ''> | undefined;
   lines.forEach((line, index) => {
     if (openQuote) {
@@ -82,11 +83,19 @@ function findLast(lines: Line[], key: string): { index: number; assignment: Assi
     }
     const assignment = parseAssignment(line.content);
     if (!assignment) return;
-    if (assignment.key === key) found = { index, assignment };
+    if (assignment.key === key) found.push({ index, assignment });
     if (!assignment.closed) openQuote = assignment.quote as Exclude<Quote, ''>;
   });
-  if (found && !found.assignment.closed) throw new Error(`the value of ${key} spans several lines, which rollout does not edit`);
-  return found;
+  if (found.length > 1) {
+    const numbers = found.map((f) => f.index + 1);
+    throw new Error(
+      `${key} is set on lines ${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}; ` +
+        'rollout changes one line only, so remove all but one',
+    );
+  }
+  const only = found[0];
+  if (only && !only.assignment.closed) throw new Error(`the value of ${key} on line ${only.index + 1} spans several lines, which rollout does not edit`);
+  return only;
 }
 
 function unquote(assignment: Assignment): string {
@@ -112,23 +121,25 @@ function formatValue(value: string, quote: Quote, key: string): string {
   return `${style}${value}${style}`;
 }
 
-/** The value the file gives `key` (its last assignment, unquoted), or undefined when absent. */
+/** The value the file gives `key` (unquoted), or undefined when absent; throws when several lines set it. */
 export function readEnvValue(text: string, key: string): string | undefined {
-  const found = findLast(splitLines(text), key);
+  const found = findAssignment(splitLines(text), key);
   return found ? unquote(found.assignment) : undefined;
 }
 
 /**
- * Returns `text` with each key of `values` set: the last line assigning it has its value replaced
- * in place; a key the file lacks is appended as `KEY=value` with the file's line ending. Throws a
- * plain Error for values that cannot be written and for keys whose value spans lines.
+ * Returns `text` with each key of `values` set: the line assigning it has its value replaced in
+ * place; a key the file lacks is appended as `KEY=value` with the file's line ending if `append`
+ * allows, else refused. Throws a plain Error for values that cannot be written and for keys that
+ * are missing, set on several lines, or whose value spans lines.
  */
-export function setEnvValues(text: string, values: Record<string, string>): string {
+export function setEnvValues(text: string, values: Record<string, string>, options: { append?: boolean } = {}): string {
   const lines = splitLines(text);
   const missing: string[] = [];
   for (const [key, value] of Object.entries(values)) {
-    const found = findLast(lines, key);
+    const found = findAssignment(lines, key);
     if (!found) {
+      if (!options.append) throw new Error(`no line sets ${key}; add \`${key}=0\` to the file if the key is right (a typo in target.key?)`);
       missing.push(`${key}=${formatValue(value, '', key)}`);
       continue;
     }

@@ -61,6 +61,14 @@ describe('decide', () => {
     expect(run({ mode: 'auto', state: state({ consecutiveCritical: 1 }) }).counters.consecutiveCritical).toBe(0);
   });
 
+  it('a warning poll resets the critical count too: only consecutive criticals count', () => {
+    for (const mode of ['auto', 'manual'] as const) {
+      const { decision, counters } = run({ mode, state: state({ consecutiveCritical: 1 }), judgement: judged('hold') });
+      expect(decision.action).toBe('hold');
+      expect(counters.consecutiveCritical).toBe(0);
+    }
+  });
+
   it('auto mode enforces maxHold: fail, or rollback when configured', () => {
     const held = state({ holdingSince: T0 });
     expect(run({ mode: 'auto', state: held, judgement: judged('hold'), now: T0 + 61 * MIN }).decision.action).toBe('fail');

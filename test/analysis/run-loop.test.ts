@@ -9,7 +9,8 @@ import { judgePoll, type Judgement } from '../../src/analysis/judge.js';
 import { runLoop, type RunEffects, type RunEvent, type RunLoopOptions, type RunOutcome } from '../../src/analysis/run-loop.js';
 import { historyEvent } from '../../src/rollout/events.js';
 import type { Plan } from '../../src/plan/types.js';
-import { enterStage } from '../../src/state/transitions.js';
+import { ConflictError, StateStoreError } from '../../src/errors.js';
+import { enterStage, notStarted as notStartedState } from '../../src/state/transitions.js';
 import type { Change, HistoryEvent, RolloutState } from '../../src/state/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
@@ -470,5 +471,95 @@ describe('runLoop: the bake is healthy time (issue 13, item 3)', () => {
     expect(world.clock.now() - start).toBeGreaterThanOrEqual(17 * MIN);
     const after = world.polls().find((p) => p.verdict === 'healthy' && p.bakeLeftMs > 0 && p.bakeLeftMs > 9 * MIN);
     expect(after).toBeDefined();
+  });
+});
+
+describe('runLoop: exact outcomes and what each poll shows', () => {
+  const run = (world: World, effects: RunEffects, options: RunLoopOptions = {}, signal = new AbortController().signal) =>
+    runLoop({ plan: world.plan, state: world.stored, clock: world.clock, signal, effects, options });
+
+  it('each poll shows the stage, the bake left, the decision and the critical count', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 3 }));
+    world.metric = byPoll([OK, CRITICAL, CRITICAL]);
+    await world.run({ untilStage: 0, timeoutMs: 2 * MIN });
+    const polls = world.polls();
+    expect(polls[0]).toMatchObject({ stageIndex: 0, percent: 10, bakeMs: 10 * MIN, bakeLeftMs: 10 * MIN - 30 * SEC, verdict: 'healthy', decision: 'hold', consecutiveCritical: 0 });
+    expect(polls[1]).toMatchObject({ verdict: 'critical', decision: 'critical', consecutiveCritical: 1 });
+    expect(polls[2]).toMatchObject({ verdict: 'critical', decision: 'critical', consecutiveCritical: 2 });
+    expect(polls[1]?.reason).toMatch(/critical 1\/3/);
+  });
+
+  it('a store that cannot be written holds without applying, says so, and retries one interval later', async () => {
+    const world = new World(makePlan());
+    const effects = world.effects();
+    let failures = 1;
+    const commit = effects.commit;
+    effects.commit = async (change) => {
+      if (failures-- > 0) throw new StateStoreError('store down');
+      return commit(change);
+    };
+    const outcome = await run(world, effects, { untilStage: 0 });
+    expect(outcome.kind).toBe('until');
+    const unavailable = world.emitted.find((e) => e.type === 'store-unavailable');
+    expect(unavailable).toEqual({ type: 'store-unavailable', percent: 0, reason: 'store down; holding at 0%, retrying every interval' });
+    expect(world.history[0]?.action).toBe('start');
+    expect(world.clock.sleeps[0]).toBe(30 * SEC);
+  });
+
+  it('a store failure while rolling back is not swallowed: the rollback error propagates', async () => {
+    const world = new World(makePlan());
+    world.metric = byPoll([CRITICAL, CRITICAL]);
+    const effects = world.effects();
+    const commit = effects.commit;
+    effects.commit = async (change) => {
+      if (change.towardsSafety) throw new StateStoreError('store down during rollback');
+      return commit(change);
+    };
+    await expect(run(world, effects)).rejects.toThrow('store down during rollback');
+  });
+
+  it('asks the guard before every poll it makes holding the lock, and stops when the guard says so', async () => {
+    const world = new World(makePlan());
+    const effects = world.effects();
+    let guarded = 0;
+    effects.guard = async () => {
+      if (++guarded === 3) throw new ConflictError('fenced by an emergency');
+    };
+    await expect(run(world, effects)).rejects.toThrow('fenced by an emergency');
+    expect(guarded).toBe(3);
+    expect(world.polls()).toHaveLength(2);
+  });
+
+  it('says exactly why it stopped: paused, complete, already past --until, timeout, approval', async () => {
+    const paused = new World(makePlan());
+    paused.stored = { ...enterStage(paused.plan, { ...notStartedState(paused.plan) }, 0, paused.clock.now()), paused: { reason: 'lunch', by: 'bob', at: 0 } };
+    expect(await paused.run()).toMatchObject({ kind: 'paused', exitCode: 3, reason: 'paused by bob: lunch (resume with `rollout resume`)' });
+
+    const done = new World(makePlan());
+    done.stored = { ...enterStage(done.plan, notStartedState(done.plan), 2, 0), completed: true };
+    expect(await done.run()).toMatchObject({ kind: 'complete', exitCode: 0, reason: 'complete at 100%' });
+
+    const past = new World(makePlan());
+    past.stored = enterStage(past.plan, notStartedState(past.plan), 1, 0);
+    expect(await past.run({ untilStage: 0 })).toMatchObject({ kind: 'until', exitCode: 0, reason: 'already past --until: at 50%' });
+
+    const slow = new World(makePlan());
+    expect(await slow.run({ timeoutMs: 5 * MIN })).toMatchObject({ kind: 'timeout', exitCode: 3, reason: '--timeout reached at 10%; state kept' });
+
+    const gated = new World(makePlan('[10, { percent: 100, approval: true }]'));
+    const outcome = await gated.run();
+    expect(outcome).toMatchObject({ kind: 'approval', exitCode: 3 });
+    expect(outcome.reason).toBe('waiting for approval: 100% needs a human `rollout advance` (or rerun with --wait-approval)');
+  });
+
+  it('warm-up polls are shown as warmup with the state\'s count, and neither count nor hold', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { warmup: '2m' }));
+    world.metric = (t, w) => (t - (w.stored?.enteredAt ?? 0) < 2 * MIN ? CRITICAL : OK);
+    await world.run({ untilStage: 0 });
+    const warm = world.polls().filter((p) => p.decision === 'warmup');
+    expect(warm.length).toBeGreaterThanOrEqual(3);
+    expect(warm.every((p) => p.consecutiveCritical === 0 && p.reason === 'warming up: readings are not judged yet')).toBe(true);
+    expect(world.actions()).toEqual(['start']);
+    expect(world.stored?.bakeRestart).toBeUndefined();
   });
 });

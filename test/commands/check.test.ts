@@ -19,7 +19,7 @@ describe('a plan pointing at a port where nothing listens', () => {
       `version: 1
 name: dead-${type}
 stages: [10, 100]
-sources: { s: { type: ${type}, url: "http://127.0.0.1:${port}/x", timeout: 2s } }
+sources: { s: { type: ${type}, url: "http://127.0.0.1:${port}/x", timeout: 20s } }
 metrics: [{ name: m, source: s, ${field}, unit: ratio, critical: "> 5%" }]
 target: { type: command, set: [echo, "{{percent}}"] }
 `,

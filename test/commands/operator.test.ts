@@ -103,8 +103,13 @@ describe('advance', () => {
   });
 
   it('two concurrent advances: one applies, the other exits 5 naming the holder', async () => {
-    service.putDelayMs = 1500;
-    const [a, b] = await Promise.all([runCli(['advance', '--yes'], { cwd: dir, env: { ...env, ROLLOUT_ACTOR: 'ana' } }), runCli(['advance', '--yes'], { cwd: dir, env: { ...env, ROLLOUT_ACTOR: 'bo' } })]);
+    // The winner is held mid-apply until the other has tried and given up, however slowly either starts.
+    const release = service.holdNextPut();
+    const runs = ['ana', 'bo'].map((actor) => runCli(['advance', '--yes'], { cwd: dir, env: { ...env, ROLLOUT_ACTOR: actor } }));
+    await Promise.race(runs);
+    release();
+    const [a, b] = await Promise.all(runs);
+    if (!a || !b) throw new Error('two runs were started');
     const codes = [a.code, b.code].sort();
     expect(codes).toEqual([0, 5]);
     const loser = a.code === 5 ? a : b;
@@ -228,9 +233,11 @@ describe('status, check, history, report', () => {
   it('status --watch refreshes every interval until interrupted (exit 130)', async () => {
     await rollout('advance', '--yes');
     const watching = startCli(['status', '--watch', '--interval', '500ms', '--json'], { cwd: dir, env });
-    await expect.poll(() => service.server.requests.filter((q) => q.url === '/metrics.json').length, { timeout: 10_000, interval: 100 }).toBeGreaterThanOrEqual(4);
+    await expect.poll(() => service.server.requests.filter((q) => q.url === '/metrics.json').length, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(4);
     service.metrics = { errorRate: 0.09, p95: 0.2 };
-    await expect.poll(() => service.server.requests.filter((q) => q.url === '/metrics.json').length, { timeout: 10_000, interval: 100 }).toBeGreaterThanOrEqual(6);
+    // Two more reads: the first was answered critical, and the second began after it was printed.
+    const flippedAt = service.server.requests.filter((q) => q.url === '/metrics.json').length;
+    await expect.poll(() => service.server.requests.filter((q) => q.url === '/metrics.json').length, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(flippedAt + 2);
     watching.child.kill('SIGINT');
     const r = await watching.result;
     expect(r.code).toBe(130);

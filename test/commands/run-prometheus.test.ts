@@ -22,10 +22,11 @@ const WINDOW = '5s';
  * - 2 scrapes: bad requests (counted on a 100 ms tick) reach Prometheus at its next scrape (≤ 1 s),
  *   and the 5 s rate window then needs at most one more scrape of 50 %-error traffic to cross the
  *   5 % limit: after one scrape interval of bad traffic the ratio is ≥ 0.5 × 1/5 = 10 %;
- * - 500 ms for one read (a Prometheus query) and one write (the PUT), both on localhost, plus the
- *   scheduling of a Node process on a loaded CI machine.
+ * - 2500 ms for one read (a Prometheus query) and one write (the PUT), both on localhost, and the
+ *   scheduling of a Node process on a loaded CI machine: 5× the 500 ms they may take there.
+ * Measured on an idle machine: about 2000 ms in all (bench/reaction.ts holds the tighter figure).
  */
-const SLACK_MS = 2 * SCRAPE_MS + 500;
+const SLACK_MS = 2 * SCRAPE_MS + 2500;
 const BOUND_MS = INTERVAL_MS * FAILURE_LIMIT + SLACK_MS;
 const REQUESTS_PER_TICK = 200;
 

@@ -6,9 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createFileStore } from '../../src/state/file-store.js';
+import { createPostgresStore } from '../../src/state/postgres-store.js';
 import type { HistoryEvent } from '../../src/state/types.js';
 import { runCli } from '../helpers/cli.js';
 import { expectNoPassword, usePostgresRollout } from '../helpers/postgres-rollout.js';
+import { sampleAt } from '../state/store-contract.js';
 
 const env = { APP_TOKEN: 'app-secret-token', ROLLOUT_ACTOR: 'alice' };
 const world = usePostgresRollout('migrate');
@@ -26,6 +29,8 @@ describe('rollout state migrate', () => {
     }
     const before = fileHistory();
     expect(actions(before)).toEqual(['start 0→10', 'advance 10→25', 'hold 25→25', 'resume 25→25', 'advance 25→50']);
+    const polls = [sampleAt(1), sampleAt(2, { verdict: 'critical' })];
+    await createFileStore({ dir: join(world.dir, '.rollout'), plan: 'e2e' }).appendSamples(polls);
 
     const r = await rollout('state', 'migrate', '--to', world.url);
     expect(r.stderr).toBe('');
@@ -34,8 +39,11 @@ describe('rollout state migrate', () => {
     expect(r.stdout).toContain('stage 3/5 at 50%, 5 events');
     expectNoPassword(world.server, r);
 
-    // History arrives whole and in order; status reads the migrated stage.
+    // History and the poll log arrive whole and in order; status reads the migrated stage.
     expect(await historyIn('--state', world.url)).toEqual(before);
+    const migrated = createPostgresStore({ url: world.url, plan: 'e2e' });
+    expect(await migrated.samples()).toEqual(polls);
+    await migrated.close();
     const status = await rollout('status', '--state', world.url);
     expect(status.stdout).toMatch(/e2e {2}stage 3\/5 at 50%/);
     expect(JSON.parse((await rollout('status', '--json', '--state', world.url)).stdout)).toMatchObject({ stage: { index: 3, of: 5, percent: 50 }, target: { drift: false } });

@@ -106,7 +106,11 @@ interface Misbehaviour {
   name: string;
   serve(res: ServerResponse, type: SourceType): void | Promise<void>;
   reason: Record<SourceType, RegExp>;
-  /** The source's timeout; 1s unless the case needs time to show something else. */
+  /**
+   * The source's timeout. Cases that must time out use a short one; every other case gets
+   * DETERMINISTIC_TIMEOUT, so that on a loaded machine the clock never wins the race against the
+   * answer and turns its reason into "timeout" (a cut-off read as "timeout after 1000 ms" once).
+   */
   timeout?: string;
 }
 
@@ -164,11 +168,16 @@ const MISBEHAVIOURS: Misbehaviour[] = [
     // Never answers; the server's close() destroys the socket.
     serve: () => new Promise<void>(() => undefined),
     reason: all(/timeout after 1000 ms/),
+    timeout: '1s',
   },
   // Time enough to reach the cap on a busy machine: the reason must be the cap, not the clock.
-  { name: 'huge', serve: (res, type) => streamHuge(res, type), reason: all(/over the \d+-byte cap/), timeout: '20s' },
-  { name: 'slow-drip', serve: (res, type) => drip(res, type), reason: all(/timeout after 1000 ms/) },
+  { name: 'huge', serve: (res, type) => streamHuge(res, type), reason: all(/over the \d+-byte cap/) },
+  // A well-formed answer that takes over 10 s to arrive: only the timeout can end it.
+  { name: 'slow-drip', serve: (res, type) => drip(res, type), reason: all(/timeout after 1000 ms/), timeout: '1s' },
 ];
+
+/** Long enough that only an answer, never the clock, decides the reason of the other cases. */
+const DETERMINISTIC_TIMEOUT = '20s';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -196,7 +205,7 @@ const READS: Record<SourceType, string> = {
 function planYaml(misbehaviours: Misbehaviour[], noData: 'hold' | 'rollback' = 'hold'): string {
   const pairs = misbehaviours.flatMap((m) => TYPES.map((type) => ({ m, type, source: `${m.name}-${type}` })));
   const sources = pairs.map(
-    ({ m, type, source }) => `  ${source}: { type: ${type}, url: "${server.url}/${m.name}/${type}${type === 'prometheus' ? '' : '/doc'}", timeout: ${m.timeout ?? '1s'} }`,
+    ({ m, type, source }) => `  ${source}: { type: ${type}, url: "${server.url}/${m.name}/${type}${type === 'prometheus' ? '' : '/doc'}", timeout: ${m.timeout ?? DETERMINISTIC_TIMEOUT} }`,
   );
   const metrics = pairs.map(({ type, source }) => `  - { name: ${source}, source: ${source}, ${READS[type]}, unit: ratio, warning: "> 1%", critical: "> 5%" }`);
   return `version: 1
@@ -306,7 +315,7 @@ function expectNoData(result: Awaited<ReturnType<typeof check>> | undefined, mis
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for the server');

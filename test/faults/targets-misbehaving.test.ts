@@ -64,18 +64,22 @@ name: faulty
 stages: [10, 25, 50, 100]
 analysis: { interval: 1s, bake: 0s }
 sources:
-  app: { type: json, url: "${api.url}/metrics.json", timeout: 2s }
+  app: { type: json, url: "${api.url}/metrics.json", timeout: 10s }
 metrics:
   - { name: error_rate, source: app, path: errorRate, unit: ratio, warning: "> 1%", critical: "> 5%" }
 ${target}
 `;
 }
 
-const httpTarget = (api: FlagApi) => `target:
+/**
+ * An http target for `api`. Its timeout is long enough that a loaded machine never turns an answer
+ * into a timeout; only the case that must time out (a hang) passes a short one.
+ */
+const httpTarget = (api: FlagApi, timeout = '5s') => `target:
   type: http
   set: { method: PUT, url: "${api.url}/flag", body: { percentage: "{{percent}}" } }
   get: { url: "${api.url}/flag", path: percentage }
-  timeout: 500ms
+  timeout: ${timeout}
   retries: 2`;
 
 /**
@@ -131,7 +135,7 @@ async function expectSettled(r: Started, stderr: string, to: number, targetPerce
 
 describe.each(COMMANDS)('http target misbehaving during `rollout $name`', ({ args, to }) => {
   it.concurrent('5xx, then success: retried, applied, exit 0', async () => {
-    const r = await startedRollout(httpTarget);
+    const r = await startedRollout((api) => httpTarget(api));
     r.api.putAnswers = [503, 502];
     const result = await r.rollout(args);
     expect(result.code, result.stderr).toBe(0);
@@ -143,10 +147,10 @@ describe.each(COMMANDS)('http target misbehaving during `rollout $name`', ({ arg
   // Neither ever reaches the flag: every PUT of the command (the set with its retries, and an
   // advance's attempt to put the target back) is refused, or hangs.
   it.concurrent.each([
-    { fault: '4xx: not retried', answers: [403, 403], stderr: /PUT .*\/flag.* 403[^]*refused with 403(?![^]*attempts)/ },
-    { fault: 'a hang past the timeout', answers: Array<PutAnswer>(6).fill('hang'), stderr: /no complete answer within 500 ms \(after 3 attempts\)/ },
-  ])('$fault: exit 6, nothing changed', async ({ answers, stderr }) => {
-    const r = await startedRollout(httpTarget);
+    { fault: '4xx: not retried', answers: [403, 403], stderr: /PUT .*\/flag.* 403[^]*refused with 403(?![^]*attempts)/, timeout: '5s' },
+    { fault: 'a hang past the timeout', answers: Array<PutAnswer>(6).fill('hang'), stderr: /no complete answer within 500 ms \(after 3 attempts\)/, timeout: '500ms' },
+  ])('$fault: exit 6, nothing changed', async ({ answers, stderr, timeout }) => {
+    const r = await startedRollout((api) => httpTarget(api, timeout));
     r.api.putAnswers = [...answers];
     const result = await r.rollout(args);
     expect(result.code).toBe(6);
@@ -159,7 +163,7 @@ describe.each(COMMANDS)('http target misbehaving during `rollout $name`', ({ arg
   });
 
   it.concurrent('a wrong read-back: exit 6, and the target settled as documented', async () => {
-    const r = await startedRollout(httpTarget);
+    const r = await startedRollout((api) => httpTarget(api));
     // The drift check reads the truth; the read-back after the set says 42.
     r.api.getLies = [10, 42];
     const result = await r.rollout(args);

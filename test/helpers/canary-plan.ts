@@ -19,7 +19,7 @@ name: ${options.name}
 stages: ${options.stages}
 analysis: ${options.analysis}
 sources:
-  prom: { type: prometheus, url: "${options.prometheusUrl}", timeout: 2s }
+  prom: { type: prometheus, url: "${options.prometheusUrl}", timeout: 10s }
 metrics:
   - name: error_rate
     source: prom

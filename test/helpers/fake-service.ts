@@ -13,19 +13,31 @@ export interface FakeService {
   metrics: Record<string, number> | null;
   /** Delays each PUT of the flag by this many ms (to hold a lock open in race tests). */
   putDelayMs: number;
-  /** PUT bodies received, in order. */
+  /** PUT bodies received and applied, in order. */
   puts: number[];
+  /** Metrics for the next reads, one each, in order; each becomes `metrics` as it is served. */
+  metricsQueue: Record<string, number>[];
+  /** A PUT of a percentage for which this returns true is refused with 503 and not applied. */
+  refusePut: (percent: number) => boolean;
   /**
    * Makes the next PUT wait, once received, until the returned function is called: a command is
    * held mid-apply, with its lock taken, for exactly as long as the test needs. Later PUTs pass.
    */
   holdNextPut(): () => void;
+  /** Like holdNextPut, for the next read of the metrics route: a command is held mid-judgement. */
+  holdNextMetricsRead(): () => void;
   close(): Promise<void>;
 }
 
 /** Starts the service with the flag at 0 and healthy metrics. */
 export async function startFakeService(): Promise<FakeService> {
   let nextPutGate: Promise<void> | undefined;
+  let nextMetricsGate: Promise<void> | undefined;
+  const gate = (): { promise: Promise<void>; release: () => void } => {
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    return { promise, release };
+  };
   const service: FakeService = {
     server: undefined as unknown as TestServer,
     url: '',
@@ -33,9 +45,16 @@ export async function startFakeService(): Promise<FakeService> {
     metrics: { errorRate: 0.001, p95: 0.2, requests: 1000 },
     putDelayMs: 0,
     puts: [],
+    metricsQueue: [],
+    refusePut: () => false,
     holdNextPut() {
-      let release!: () => void;
-      nextPutGate = new Promise<void>((resolve) => (release = resolve));
+      const { promise, release } = gate();
+      nextPutGate = promise;
+      return release;
+    },
+    holdNextMetricsRead() {
+      const { promise, release } = gate();
+      nextMetricsGate = promise;
       return release;
     },
     close: () => service.server.close(),
@@ -45,15 +64,20 @@ export async function startFakeService(): Promise<FakeService> {
     if (req.url === '/flag' && req.method === 'PUT') {
       const body = JSON.parse(req.body) as { percentage: number };
       if (service.putDelayMs) await new Promise((r) => setTimeout(r, service.putDelayMs));
-      const gate = nextPutGate;
+      const held = nextPutGate;
       nextPutGate = undefined;
-      if (gate) await gate;
+      if (held) await held;
+      if (service.refusePut(body.percentage)) return sendJson(res, 503, { error: 'flag store unavailable' });
       service.percentage = body.percentage;
       service.puts.push(body.percentage);
       return sendJson(res, 200, { percentage: service.percentage });
     }
     if (req.url === '/flag/disable' && req.method === 'POST') return sendJson(res, 200, { disabled: true });
     if (req.url === '/metrics.json') {
+      const held = nextMetricsGate;
+      nextMetricsGate = undefined;
+      if (held) await held;
+      service.metrics = service.metricsQueue.shift() ?? service.metrics;
       if (!service.metrics) return sendJson(res, 503, { error: 'down' });
       return sendJson(res, 200, { result: { data: { json: service.metrics } } });
     }
@@ -70,7 +94,7 @@ name: e2e
 stages: ${options.stages ?? '[10, 25, 50, 75, 100]'}
 analysis: { interval: 1s, bake: ${options.bake ?? '0s'}, failureLimit: 2 }
 sources:
-  app: { type: json, url: "${service.url}/metrics.json", headers: { Authorization: "Bearer \${APP_TOKEN}" }, timeout: 2s }
+  app: { type: json, url: "${service.url}/metrics.json", headers: { Authorization: "Bearer \${APP_TOKEN}" }, timeout: 10s }
 metrics:
   - { name: error_rate, source: app, path: result.data.json.errorRate, unit: ratio, warning: "> 1%", critical: "> 5%" }
   - { name: p95_latency, source: app, path: result.data.json.p95, unit: seconds, warning: "> 1s", critical: "> 3s" }

@@ -23,3 +23,26 @@ target: { type: command, set: [echo, "{{percent}}"] }
 ${extra}
 `);
 }
+
+/**
+ * A plan whose metric `errors` compares canary with baseline (effect +50%), its counts read from a
+ * json source's document at canary.errors, canary.requests, baseline.errors, baseline.requests.
+ */
+export function comparisonPlan(options: { name: string; url: string; stages?: string; analysis?: string; moreMetrics?: string }): Plan {
+  return planFromYaml(`
+version: 1
+name: ${options.name}
+stages: ${options.stages ?? '[10, 100]'}
+analysis: ${options.analysis ?? '{}'}
+sources: { app: { type: json, url: "${options.url}" } }
+metrics:
+  - name: errors
+    source: app
+    compare:
+      canary: { events: canary.errors, total: canary.requests }
+      baseline: { events: baseline.errors, total: baseline.requests }
+      effect: "+50%"
+${options.moreMetrics ?? ''}
+target: { type: command, set: [echo, "{{percent}}"] }
+`);
+}

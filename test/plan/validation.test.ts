@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
 import { parsePlan } from '../../src/plan/load-plan.js';
+import type { PlanProblem } from '../../src/errors.js';
 import { Secrets } from '../../src/plan/secrets.js';
 
 const VALID = readFileSync(new URL('../fixtures/plans/valid.yaml', import.meta.url), 'utf8');
@@ -85,6 +86,8 @@ const RULES: [string, string, number, RegExp][] = [
   ['not a mapping', '- 1\n- 2\n', 1, /must be a YAML mapping/],
   ['alias bomb', 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n', 1, /unsafe or unreadable YAML/],
   ['huge document', `# ${'x'.repeat(1024 * 1024 + 10)}\n`, 1, /over the \d+-byte limit/],
+  ['name longer than a file name allows', edit('name: checkout-v2', `name: ${'a'.repeat(300)}`), 2, /^name: at most 100 characters: the name is part of the state files' names$/],
+  ['too many items to parse quickly', `${VALID}x: [${'1,'.repeat(30_000)}1]\n`, 1, /^the plan has over 20000 YAML tokens/],
 ];
 
 describe('every rule is reported with its line and a hint', () => {
@@ -104,11 +107,41 @@ describe('every rule is reported with its line and a hint', () => {
     expect(problems.map((p) => p.line)).toEqual([8, 9, 23]);
   });
 
+  it('lists the first 50 problems and counts the rest', () => {
+    const stages = 'stages:\n  - { percent: 10, bake: 30m }\n  - { percent: 50, bake: 1h }\n  - { percent: 100, bake: 2h, approval: true }';
+    const problems = problemsOf(edit(stages, `stages: [${'0, '.repeat(199)}0]`));
+    expect(problems).toHaveLength(51);
+    expect(problems[50]?.message).toMatch(/^and \d+ more problems from here on$/);
+  });
+
   it('never prints a secret in a problem', () => {
     const text = edit('failureLimit: 2', 'failureLimit: ${PROM_TOKEN}');
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(/should be a number, not string "\*\*\*"/);
     expect(new PlanError(problems).message).not.toContain('tok-123');
+  });
+});
+
+describe('warnings', () => {
+  it('a secret too short to redact is a warning naming the variable and where it is used', () => {
+    const warnings: PlanProblem[] = [];
+    const plan = parsePlan(VALID, 'plan.yaml', { env: { PROM_TOKEN: 'z9' }, secrets: new Secrets(), onWarning: (w) => warnings.push(w) });
+    expect(plan.sources.prom).toMatchObject({ headers: { Authorization: 'Bearer z9' } });
+    expect(warnings).toEqual([
+      {
+        file: 'plan.yaml',
+        line: 14,
+        col: expect.any(Number),
+        message: 'secret ${PROM_TOKEN} is 2 characters; too short to redact safely',
+        hint: expect.stringMatching(/hidden only within the longer text around it/),
+      },
+    ]);
+  });
+
+  it('a secret of 3 characters or more is no warning', () => {
+    const warnings: PlanProblem[] = [];
+    parsePlan(VALID, 'plan.yaml', { env: { PROM_TOKEN: 'z9z' }, secrets: new Secrets(), onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([]);
   });
 });

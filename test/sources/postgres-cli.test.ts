@@ -62,6 +62,22 @@ describe('rollout validate', () => {
     expect(r.stderr).toMatch(/rollout\.yaml:14:\d+: `query` does not apply to postgres source "app"/);
     expect(r.stderr).not.toContain('s3cret-pw');
   });
+
+  it('a comparison counts since the previous poll: each count must use $1, and takes no window', async () => {
+    const since = "created_at > now() - $1::interval";
+    const dir = planDir(`  - name: failed_orders
+    source: app
+    window: 1h
+    compare:
+      canary: { events: "SELECT count(*) FROM orders WHERE failed AND variant = 'canary'", total: "SELECT count(*) FROM orders WHERE variant = 'canary' AND ${since}" }
+      baseline: { events: "SELECT count(*) FROM orders WHERE failed AND variant = 'stable' AND ${since}", total: "SELECT count(*) FROM orders WHERE variant = 'stable' AND ${since}" }
+      effect: "+50%"`);
+    const r = await runCli(['validate'], { cwd: dir, env: { DATABASE_URL: 'postgres://app:pw@127.0.0.1:9/app' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/rollout\.yaml:11:\d+: `window` does not apply to a comparison metric/);
+    expect(r.stderr).toMatch(/rollout\.yaml:13:\d+: the count does not use \$1, the time since the previous poll/);
+    expect(r.stderr.match(/does not use \$1/g)).toHaveLength(1);
+  });
 });
 
 describe('rollout check', () => {

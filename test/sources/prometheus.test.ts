@@ -120,7 +120,7 @@ describe('prometheus source: no data', () => {
     ['an HTML page with HTTP 200', (_r, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end(html), /^HTML page instead of JSON from http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query \(a login page or proxy error\?\)$/],
     ['an HTML page without content type', (_r, res) => void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(html), 'HTML page instead of JSON'],
     ['an HTML proxy error', (_r, res) => void res.writeHead(502, { 'content-type': 'text/html' }).end('<html><title>502 Bad Gateway</title></html>'), /^HTTP 502 from .*: HTML page "502 Bad Gateway" \(a login page or proxy error\?\)$/],
-    ['a redirect to a login page', (_r, res) => void res.writeHead(302, { location: 'https://sso.example.com/login?next=/x&sig=abc' }).end(), /HTTP 302 from .*: redirected to https:\/\/sso\.example\.com\/login \(a login page\?\)$/],
+    ['a redirect to a login page', (_r, res) => void res.writeHead(302, { location: 'https://sso.example.com/login?next=/x&sig=abc' }).end(), /^GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: answered 302, a redirect to another origin \(a login page\?\), not followed so that the request's credentials go nowhere else$/],
     ['a body that is not JSON', (_r, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('up 1\nfoo 2'), /^not JSON from http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: up 1 foo 2$/],
     ['an empty body', (_r, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(''), 'not JSON from http://127.0.0.1'],
     ['JSON that is not a Prometheus answer', answer({ dashboards: [] }), 'not a Prometheus API answer (no status/data): is the url the Prometheus base URL?'],

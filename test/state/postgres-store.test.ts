@@ -3,10 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, ExitCode, StateCorruptError, StateStoreError } from '../../src/errors.js';
 import { lockHolder } from '../../src/state/actor.js';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/state/postgres-store.js';
-import { redactUrl } from '../../src/state/redact-url.js';
 import type { StateStore } from '../../src/state/types.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { describeStoreContract, eventFor, stateAt } from './store-contract.js';
+import { describeStoreContract, eventFor, sampleAt, stateAt } from './store-contract.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -17,18 +16,6 @@ afterAll(async () => {
 });
 
 describeStoreContract('postgres', (plan) => createPostgresStore({ url: server.url, plan }));
-
-describe('redactUrl', () => {
-  it.each([
-    ['postgres://u:hunter2@db:5432/app', 'postgres://u:***@db:5432/app'],
-    ['postgres://u:p%2Fw%40x@db/app?sslmode=require', 'postgres://u:***@db/app?sslmode=require'],
-    ['postgresql://db/app?user=u&password=hunter2', 'postgresql://db/app?user=u&password=***'],
-    ['postgres://db/app', 'postgres://db/app'],
-    ['not a url password=hunter2', 'not a url password=***'],
-  ])('%s → %s', (url, shown) => {
-    expect(redactUrl(url)).toBe(shown);
-  });
-});
 
 describe('postgres store', () => {
   const opened: StateStore[] = [];
@@ -56,7 +43,20 @@ describe('postgres store', () => {
     const stores = Array.from({ length: 6 }, (_, i) => open({ url, plan: `race-${i}` }));
     expect(await Promise.all(stores.map((s) => s.load()))).toEqual(stores.map(() => undefined));
     const { rows } = await sql(url, 'SELECT version FROM rollout_migrations ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  it('adds the poll log to a database an older rollout created (migration 2), keeping its rows', async () => {
+    const url = await server.createDatabase('migration_upgrade');
+    await open({ url, plan: 'old' }).save(stateAt('old', 1), [eventFor('old', 'start')]);
+    // As an older rollout left it: schema version 1, no samples table.
+    await sql(url, 'DROP TABLE rollout_samples; DELETE FROM rollout_migrations WHERE version = 2');
+    const store = open({ url, plan: 'old' });
+    await store.appendSamples([sampleAt(1)]);
+    expect(await store.samples()).toEqual([sampleAt(1)]);
+    expect((await store.history()).map((e) => e.reason)).toEqual(['start']);
+    const { rows } = await sql(url, 'SELECT version FROM rollout_migrations ORDER BY version');
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('reports a state row of the wrong shape as StateCorruptError; a forced save replaces it', async () => {
@@ -71,16 +71,17 @@ describe('postgres store', () => {
     expect(await store.load()).toEqual({ ...stateAt(plan, 1, { percent: 0 }), version: 2 });
   });
 
+  // A 2 s lease: every check below has at least a second of slack on either side of the expiry.
   it('lets another runner take the lock once a killed runner’s lease expires', async () => {
     const plan = 'lease-expiry';
-    const killed = open({ plan, leaseMs: 400 });
+    const killed = open({ plan, leaseMs: 2000 });
     const runner = { ...lockHolder('run', { ROLLOUT_ACTOR: 'ci' }), host: 'runner-7.ci.invalid' };
     await killed.lock(runner);
     // Closing without release is what a killed runner leaves: a row nobody refreshes.
     await killed.close();
     const other = open({ plan });
     await expect(other.lock(lockHolder('advance'))).rejects.toThrow(/locked by ci/);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const lock = await other.lock(lockHolder('advance'));
     expect(lock.tookOverFrom).toBeUndefined();
   });
@@ -88,8 +89,10 @@ describe('postgres store', () => {
   it('keeps refreshing a held lease so it does not expire', async () => {
     const plan = 'lease-refresh';
     const holder = { ...lockHolder('run', { ROLLOUT_ACTOR: 'ci' }), host: 'runner-8.ci.invalid' };
-    const lock = await open({ plan, leaseMs: 300 }).lock(holder);
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Refreshed every 667 ms: a timer late by up to 1.3 s still keeps the lease; unrefreshed, it
+    // would have expired a second before the check.
+    const lock = await open({ plan, leaseMs: 2000 }).lock(holder);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     await expect(open({ plan }).lock(lockHolder('advance'))).rejects.toBeInstanceOf(ConflictError);
     await lock.release();
     await (await open({ plan }).lock(lockHolder('advance'))).release();

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, ExitCode } from '../../src/errors.js';
 import { processSecrets } from '../../src/plan/secrets.js';
 import { lockHolder } from '../../src/state/actor.js';
+import { COMPACT_AT, KEEP_FULL, KEEP_OLDER, type MetricSample } from '../../src/state/samples.js';
 import type { HistoryEvent, LockHolder, RolloutState, StateStore } from '../../src/state/types.js';
 
 /** Opens a store for the rollout `plan`; called once per simulated process. */
@@ -44,6 +45,11 @@ export function eventFor(plan: string, reason: string, overrides: Partial<Histor
     reason,
     ...overrides,
   };
+}
+
+/** The sample of poll `n` (a second apart); `n` is also its error_rate, to tell samples apart. */
+export function sampleAt(n: number, overrides: Partial<MetricSample> = {}): MetricSample {
+  return { time: new Date(1_714_564_800_000 + n * 1000).toISOString(), percent: 25, verdict: 'healthy', metrics: { error_rate: n, p95_latency: null }, ...overrides };
 }
 
 /** The pid of a process that has exited, for locks whose holder is gone. */
@@ -89,6 +95,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         paused: { reason: 'investigating', by: 'bob', at: 1_700_000_000_500 },
         holdingSince: 1_700_000_000_400,
         consecutiveCritical: 1,
+        evidence: { stageIndex: 0, percent: 10, lastAt: 1_700_000_000_450, counts: { errors: { canaryEvents: 3, canaryTotal: 310.5, baselineEvents: 27, baselineTotal: 2790 } } },
       });
       await (await open()).save(state, [eventFor(plan, 'start')]);
       expect(await (await open()).load()).toEqual(state);
@@ -214,6 +221,45 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       const remote: LockHolder = { ...alice(), host: 'runner-7.ci.invalid', pid: 1 };
       await (await open()).lock(remote);
       await expect((await open()).lock(alice())).rejects.toThrow(/locked by alice \(pid 1 on runner-7\.ci\.invalid/);
+    });
+
+    it('keeps the poll log in order across appends and processes, apart from history', async () => {
+      const { open } = rollout();
+      const store = await open();
+      expect(await store.samples()).toEqual([]);
+      await store.appendSamples([sampleAt(1), sampleAt(2, { verdict: 'hold', baselines: { error_rate: 0.5 } })]);
+      await store.appendSamples([]);
+      await (await open()).appendSamples([sampleAt(3, { percent: 50, verdict: 'critical' })]);
+      expect(await (await open()).samples()).toEqual([sampleAt(1), sampleAt(2, { verdict: 'hold', baselines: { error_rate: 0.5 } }), sampleAt(3, { percent: 50, verdict: 'critical' })]);
+      expect(await store.history()).toEqual([]);
+      expect(await store.load()).toBeUndefined();
+    });
+
+    it('compacts the poll log beyond its cap: the last polls exact, older ones thinned keeping the worst', async () => {
+      const { open } = rollout();
+      const store = await open();
+      const total = COMPACT_AT + 10;
+      // One critical poll among the old ones, which thinning must not drop.
+      const critical = 123;
+      await store.appendSamples(Array.from({ length: total - 10 }, (_, i) => sampleAt(i, i === critical ? { verdict: 'critical' } : {})));
+      await store.appendSamples(Array.from({ length: 10 }, (_, i) => sampleAt(total - 10 + i)));
+      const kept = await (await open()).samples();
+      expect(kept.length).toBeLessThanOrEqual(KEEP_FULL + KEEP_OLDER);
+      expect(kept.length).toBeGreaterThan(KEEP_FULL);
+      expect(kept.slice(-KEEP_FULL)).toEqual(Array.from({ length: KEEP_FULL }, (_, i) => sampleAt(total - KEEP_FULL + i)));
+      expect(kept.reduce((sum, s) => sum + (s.polls ?? 1), 0)).toBe(total);
+      expect(kept.filter((s) => s.verdict === 'critical').map((s) => s.metrics.error_rate)).toEqual([critical]);
+      const times = kept.map((s) => Date.parse(s.time));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    });
+
+    it('redacts secrets in the poll log before writing', async () => {
+      const { open } = rollout();
+      const secret = `tok-${randomBytes(6).toString('hex')}`;
+      processSecrets.add(secret);
+      const store = await open();
+      await store.appendSamples([sampleAt(1, { metrics: { [`rate_${secret}`]: 0.5 } })]);
+      expect((await store.samples())[0]?.metrics).toEqual({ 'rate_***': 0.5 });
     });
 
     it('redacts secrets in history before writing', async () => {

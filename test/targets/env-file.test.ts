@@ -63,10 +63,44 @@ describe('env-file target', () => {
     expect([after.uid, after.gid]).toEqual([4321, 4322]);
   });
 
-  it('appends a missing key with the file line ending', async () => {
+  it('refuses to add the key when the file lacks it (a typo in target.key?), changing nothing', async () => {
     await writeFile(envPath, 'A=1\r\n');
-    await target().apply(10);
-    expect(await readFile(envPath, 'utf8')).toBe(`A=1\r\n${KEY}=10\r\n`);
+    const err = await target().apply(10).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetError);
+    expect((err as TargetError).exitCode).toBe(6);
+    expect((err as Error).message).toBe(`env file ${envPath}: no line sets ${KEY}; add \`${KEY}=0\` to the file if the key is right (a typo in target.key?)`);
+    expect(await readFile(envPath, 'utf8')).toBe('A=1\r\n');
+    expect(await readdir(dir)).toEqual(['.env']);
+  });
+
+  it('adds the key to set 0 %: a rollback only lowers exposure and must not fail on a missing line', async () => {
+    await writeFile(envPath, 'A=1\r\n');
+    await target().apply(0);
+    expect(await readFile(envPath, 'utf8')).toBe(`A=1\r\n${KEY}=0\r\n`);
+    expect(await target().read()).toBe(0);
+  });
+
+  it('refuses a key set on several lines, naming them, changing nothing', async () => {
+    const text = `${KEY}=10\nA=1\n${KEY}=10\n`;
+    await writeFile(envPath, text);
+    const err = await target().apply(25).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetError);
+    expect((err as Error).message).toBe(`env file ${envPath}: ${KEY} is set on lines 1 and 3; rollout changes one line only, so remove all but one`);
+    await expect(target().read()).rejects.toThrow(`${KEY} is set on lines 1 and 3`);
+    expect(await readFile(envPath, 'utf8')).toBe(text);
+  });
+
+  it('refuses a read-only file (also as root), leaving it and its mode alone', async () => {
+    await writeFile(envPath, `${KEY}=10\n`);
+    await chmod(envPath, 0o444);
+    const err = await target().apply(25).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetError);
+    expect((err as TargetError).exitCode).toBe(6);
+    expect((err as Error).message).toBe(`env file ${envPath} is read-only (mode 0444); rollout does not replace a protected file`);
+    expect((err as TargetError).hint).toContain(`chmod u+w ${envPath}`);
+    expect(await readFile(envPath, 'utf8')).toBe(`${KEY}=10\n`);
+    expect((await stat(envPath)).mode & 0o777).toBe(0o444);
+    expect(await readdir(dir)).toEqual(['.env']);
   });
 
   it('leaves the original intact and no temp file when it crashes between write and rename', async () => {

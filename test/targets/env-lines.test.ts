@@ -19,12 +19,7 @@ describe('setEnvValues', () => {
     ['empty value', 'P=\n', { P: '25' }, 'P=25\n'],
     ['commented-out line is not the key', '# P=5\nP=10\n', { P: '25' }, '# P=5\nP=25\n'],
     ['prefix of another key is not the key', 'PP=1\nP_X=2\nP=10\n', { P: '25' }, 'PP=1\nP_X=2\nP=25\n'],
-    ['duplicate: the last occurrence changes', 'P=1\nA=2\nP=3\n', { P: '25' }, 'P=1\nA=2\nP=25\n'],
-    ['missing key appended', 'A=1\n', { P: '25' }, 'A=1\nP=25\n'],
-    ['missing key appended with CRLF', 'A=1\r\n', { P: '25' }, 'A=1\r\nP=25\r\n'],
-    ['missing key after a file without final newline', 'A=1', { P: '25' }, 'A=1\nP=25'],
-    ['missing key in an empty file', '', { P: '25' }, 'P=25\n'],
-    ['several keys at once', 'A=1\nB="x"\n', { A: '0', B: 'off', C: 'y' }, 'A=0\nB="off"\nC=y\n'],
+    ['several keys at once', 'A=1\nB="x"\n', { A: '0', B: 'off' }, 'A=0\nB="off"\n'],
     ['value needing quotes in an unquoted line', 'M=1\n', { M: 'down for maintenance' }, 'M="down for maintenance"\n'],
     ['double-quoted line, value with $', 'M="x"\n', { M: 'a$b' }, "M='a$b'\n"],
     ['single-quoted line, value with a quote', "M='x'\n", { M: "it's" }, 'M="it\'s"\n'],
@@ -38,6 +33,26 @@ describe('setEnvValues', () => {
   ];
   it.each(cases)('%s', (_name, input, values, expected) => {
     expect(setEnvValues(input, values)).toBe(expected);
+  });
+
+  it.each([
+    ['missing key appended', 'A=1\n', { P: '25' }, 'A=1\nP=25\n'],
+    ['missing key appended with CRLF', 'A=1\r\n', { P: '25' }, 'A=1\r\nP=25\r\n'],
+    ['missing key after a file without final newline', 'A=1', { P: '25' }, 'A=1\nP=25'],
+    ['missing key in an empty file', '', { P: '25' }, 'P=25\n'],
+    ['present and missing keys at once', 'A=1\nB="x"\n', { A: '0', B: 'off', C: 'y' }, 'A=0\nB="off"\nC=y\n'],
+  ])('with append: %s', (_name, input, values, expected) => {
+    expect(setEnvValues(input, values, { append: true })).toBe(expected);
+  });
+
+  it('refuses a missing key unless appending is allowed, naming the key', () => {
+    expect(() => setEnvValues('A=1\n', { P: '25' })).toThrow('no line sets P; add `P=0` to the file');
+    expect(() => setEnvValues('A=1\n', { A: '2', P: '25' })).toThrow(/no line sets P/);
+  });
+
+  it('refuses a key set on several lines, naming them, with or without append', () => {
+    expect(() => setEnvValues('P=1\nA=2\nP=3\n', { P: '25' })).toThrow('P is set on lines 1 and 3; rollout changes one line only, so remove all but one');
+    expect(() => setEnvValues('P=1\nP=2\n# x\nexport P=3\n', { P: '25' }, { append: true })).toThrow('P is set on lines 1, 2 and 4');
   });
 
   it.each([
@@ -62,10 +77,13 @@ describe('readEnvValue', () => {
     ['CRLF', 'P=10\r\n', '10'],
     ['missing', 'A=1\n', undefined],
     ['only commented out', '# P=10\n', undefined],
-    ['duplicate: last wins', 'P=1\nP=2\n', '2'],
     ['empty', 'P=\n', ''],
   ];
   it.each(cases)('%s', (_name, text, expected) => {
     expect(readEnvValue(text, 'P')).toBe(expected);
+  });
+
+  it('refuses a key set on several lines: which one counts depends on the reader', () => {
+    expect(() => readEnvValue('P=1\nP=2\n', 'P')).toThrow('P is set on lines 1 and 2');
   });
 });

@@ -4,6 +4,7 @@
  * scraper and evaluator when metrics are first read.
  */
 import { parseExpression } from '../exposition/promql.js';
+import { checkRangesWithin } from './count-window.js';
 import { buildHttpSource, httpSourceSchema, type HttpSourceConfig } from './http-source.js';
 import { defineSourceKind } from './kind.js';
 
@@ -25,6 +26,11 @@ export const expositionKind = defineSourceKind<typeof httpSourceSchema, HttpSour
           hint: 'exposition sources support selectors, rate/increase, sum [by], histogram_quantile and + - * /',
         };
       }
+    },
+    // Without increase() a count is a running total; increase(x[5m]) is five minutes' worth, however often polled.
+    checkCount(text, intervalMs) {
+      if (/\bincrease\s*\(/.test(text)) return checkRangesWithin(text, intervalMs);
+      return { message: 'this expression has no increase(): a running total would be counted again every poll', hint: 'count since the previous scrape, e.g. sum(increase(http_requests_total{variant="canary"}))' };
     },
   },
   build: buildHttpSource,

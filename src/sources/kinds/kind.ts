@@ -38,6 +38,12 @@ export interface QueryField {
   check?(text: string): QueryProblem | undefined;
   /** The query is given a time window (the metric's `window:`, else the poll interval), e.g. SQL's $1. */
   takesWindow?: boolean;
+  /**
+   * Checks a comparison's count query (`compare:`): counts are added up poll after poll, so each
+   * must count since the previous poll only, or the same events would be counted again and again.
+   * Without it, counts of this type cannot be checked (see the README).
+   */
+  checkCount?(text: string, intervalMs: number): QueryProblem | undefined;
 }
 
 /** How a metric is read from a source of this type in the plan `rollout init` writes. */

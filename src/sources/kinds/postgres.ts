@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { PostgresSourceConfig } from '../postgres.js';
-import { readSqlShape } from '../sql-text.js';
+import { readSqlShape, WINDOW_PARAMETER } from '../sql-text.js';
 import { defineSourceKind } from './kind.js';
 
 const tlsFile = (what: string) => z.string().min(1).optional().meta({ description: `${what} (PEM file; relative to the plan).` });
@@ -40,6 +40,15 @@ export const postgresKind = defineSourceKind<typeof schema, PostgresSourceConfig
     check(text) {
       const shape = readSqlShape(text);
       return shape.ok ? undefined : { message: shape.reason, hint: shape.hint };
+    },
+    // $1 is the poll interval for comparisons (they take no window): a count without it counts more than the last poll.
+    checkCount(text) {
+      const shape = readSqlShape(text);
+      if (!shape.ok || shape.parameters.includes(WINDOW_PARAMETER)) return undefined;
+      return {
+        message: 'the count does not use $1, the time since the previous poll: events would be counted more than once',
+        hint: 'count since the previous poll, e.g. SELECT count(*) FROM orders WHERE failed AND created_at > now() - $1::interval',
+      };
     },
   },
   build(raw, dir) {

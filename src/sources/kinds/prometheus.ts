@@ -1,13 +1,24 @@
 /** The `prometheus` source type: PromQL instant queries against a Prometheus-compatible HTTP API. */
+import { formatDuration } from '../../plan/duration.js';
+import { checkRangesWithin, rangesOf } from './count-window.js';
 import { buildHttpSource, httpSourceSchema, type HttpSourceConfig } from './http-source.js';
-import { defineSourceKind } from './kind.js';
+import { defineSourceKind, type QueryProblem } from './kind.js';
+
+/** A count without a range is a counter's running total; one with a range must stay within the poll interval. */
+function checkCountRange(text: string, intervalMs: number): QueryProblem | undefined {
+  if (rangesOf(text).length > 0) return checkRangesWithin(text, intervalMs);
+  return {
+    message: 'this query has no range: a running total would be counted again every poll',
+    hint: `count since the previous poll, e.g. sum(increase(http_requests_total{variant="canary"}[${formatDuration(intervalMs)}]))`,
+  };
+}
 
 /** The `prometheus` source type. */
 export const prometheusKind = defineSourceKind<typeof httpSourceSchema, HttpSourceConfig>({
   type: 'prometheus',
   description: 'Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics).',
   schema: httpSourceSchema,
-  query: { field: 'query', description: 'PromQL instant query' },
+  query: { field: 'query', description: 'PromQL instant query', checkCount: checkCountRange },
   build: buildHttpSource,
   create: async (config) => (await import('../prometheus.js')).createPrometheusSource(config),
   init: {

@@ -1,6 +1,6 @@
 /** The `http` target type: a flag API, the percentage sent in a request and read back from another. */
 import { z } from 'zod';
-import { bearer, checkOptionalVariable, checkUrl, optional, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
+import { bearer, checkUrl, optional, tokenVariableQuestion, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
 import { headers, retries, timeout } from '../../plan/schema-parts.js';
 import { defineTargetKind } from './kind.js';
@@ -41,14 +41,7 @@ const READ_BACK_QUESTION: FlagQuestion = {
   message: 'Path of the percentage in its GET answer (none: no read-back)',
   default: 'percentage',
 };
-const TOKEN_QUESTION: FlagQuestion = {
-  flag: '--flag-token-env',
-  arg: '<var>',
-  help: 'environment variable holding a bearer token',
-  message: 'Environment variable holding a bearer token for the flag API (empty: none)',
-  default: '',
-  validate: checkOptionalVariable,
-};
+const TOKEN_QUESTION = tokenVariableQuestion('--flag-token-env', 'environment variable holding a bearer token', 'Environment variable holding a bearer token for the flag API (empty: none)', '');
 
 /** The `http` target type. */
 export const httpKind = defineTargetKind<typeof schema, HttpTargetConfig>({

@@ -1,6 +1,6 @@
 /** The `unleash` target type: the `rollout` parameter of an Unleash feature's gradual rollout. */
 import { z } from 'zod';
-import { checkUrl, checkVariable, required, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
+import { checkUrl, required, tokenVariableQuestion, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
 import { retries, timeout } from '../../plan/schema-parts.js';
 import { defineTargetKind } from './kind.js';
@@ -22,22 +22,8 @@ const schema = {
 const URL_QUESTION: FlagQuestion = { flag: '--unleash-url', arg: '<url>', help: 'the Unleash URL', message: 'Unleash URL', validate: checkUrl };
 const PROJECT_QUESTION: FlagQuestion = { flag: '--project', arg: '<name>', help: 'project (default default)', message: 'Unleash project', default: 'default', validate: required };
 const FEATURE_QUESTION: FlagQuestion = { flag: '--feature', arg: '<name>', help: 'feature toggle', message: 'Feature toggle name', validate: required };
-const ENVIRONMENT_QUESTION: FlagQuestion = {
-  flag: '--environment',
-  arg: '<name>',
-  help: 'environment (default production)',
-  message: 'Unleash environment',
-  default: 'production',
-  validate: required,
-};
-const TOKEN_QUESTION: FlagQuestion = {
-  flag: '--token-env',
-  arg: '<var>',
-  help: 'variable holding the Admin API token (default UNLEASH_API_TOKEN)',
-  message: 'Environment variable holding the Admin API token',
-  default: 'UNLEASH_API_TOKEN',
-  validate: checkVariable,
-};
+const ENVIRONMENT_QUESTION: FlagQuestion = { flag: '--environment', arg: '<name>', help: 'environment (default production)', message: 'Unleash environment', default: 'production', validate: required };
+const TOKEN_QUESTION = tokenVariableQuestion('--token-env', 'variable holding the Admin API token (default UNLEASH_API_TOKEN)', 'Environment variable holding the Admin API token', 'UNLEASH_API_TOKEN');
 
 /** The `unleash` target type. */
 export const unleashKind = defineTargetKind<typeof schema, UnleashTargetConfig>({

@@ -1,0 +1,138 @@
+/** The emergency protocol's edges (src/rollout/emergency.ts): exact outcomes, each rule with a case. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { memoryOutput } from '../../src/cli/output.js';
+import { systemClock } from '../../src/clock.js';
+import type { CommandContext } from '../../src/commands/context.js';
+import { emergencyRollback } from '../../src/rollout/emergency.js';
+import { createFileStore } from '../../src/state/file-store.js';
+import { enterStage, notStarted } from '../../src/state/transitions.js';
+import type { StateStore } from '../../src/state/types.js';
+import { planFromYaml } from '../helpers/plan.js';
+import { FakeTarget } from './fake-target.js';
+
+const plan = planFromYaml('version: 1\nname: em\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
+const ctx = (): CommandContext => ({
+  out: memoryOutput(),
+  prompter: { interactive: false, confirm: async () => false } as unknown as CommandContext['prompter'],
+  clock: systemClock,
+  env: { ROLLOUT_ACTOR: 'oncall' },
+  signal: new AbortController().signal,
+});
+const deadlines = { callMs: 2000, storeMs: 400 };
+
+/** A real file store at 50 %, with every call counted. */
+async function counted() {
+  const real = createFileStore({ dir: mkdtempSync(join(tmpdir(), 'em-edge-')), plan: 'em' });
+  await real.save({ ...enterStage(plan, notStarted(plan), 1, 2), version: 1 }, []);
+  const calls: string[] = [];
+  const store: StateStore = {
+    load: () => (calls.push('load'), real.load()),
+    save: (n, e, o) => (calls.push(`save ${n.percent}${n.emergency ? ' fence' : ''}`), real.save(n, e, o)),
+    append: (e) => real.append(e),
+    history: () => real.history(),
+    appendSamples: (samples) => real.appendSamples(samples),
+    samples: () => real.samples(),
+    lock: (h, o) => (calls.push('lock'), real.lock(h, o)),
+    close: () => (calls.push('close'), real.close()),
+  };
+  return { store, real, calls };
+}
+
+describe('emergencyRollback edges', () => {
+  it('fences, then records 0 % with the given reason, releases the lock and closes the store', async () => {
+    const { store, real, calls } = await counted();
+    const outcome = await emergencyRollback(plan, new FakeTarget(50), async () => store, ctx(), { reason: 'pager', deadlines });
+    expect(outcome).toEqual({ ok: true, from: 50, readBack: 0, problems: [], tookOverFrom: undefined, deliveries: [], failure: undefined });
+    expect(calls).toEqual(['lock', 'load', 'save 50 fence', 'save 0', 'close']);
+    expect((await real.history())[0]?.reason).toBe('pager');
+    expect(await real.lock({ actor: 'x', pid: process.pid, host: 'h', since: new Date().toISOString(), command: 'c' })).toBeDefined();
+  });
+
+  it('the fence names who and when, at a real time', async () => {
+    const { store, real } = await counted();
+    const target = new FakeTarget(50);
+    let fence: unknown;
+    target.read = async () => {
+      fence = (await real.load())?.emergency;
+      return target.percent;
+    };
+    const before = Date.now();
+    await emergencyRollback(plan, target, async () => store, ctx(), { deadlines });
+    expect(fence).toMatchObject({ by: 'oncall', command: 'rollback --emergency' });
+    expect((fence as { at: number }).at).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('an unreadable target that failed its set is a failure; one whose set went through is not', async () => {
+    const { store } = await counted();
+    const failing = new FakeTarget(50);
+    failing.unreadable = true;
+    failing.failApply.add(0);
+    const outcome = await emergencyRollback(plan, failing, async () => store, ctx(), { deadlines });
+    expect(outcome).toMatchObject({ ok: false, failure: 'target: apply 0 failed', readBack: undefined });
+    expect(outcome.problems).toEqual(['target: apply 0 failed']);
+  });
+
+  it('a set that failed because a late write landed is healed by the read-back and re-set: ok', async () => {
+    const { store } = await counted();
+    const target = new FakeTarget(50);
+    let first = true;
+    target.duringApply = () => {
+      if (!first) return;
+      first = false;
+      throw new Error('read back 50%, expected 0%');
+    };
+    const outcome = await emergencyRollback(plan, target, async () => store, ctx(), { deadlines });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.readBack).toBe(0);
+    expect(outcome.problems).toEqual(['target: read back 50%, expected 0%', 'the target read back 50% after the rollback (a write in flight landed); set to 0 again']);
+  });
+
+  it('failed emergency actions fail the emergency though the target is at 0; the fence stays, state is not 0 %', async () => {
+    const { store, real } = await counted();
+    const target = new FakeTarget(50);
+    target.failEmergency = true;
+    const outcome = await emergencyRollback(plan, target, async () => store, ctx(), { deadlines });
+    expect(outcome).toMatchObject({ ok: false, failure: 'emergency actions: emergency action failed', readBack: 0 });
+    const stored = await real.load();
+    expect(stored).toMatchObject({ percent: 50, rolledBack: false, emergency: { by: 'oncall' } });
+    expect((await real.history())[0]?.reason).toBe('emergency rollback; target FAILED: emergency actions: emergency action failed');
+  });
+
+  it('a store that cannot be opened is skipped with its reason; the target still goes to 0', async () => {
+    const target = new FakeTarget(50);
+    const outcome = await emergencyRollback(plan, target, async () => Promise.reject(new Error('no such database')), ctx(), { deadlines });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.from).toBeUndefined();
+    expect(outcome.problems).toEqual(['state store: no such database', 'recording: skipped, the state store did not answer; history misses this rollback (rerun once it answers)']);
+  });
+
+  it('a lock that fails (not hangs) does not stop the store being asked for state and the fence', async () => {
+    const { store, calls } = await counted();
+    const refusing = { ...store, lock: async () => Promise.reject(new Error('permission denied')) } as StateStore;
+    const outcome = await emergencyRollback(plan, new FakeTarget(50), async () => refusing, ctx(), { deadlines });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.problems).toEqual(['lock: permission denied']);
+    expect(calls).toEqual(['load', 'save 50 fence', 'save 0', 'close']);
+  });
+
+  it('a fence that cannot be written: the final record builds on the state as loaded', async () => {
+    const { store, real } = await counted();
+    let saves = 0;
+    const flaky = { ...store, save: (n, e, o) => (++saves === 1 ? Promise.reject(new Error('disk full')) : real.save(n, e, o)) } as StateStore;
+    const outcome = await emergencyRollback(plan, new FakeTarget(50), async () => flaky, ctx(), { deadlines });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.problems).toEqual(['fence: disk full']);
+    expect(await real.load()).toMatchObject({ percent: 0, rolledBack: true });
+  });
+
+  it('a hung store is closed at the end without being waited for', async () => {
+    let closed = false;
+    const never = new Promise<never>(() => undefined);
+    const hung = { lock: () => never, load: () => never, save: () => never, close: async () => { closed = true; } } as unknown as StateStore;
+    await emergencyRollback(plan, new FakeTarget(50), async () => hung, ctx(), { deadlines });
+    expect(closed).toBe(true);
+  });
+});
