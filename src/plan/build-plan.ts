@@ -89,7 +89,7 @@ function buildAnalysis(raw: PlanSections): AnalysisConfig {
     maxHoldMs: ms(a.maxHold, 24 * 3_600_000),
     onMaxHold: a.onMaxHold ?? 'fail',
     minRequests: a.minRequests,
-    requests: a.requests && { source: a.requests.source, query: queryOf(a.requests, raw.sources) },
+    requests: a.requests && { source: a.requests.source, query: queryOf(a.requests, raw.sources), windowMs: windowOf(a.requests) },
     warmupMs: ms(a.warmup, 0),
   };
 }
@@ -130,7 +130,12 @@ function buildSources(raw: Record<string, RawSource>, dir: string): Record<strin
 }
 
 /** A metric or the traffic counter as written: its source, and its query under some source type's field. */
-type QueryEntry = { source: string; baseline?: string } & Record<string, unknown>;
+type QueryEntry = { source: string; baseline?: string; window?: string } & Record<string, unknown>;
+
+/** The entry's `window:` in ms, if it has one. */
+function windowOf(entry: QueryEntry): number | undefined {
+  return entry.window === undefined ? undefined : ms(entry.window, 0);
+}
 
 /** The plan's sources by name, as written or built: their types are what the metrics' checks need. */
 type SourceTypes = Record<string, { type: string }>;
@@ -173,10 +178,21 @@ function checkQueryFields(entry: QueryEntry, at: DataPath, sources: SourceTypes 
   if (entry[wanted] === undefined) {
     problems.push({ path: at, message: `missing \`${wanted}\` for ${source.type} source "${entry.source}"`, hint: `add \`${wanted}:\`` });
   }
+  checkWindow(entry, at, source.type, query.takesWindow, problems);
   for (const field of [wanted, 'baseline']) {
     const text = entry[field];
     const problem = typeof text === 'string' ? query.check?.(text) : undefined;
     if (problem) problems.push({ path: [...at, field], ...problem });
+  }
+}
+
+function checkWindow(entry: QueryEntry, at: DataPath, type: string, takesWindow: boolean | undefined, problems: PathProblem[]): void {
+  if (entry.window === undefined) return;
+  if (!takesWindow) {
+    const takers = sourceKinds.all().filter((kind) => kind.query.takesWindow).map((kind) => kind.type);
+    problems.push({ path: [...at, 'window'], message: `\`window\` does not apply to ${type} source "${entry.source}"`, hint: `its query sets its own range; only ${takers.join(', ')} sources take a window`, atKey: true });
+  } else if (windowOf(entry) === 0) {
+    problems.push({ path: [...at, 'window'], message: 'a window of 0 covers no time', hint: 'give the time the query covers, e.g. window: 24h' });
   }
 }
 
@@ -237,6 +253,7 @@ function buildMetrics(
       source: m.source,
       query: queryOf(m, sources),
       baseline: m.baseline,
+      windowMs: windowOf(m),
       unit,
       warning,
       critical,

@@ -47,9 +47,10 @@ type RawComparisonMetric = Pick<MetricConfig, 'name' | 'source'> & {
   [field: string]: unknown;
 };
 
-/** Fields of a metric that a comparison replaces: every source type's query field, the baseline, the limits and the unit. */
+/** Fields of a metric that a comparison replaces: every source type's query field, the baseline, the window, the limits and the unit. */
 function replacedFields(): string[] {
-  return [...new Set(sourceKinds.all().map((kind) => kind.query.field)), 'baseline', 'warning', 'critical', 'unit'];
+  // A comparison counts since the previous poll: its window is the poll interval.
+  return [...new Set(sourceKinds.all().map((kind) => kind.query.field)), 'baseline', 'window', 'warning', 'critical', 'unit'];
 }
 
 const DEFAULT_FALSE_ALARM = 0.01;

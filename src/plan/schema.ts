@@ -103,8 +103,14 @@ function targetSchema(): z.ZodType<RawTarget> {
   return byType(targetKinds.all().map((kind) => z.strictObject({ type: z.literal(kind.type), ...kind.schema })));
 }
 
+/** The time a metric's query covers, for the source types whose queries take one. */
+function windowField(kinds: SourceKind[]) {
+  const types = kinds.filter((kind) => kind.query.takesWindow).map((kind) => kind.type);
+  return duration.optional().meta({ description: `The time the query covers, given to it as a parameter (${types.join(', ')} sources); default analysis.interval.` });
+}
+
 function buildPlanSchema() {
-  const query = queryFields(sourceKinds.all());
+  const query = { ...queryFields(sourceKinds.all()), window: windowField(sourceKinds.all()) };
   const metric = z.strictObject({
     name: z.string().min(1),
     description: z.string().optional(),

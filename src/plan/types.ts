@@ -73,6 +73,8 @@ export interface MetricConfig {
   /** Absent on a comparison metric. */
   query?: string;
   baseline?: string;
+  /** The time the query covers (`window:`), for sources that take one; default the poll interval. */
+  windowMs?: number;
   unit: MetricUnit;
   warning?: Limit;
   critical?: Limit;
@@ -86,6 +88,8 @@ export interface RequestsConfig {
   source: string;
   /** As a metric's `query`. */
   query: string;
+  /** As a metric's `windowMs`. */
+  windowMs?: number;
 }
 
 export interface AnalysisConfig {

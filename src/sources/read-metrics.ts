@@ -56,7 +56,12 @@ export async function createSources(plan: Plan, options: SourcesOptions): Promis
     const kind = sourceKinds.find(config.type);
     // Only a config that bypassed the plan's schema gets here with a type no one registered.
     if (!kind) throw new Error(`source ${name}: unknown type ${JSON.stringify(config.type)}`);
-    const context = { queries: queriesOf(plan, name), stateFile: (purpose: string) => join(options.scrapeDir, `${plan.name}.${name}.${purpose}.json`), clock: options.clock };
+    const context = {
+      queries: queriesOf(plan, name),
+      stateFile: (purpose: string) => join(options.scrapeDir, `${plan.name}.${name}.${purpose}.json`),
+      clock: options.clock,
+      intervalMs: plan.analysis.intervalMs,
+    };
     return [name, await kind.create(config, context)] as const;
   });
   return Object.fromEntries(await Promise.all(entries));
@@ -72,7 +77,7 @@ function queriesOf(plan: Plan, sourceName: string): string[] {
 }
 
 /** Something read from a source: a metric (with its baseline or comparison, if any) or the traffic counter. */
-type Readable = Pick<MetricConfig, 'name' | 'source' | 'query' | 'baseline' | 'compare'>;
+type Readable = Pick<MetricConfig, 'name' | 'source' | 'query' | 'baseline' | 'windowMs' | 'compare'>;
 
 /** A comparison's four count queries, in the order of COUNT_NAMES. */
 function countQueries(readable: Omit<Readable, 'name'>): string[] {
@@ -88,8 +93,8 @@ async function readMetric(metric: Readable, reader: PollReader): Promise<MetricV
   // Only a plan that bypassed build-plan.ts has a metric with neither query nor comparison.
   if (metric.query === undefined) return { name: metric.name, noDataReason: 'the metric has no query' };
   const [main, baseline] = await Promise.all([
-    reader.read(metric.source, metric.query),
-    metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline),
+    reader.read(metric.source, metric.query, metric.windowMs),
+    metric.baseline === undefined ? undefined : reader.read(metric.source, metric.baseline, metric.windowMs),
   ]);
   if ('noDataReason' in main) return { name: metric.name, noDataReason: main.noDataReason };
   if (baseline === undefined) return { name: metric.name, value: main.value };
@@ -124,14 +129,14 @@ class PollReader {
     private readonly options: ReadOptions,
   ) {}
 
-  async read(sourceName: string, query: string): Promise<Outcome> {
+  async read(sourceName: string, query: string, windowMs?: number): Promise<Outcome> {
     try {
       const source = this.sources[sourceName];
       const timeoutMs = this.options.timeoutMs?.(sourceName) ?? this.plan.sources[sourceName]?.timeoutMs;
       if (source === undefined || timeoutMs === undefined) throw new Error(`no source named ${sourceName}`);
       let deadline = this.deadlines.get(sourceName);
       if (deadline === undefined) this.deadlines.set(sourceName, (deadline = new Deadline(timeoutMs, this.options.signal)));
-      return { value: await deadline.measure(source, query) };
+      return { value: await deadline.measure(source, query, windowMs) };
     } catch (err) {
       return { noDataReason: err instanceof NoDataError ? err.reason : `unexpected: ${err instanceof Error ? err.message : String(err)}` };
     }
@@ -167,10 +172,10 @@ class Deadline {
     else this.signal.addEventListener('abort', this.onAbort);
   }
 
-  async measure(source: MetricSource, query: string): Promise<number> {
+  async measure(source: MetricSource, query: string, windowMs: number | undefined): Promise<number> {
     this.reads++;
     try {
-      return await Promise.race([source.measure(query, this.signal), this.expired]);
+      return await Promise.race([source.measure(query, this.signal, windowMs), this.expired]);
     } finally {
       if (--this.reads === 0) this.end();
     }

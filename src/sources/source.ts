@@ -11,9 +11,10 @@ export class NoDataError extends Error {
   }
 }
 
-/** Reads numbers from one configured source. `query` is a PromQL query, a JSON path or an expression. */
+/** Reads numbers from one configured source. `query` is a PromQL query, a JSON path, an expression or SQL. */
 export interface MetricSource {
-  measure(query: string, signal: AbortSignal): Promise<number>;
+  /** `windowMs`: the metric's `window:`, for sources whose queries take one (default the poll interval). */
+  measure(query: string, signal: AbortSignal, windowMs?: number): Promise<number>;
   /** Called once after a poll; the exposition source persists its scrape here. */
   finishPoll?(): Promise<void>;
 }

@@ -16,7 +16,7 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
-import { passwordsOf, redactUrl } from './redact-url.js';
+import { describeError, passwordsOf, redactUrl } from './redact-url.js';
 import { COMPACT_AT, compactSamples, parseStoredSample, type MetricSample } from './samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
 import {
@@ -87,13 +87,6 @@ const MIGRATION_LOCK_KEY = '31073203935901812';
 
 // Getting a connection sends nothing, so it is safe to retry for any operation.
 const CONNECT_RETRY_DELAYS_MS = [250, 750];
-
-/** A driver error in words: Node's AggregateError (IPv4 and IPv6 both refused) has no message. */
-function describeError(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return describeError(err.errors[0]);
-  const e = err as NodeJS.ErrnoException;
-  return e.message || e.code || String(err);
-}
 
 /** Creates the PostgreSQL store for one rollout; connects lazily, on the first operation. */
 export function createPostgresStore(options: PostgresStoreOptions): StateStore {

@@ -104,9 +104,9 @@ describe('a source type registered from outside', () => {
   });
 
   it('is in the JSON Schema, rebuilt after it registered: its entry under sources and its field on metrics', () => {
-    expect(sourceTypesBefore).toEqual(['prometheus', 'json', 'exposition']);
+    expect(sourceTypesBefore).toEqual(['prometheus', 'json', 'exposition', 'postgres']);
     const schema = planJsonSchema() as JsonSchema;
-    expect(sourceTypesIn(schema)).toEqual(['prometheus', 'json', 'exposition', 'constant']);
+    expect(sourceTypesIn(schema)).toEqual(['prometheus', 'json', 'exposition', 'postgres', 'constant']);
     const constant = schema.properties.sources.additionalProperties.oneOf.find((entry) => entry.properties.type?.const === 'constant');
     expect(constant?.properties).toMatchObject({ type: { description: 'Numbers written in the plan itself.' }, scale: { description: 'Multiplies every value read (default 1).' } });
     expect(schema.properties.metrics.items.properties.value).toEqual(expect.objectContaining({ description: 'A number (constant sources).' }));

@@ -3,10 +3,11 @@ import { KindRegistry } from '../../plan/kind-registry.js';
 import { expositionKind } from './exposition.js';
 import { jsonKind } from './json.js';
 import type { SourceKind } from './kind.js';
+import { postgresKind } from './postgres.js';
 import { prometheusKind } from './prometheus.js';
 
 /** Every source type, in the order the schema and `rollout init` list them. */
-export const sourceKinds = new KindRegistry<SourceKind>('source', [prometheusKind, jsonKind, expositionKind]);
+export const sourceKinds = new KindRegistry<SourceKind>('source', [prometheusKind, jsonKind, expositionKind, postgresKind]);
 
 /** Adds a source type (plugins, tests); the plan schema is rebuilt to accept it. */
 export function registerSourceKind(kind: SourceKind): void {

@@ -24,6 +24,8 @@ export interface SourceContext {
   /** A file beside the state for this source to keep something between processes, e.g. stateFile('scrape'). */
   stateFile(purpose: string): string;
   clock: Clock;
+  /** The poll interval: the window of queries that take one (`QueryField.takesWindow`) and set none. */
+  intervalMs: number;
 }
 
 /** How a metric reads a source of this type. */
@@ -34,6 +36,8 @@ export interface QueryField {
   description: string;
   /** Checks a query's (or baseline's) text when the plan is validated; undefined when it is fine. */
   check?(text: string): QueryProblem | undefined;
+  /** The query is given a time window (the metric's `window:`, else the poll interval), e.g. SQL's $1. */
+  takesWindow?: boolean;
   /**
    * Checks a comparison's count query (`compare:`): counts are added up poll after poll, so each
    * must count since the previous poll only, or the same events would be counted again and again.
