@@ -19,17 +19,7 @@ import { processSecrets } from '../plan/secrets.js';
 import { describeError, passwordsOf, redactUrl } from './redact-url.js';
 import { COMPACT_AT, compactSamples, parseStoredSample, type MetricSample } from './samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
-import {
-  parseStoredEvent,
-  parseStoredState,
-  type HistoryEvent,
-  type Lock,
-  type LockHolder,
-  type RolloutState,
-  type SaveOptions,
-  type StateStore,
-  type StoredRollout,
-} from './types.js';
+import { parseStoredEvent, parseStoredState, type HistoryEvent, type Lock, type LockHolder, type RolloutState, type SaveOptions, type StateStore, type StoredRollout } from './types.js';
 import { createPostgresRequests } from './postgres-requests.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
