@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
-import type { CommandContext, CommandResult } from '../commands/context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { createProgress } from './progress.js';
 import { canPrompt, createPrompter } from './prompter.js';

@@ -17,7 +17,7 @@ import { judgedMetrics } from '../rollout/meter.js';
 import { reconcile } from '../rollout/reconcile.js';
 import { completeRollout, enterStage, keepCounters } from '../state/transitions.js';
 import type { RolloutState } from '../state/types.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 
 export interface AdvanceOptions extends StateOptions {
   yes?: boolean;

@@ -1,7 +1,7 @@
 /** `rollout check [plan]`: one judgement now, no changes. Exit 0 healthy, 3 hold, 4 critical. */
 import { annotateReadings } from '../cli/github-actions.js';
 import { renderCheck } from '../cli/readings-table.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { createMeter, verdictExitCode } from '../rollout/meter.js';
 import { openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';
 import { loadPlanForCommand } from '../rollout/plan.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeDemoPlan } from '../demo/demo-plan.js';
 import { BAD_FROM_PERCENT, startSimulatedService, type Scenario, type SimulatedService } from '../demo/simulated-service.js';
 import { ExitCode, InterruptedError, RolloutError, UsageError } from '../errors.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { runCommand } from './run.js';
 import { readHistory } from '../rollout/open.js';
 

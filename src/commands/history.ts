@@ -1,7 +1,7 @@
 /** `rollout history [plan]`: the events, newest last (table or --json). */
 import { renderHistory } from '../cli/history-table.js';
 import { ExitCode } from '../errors.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { readHistory, type StateOptions } from '../rollout/open.js';
 
 /** Prints the rollout's history. */

@@ -8,7 +8,7 @@ import type { StateOptions } from '../rollout/open.js';
 import { reconcile } from '../rollout/reconcile.js';
 import { newRequest } from '../rollout/requests.js';
 import { pauseRollout } from '../state/transitions.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 
 export interface HoldOptions extends StateOptions {
   reason?: string;

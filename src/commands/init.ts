@@ -18,7 +18,7 @@ import type { MetricUnit } from '../plan/types.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import type { CommonMetricId } from '../sources/kinds/kind.js';
 import { targetKinds } from '../targets/kinds/index.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { COMMON_METRICS, offeredByInit, referencedVariables, renderPlan, type InitAnswers, type MetricAnswer } from './init-plan.js';
 import {
   checkOptionalVariable,

@@ -12,7 +12,7 @@ import { buildTarget } from '../rollout/open.js';
 import { describeLocation, openStoreByLocation, planFromRecord, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
 import type { LockHolder, StoredRollout } from '../state/types.js';
 import { compareDrift } from '../targets/drift.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 
 /** `rollout list` options. */
 export interface ListOptions extends Omit<NamedRolloutOptions, 'plan'> {

@@ -5,7 +5,7 @@
 import type { Judgement } from '../analysis/judge.js';
 import type { Plan } from '../plan/types.js';
 import type { RolloutState, StateStore } from '../state/types.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../context.js';
 import { historyEvent, notifyEvents } from '../rollout/events.js';
 import type { Meter } from '../rollout/meter.js';
 

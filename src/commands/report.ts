@@ -6,7 +6,7 @@ import { renderHtmlReport } from '../cli/html-report.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, StateStore } from '../state/types.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { openStore, readHistory, type StateOptions } from '../rollout/open.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
 

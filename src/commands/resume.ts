@@ -7,7 +7,7 @@ import type { StateOptions } from '../rollout/open.js';
 import { reconcile } from '../rollout/reconcile.js';
 import { newRequest } from '../rollout/requests.js';
 import { resumeRollout } from '../state/transitions.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 
 /** Resumes a paused rollout (a no-op, exit 0, when it is not paused). */
 export async function resumeCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {

@@ -18,7 +18,7 @@ import { planForEmergency, type NamedRolloutOptions } from '../rollout/recorded-
 import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
 import { detectDrift } from '../targets/drift.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { watchRecovery } from './recovery.js';
 
 export interface RollbackOptions extends NamedRolloutOptions {

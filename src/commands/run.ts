@@ -17,7 +17,7 @@ import type { Plan } from '../plan/types.js';
 import { lockHolder } from '../state/actor.js';
 import type { Lock, RolloutState } from '../state/types.js';
 import { unfinishedEmergency } from '../rollout/guards.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { watchRecovery } from './recovery.js';
 import { commitChange } from '../rollout/commit.js';
 import { historyEvent } from '../rollout/events.js';

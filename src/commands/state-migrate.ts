@@ -12,7 +12,7 @@ import { lockHolder } from '../state/actor.js';
 import { createStore } from '../state/create-store.js';
 import { redactUrl } from '../state/redact-url.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { stateDirOf, withStoreLock } from '../rollout/open.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
 

@@ -12,7 +12,7 @@ import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../state/types.js';
 import { compareDrift } from '../targets/drift.js';
 import type { Target } from '../targets/target.js';
-import type { CommandContext, CommandResult } from './context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { createMeter, type Meter } from '../rollout/meter.js';
 import { lastRollback, nextStep, statusExitCode, type CommandSpelling } from '../rollout/next-step.js';
 import { buildTarget, openStore, peekState, stateDirOf, type StateOptions } from '../rollout/open.js';

@@ -2,7 +2,7 @@
 import { ExitCode } from '../errors.js';
 import { judgedMetrics } from '../rollout/meter.js';
 import { loadPlanForCommand } from '../rollout/plan.js';
-import type { CommandContext, CommandResult, CommonOptions } from './context.js';
+import type { CommandContext, CommandResult, CommonOptions } from '../context.js';
 
 const NOTHING_JUDGED = 'warning: no metric judges this plan (none, or only dryRun ones): every stage advances once its bake time is over';
 

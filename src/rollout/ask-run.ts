@@ -3,7 +3,7 @@
  * its request in the store and waits, bounded and saying so, for the run to answer. Without a run
  * to answer, the request is withdrawn and nothing changes.
  */
-import type { CommandContext, CommandResult } from '../commands/context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { ConflictError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { detectActor, LockedError } from '../state/actor.js';

@@ -12,7 +12,7 @@
  *  4. State (0 %, or on failure only the attempt with the fence kept) and history are recorded,
  *     then notifications go out. Success means the read-back says 0 (where the target can read).
  */
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../context.js';
 import type { Delivery } from '../notify/notify.js';
 import type { Plan } from '../plan/types.js';
 import { lockHolder } from '../state/actor.js';

@@ -1,6 +1,6 @@
 /** History events and their notifications: what a rollout records and tells people about a change. */
 import type { EventFields } from '../analysis/run-loop.js';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../context.js';
 import { notifyEvent, type Delivery } from '../notify/notify.js';
 import type { Plan } from '../plan/types.js';
 import { detectActor } from '../state/actor.js';

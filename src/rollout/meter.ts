@@ -4,7 +4,7 @@
  */
 import type { Judgement } from '../analysis/judge.js';
 import { judgeStagePoll } from '../analysis/judge-stage.js';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../context.js';
 import { ExitCode } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { MetricSource } from '../sources/source.js';

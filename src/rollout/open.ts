@@ -3,7 +3,7 @@
  * lock. Commands call `openRollout` (or `openStore` when they only read) and `withLock`.
  */
 import { join } from 'node:path';
-import type { CommandContext, CommonOptions } from '../commands/context.js';
+import type { CommandContext, CommonOptions } from '../context.js';
 import { StateCorruptError } from '../errors.js';
 import { showWaits } from '../cli/progress.js';
 import type { Plan, TargetConfig } from '../plan/types.js';

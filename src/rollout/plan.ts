@@ -1,5 +1,5 @@
 /** Plan loading as commands do it: the environment from the context. */
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../context.js';
 import { formatProblem } from '../errors.js';
 import { loadPlan } from '../plan/load-plan.js';
 import type { Plan } from '../plan/types.js';

@@ -3,7 +3,7 @@
  * same stages) and the target must say what state says. The target is the truth: drift is
  * refused (exit 5, recorded) unless --adopt takes the target's percentage into state.
  */
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../context.js';
 import { ConflictError } from '../errors.js';
 import { adoptTarget, notStarted } from '../state/transitions.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';

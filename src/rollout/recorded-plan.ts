@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../context.js';
 import { PlanError, UsageError } from '../errors.js';
 import { MAX_PLAN_BYTES, parsePlan } from '../plan/load-plan.js';
 import type { Plan } from '../plan/types.js';

@@ -9,7 +9,7 @@ import { judgePoll, type Judgement } from '../../src/analysis/judge.js';
 import { runLoop, type RunEffects, type RunEvent, type RunLoopOptions, type RunOutcome } from '../../src/analysis/run-loop.js';
 import { historyEvent } from '../../src/rollout/events.js';
 import type { Plan } from '../../src/plan/types.js';
-import { ConflictError, StateStoreError } from '../../src/errors.js';
+import { ConflictError, InterruptedError, StateStoreError, TargetError } from '../../src/errors.js';
 import { enterStage, notStarted as notStartedState } from '../../src/state/transitions.js';
 import type { Change, HistoryEvent, RolloutState } from '../../src/state/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -561,5 +561,91 @@ describe('runLoop: exact outcomes and what each poll shows', () => {
     expect(warm.every((p) => p.consecutiveCritical === 0 && p.reason === 'warming up: readings are not judged yet')).toBe(true);
     expect(world.actions()).toEqual(['start']);
     expect(world.stored?.bakeRestart).toBeUndefined();
+  });
+});
+
+describe('runLoop: writes, interruptions and a human moving the rollout while it waits', () => {
+  const approval = () => makePlan('[10, 50, { percent: 100, approval: true }]');
+
+  it('a clean run writes state exactly once per move: start, two advances, complete', async () => {
+    const world = new World(makePlan());
+    const effects = world.effects();
+    const commit = effects.commit;
+    let commits = 0;
+    effects.commit = async (change) => {
+      commits++;
+      return commit(change);
+    };
+    const outcome = await runLoop({ plan: world.plan, state: undefined, clock: world.clock, signal: new AbortController().signal, effects });
+    expect(outcome.kind).toBe('complete');
+    expect(commits).toBe(4);
+  });
+
+  it('a warning streak writes its counters once, then only when they change', async () => {
+    const world = new World(makePlan());
+    world.metric = byPoll([WARNING, WARNING, WARNING, WARNING]);
+    const effects = world.effects();
+    const commit = effects.commit;
+    const sameMove: number[] = [];
+    effects.commit = async (change) => {
+      if (change.from === change.to) sameMove.push(change.next.consecutiveCritical);
+      return commit(change);
+    };
+    await runLoop({ plan: world.plan, state: undefined, clock: world.clock, signal: new AbortController().signal, effects, options: { untilStage: 0 } });
+    // Each warning restarts the bake (a new bakeRestart time), so each is written; no healthy poll writes.
+    const holds = world.polls().filter((p) => p.verdict === 'hold').length;
+    expect(holds).toBeGreaterThanOrEqual(4);
+    expect(sameMove.length).toBe(holds);
+    expect(world.actions().filter((a) => a === 'hold')).toHaveLength(1);
+  });
+
+  it('ends as rolled back when a human lowers the stage while it waits, flag or no flag', async () => {
+    const world = new World(approval());
+    world.onStandBy = (w) => {
+      if (w.lockLog.length < 3 || w.stored?.percent !== 50) return;
+      w.target = 10;
+      w.stored = { ...enterStage(w.plan, w.stored, 0, w.clock.now()), version: w.stored.version + 1 };
+    };
+    const outcome = await world.run({ waitApproval: true });
+    expect(outcome).toEqual(expect.objectContaining({ kind: 'rolled-back', exitCode: 4, reason: 'rolled back by another command while waiting for approval, at 10%' }));
+  });
+
+  it('ends as rolled back when the state disappears while it waits', async () => {
+    const world = new World(approval());
+    world.onStandBy = (w) => {
+      if (w.lockLog.length >= 3) w.stored = undefined;
+    };
+    const outcome = await world.run({ waitApproval: true });
+    expect(outcome).toMatchObject({ kind: 'rolled-back', reason: 'rolled back by another command while waiting for approval, at 0%' });
+  });
+
+  it('an interrupt before or between polls ends it as interrupted, saying where it is', async () => {
+    const before = new AbortController();
+    before.abort(new InterruptedError());
+    const first = new World(makePlan());
+    expect(await first.run({}, before.signal)).toMatchObject({ kind: 'interrupted', exitCode: 130, reason: 'interrupted at 0%; state and target agree' });
+
+    const during = new AbortController();
+    const second = new World(makePlan());
+    second.metric = (_t, w) => {
+      if (w.polls().length === 2) during.abort(new InterruptedError());
+      return OK;
+    };
+    expect(await second.run({}, during.signal)).toMatchObject({ kind: 'interrupted', reason: 'interrupted at 10%; state and target agree' });
+  });
+
+  it('a failed commit keeps its own error even when an interrupt came meanwhile', async () => {
+    const world = new World(makePlan());
+    const controller = new AbortController();
+    const effects = world.effects();
+    const commit = effects.commit;
+    effects.commit = async (change) => {
+      if (change.to === 50) {
+        controller.abort(new InterruptedError());
+        throw new TargetError('flag API refused 50%');
+      }
+      return commit(change);
+    };
+    await expect(runLoop({ plan: world.plan, state: undefined, clock: world.clock, signal: controller.signal, effects })).rejects.toThrow('flag API refused 50%');
   });
 });

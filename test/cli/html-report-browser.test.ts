@@ -119,9 +119,8 @@ describe('the HTML report in Chromium', () => {
     // The lines of three metric charts and the percent chart's area.
     expect(countColour(png, SERIES_BLUE)).toBeGreaterThan(1500);
     expect(countColour(png, PERCENT_FILL, 12)).toBeGreaterThan(3000);
-    // The bad canary's critical readings and limit line; the healthy one has neither (its limits are far above).
-    const red = countColour(png, CRITICAL_RED);
-    if (scenario === 'bad') expect(red).toBeGreaterThan(400);
-    else expect(red).toBeLessThan(100);
+    // The bad canary's critical readings and limit line. (The healthy one may show its critical line
+    // too: a warning blip of the simulated traffic can lift the axis up to it, so no bound there.)
+    if (scenario === 'bad') expect(countColour(png, CRITICAL_RED)).toBeGreaterThan(400);
   }, 120_000);
 });

@@ -8,7 +8,7 @@ import { memoryOutput } from '../../src/cli/output.js';
 import { createProgress, describeWait, showWaits } from '../../src/cli/progress.js';
 import { systemClock } from '../../src/clock.js';
 import { rollbackCommand } from '../../src/commands/rollback.js';
-import type { CommandContext } from '../../src/commands/context.js';
+import type { CommandContext } from '../../src/context.js';
 import { sendWithRetries, type NetworkWait } from '../../src/net/retry.js';
 import { useTestServer } from '../helpers/http-server.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';

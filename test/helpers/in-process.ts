@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { memoryOutput } from '../../src/cli/output.js';
 import { createPrompter } from '../../src/cli/prompter.js';
-import type { CommandContext, CommandResult } from '../../src/commands/context.js';
+import type { CommandContext, CommandResult } from '../../src/context.js';
 import { RolloutError } from '../../src/errors.js';
 import type { HistoryEvent, RolloutState } from '../../src/state/types.js';
 import { FakeTarget } from '../rollout/fake-target.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryOutput } from '../../src/cli/output.js';
 import { systemClock } from '../../src/clock.js';
-import type { CommandContext } from '../../src/commands/context.js';
+import type { CommandContext } from '../../src/context.js';
 import { emergencyRollback } from '../../src/rollout/emergency.js';
 import { lockHolder } from '../../src/state/actor.js';
 import { createFileStore } from '../../src/state/file-store.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryOutput } from '../../src/cli/output.js';
 import { createPrompter } from '../../src/cli/prompter.js';
 import { checkCommand } from '../../src/commands/check.js';
-import type { CommandContext } from '../../src/commands/context.js';
+import type { CommandContext } from '../../src/context.js';
 import { PlanError } from '../../src/errors.js';
 import { loadPlan } from '../../src/plan/load-plan.js';
 import { planJsonSchema } from '../../src/plan/schema.js';

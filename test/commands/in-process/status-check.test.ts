@@ -16,10 +16,13 @@ const status = (options: Partial<StatusOptions> = {}) => h.run(statusCommand, op
 const advance = () => h.run(advanceCommand, { yes: true });
 
 describe('status', () => {
-  it('before the start: not started, the first stage as the next action, no metrics read', async () => {
+  it('before the start: not started, metrics judged (adoption needs them), the first stage as the next action', async () => {
     const r = await status();
-    expect(r).toMatchObject({ exitCode: 0, stdout: 'e2e  not started\ntarget says 0%\nnext: start: `rollout advance` applies 10%\n' });
-    expect(h.service.server.requests).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^e2e {2}not started\ntarget says 0%\n/);
+    expect(r.stdout).toContain('verdict: HEALTHY\n');
+    // `next` is a command that works as written: it names the plan the user gave.
+    expect(r.stdout).toMatch(new RegExp(`\\nnext: start: \`rollout advance ${h.planFile}\` applies 10%\\n$`));
   });
 
   it('in a stage: time in stage and bake left by the clock, the metrics with limits, verdict and next action', async () => {
@@ -30,7 +33,7 @@ describe('status', () => {
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toMatch(/^e2e {2}stage 1\/3 at 10%\nin stage 4m, bake 6m left\ntarget says 10%\n/);
     expect(r.stdout).toMatch(/error_rate .*2%.*> 1%.*> 5%.*warning/);
-    expect(r.stdout).toContain('verdict: HOLD — error_rate 2% breaches warning > 1%\nnext: hold: error_rate 2% breaches warning > 1%\n');
+    expect(r.stdout).toContain('verdict: HOLD — error_rate 2% breaches warning > 1%\nnext: hold: error_rate 2% breaches warning > 1%; follow it with `rollout status ');
     expect(appliesTo(h.target)).toEqual([10]);
     const json = JSON.parse((await status({ json: true })).stdout);
     expect(json).toMatchObject({ plan: 'e2e', stage: { index: 1, of: 3, percent: 10 }, timeInStageMs: 240_000, bakeLeftMs: 360_000, verdict: 'hold', target: { percent: 10, drift: false } });
@@ -42,7 +45,7 @@ describe('status', () => {
     const healthy = await status({ exitCode: true });
     expect(healthy.exitCode).toBe(0);
     expect(healthy.stdout).toContain('bake done\n');
-    expect(healthy.stdout).toContain('next: advance possible now: `rollout advance` → 50%');
+    expect(healthy.stdout).toContain(`next: advance possible now: \`rollout advance ${h.planFile}\` → 50%`);
     h.service.metrics = { errorRate: 0.09, p95: 0.2 };
     expect((await status()).exitCode).toBe(0);
     expect((await status({ exitCode: true })).exitCode).toBe(4);
@@ -85,17 +88,17 @@ describe('status', () => {
     h.service.metrics = { errorRate: 0.001, p95: 0.2 };
     const restarted = await status();
     expect(restarted.stdout).toMatch(/^e2e {2}stage 1\/3 at 10%\nin stage 5m, bake 9m left\nbake restarted 1m ago: error_rate 2% breaches warning > 1%\n/);
-    expect(restarted.stdout).toMatch(/\nnext: advance possible in 9m\n$/);
+    expect(restarted.stdout).toContain(`\nnext: advance possible in 9m: then \`rollout advance ${h.planFile}\`\n`);
     h.writePlan({ stages: '[20, 100]' });
     const changed = await status();
     expect(changed.stdout).toMatch(/^e2e {2}at 10%\nPLAN CHANGED: the plan's stages changed from \[10, 50, 100\] to \[20, 100\]/);
-    expect(changed.stdout).toMatch(/\nnext: the plan changed: `rollout advance --adopt` carries on under the new stages, or `rollout rollback`\n$/);
+    expect(changed.stdout).toContain(`\nnext: the plan changed: \`rollout advance ${h.planFile} --adopt\` carries on under the new stages, or \`rollout rollback ${h.planFile}\`\n`);
     h.writePlan({});
     h.target.failApply.add(0);
     expect((await h.run(rollbackCommand, { emergency: true })).exitCode).toBe(6);
     const fenced = await status();
     expect(fenced.stdout).toContain('\nEMERGENCY UNFINISHED: an emergency rollback (rollback --emergency by alice');
-    expect(fenced.stdout).toMatch(/\nnext: finish the emergency: `rollout rollback --emergency`\n$/);
+    expect(fenced.stdout).toMatch(/\nnext: finish the emergency: `rollout rollback .*--emergency`\n$/);
   });
 
   it('--watch redraws in place on a terminal every interval until interrupted', async () => {

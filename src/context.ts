@@ -1,14 +1,14 @@
 /** What every command receives: options common to all commands and the side effects it may use. */
-import type { Output } from '../cli/output.js';
-import type { Progress } from '../cli/progress.js';
-import type { Prompter } from '../cli/prompter.js';
-import type { Clock } from '../clock.js';
-import type { ExitCode } from '../errors.js';
-import type { TargetConfig } from '../plan/types.js';
-import type { CreateStoreOptions } from '../state/create-store.js';
-import type { StateStore } from '../state/types.js';
-import type { TargetOptions } from '../targets/create-target.js';
-import type { Target } from '../targets/target.js';
+import type { Output } from './cli/output.js';
+import type { Progress } from './cli/progress.js';
+import type { Prompter } from './cli/prompter.js';
+import type { Clock } from './clock.js';
+import type { ExitCode } from './errors.js';
+import type { TargetConfig } from './plan/types.js';
+import type { CreateStoreOptions } from './state/create-store.js';
+import type { StateStore } from './state/types.js';
+import type { TargetOptions } from './targets/create-target.js';
+import type { Target } from './targets/target.js';
 
 /** Options every command takes (SPEC §4). */
 export interface CommonOptions {
