@@ -6,25 +6,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { memoryOutput } from '../../src/cli/output.js';
-import { systemClock } from '../../src/clock.js';
-import type { CommandContext } from '../../src/context.js';
 import { emergencyRollback } from '../../src/rollout/emergency.js';
 import { lockHolder } from '../../src/state/actor.js';
 import { createFileStore } from '../../src/state/file-store.js';
 import { enterStage, notStarted } from '../../src/state/transitions.js';
 import type { StateStore } from '../../src/state/types.js';
-import { planFromYaml } from '../helpers/plan.js';
+import { emergencyPlan, oncallContext } from './emergency-setup.js';
 import { FakeTarget } from './fake-target.js';
 
-const plan = planFromYaml('version: 1\nname: em\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
-const ctx = (): CommandContext => ({
-  out: memoryOutput(),
-  prompter: { interactive: false, confirm: async () => false } as unknown as CommandContext['prompter'],
-  clock: systemClock,
-  env: { ROLLOUT_ACTOR: 'oncall' },
-  signal: new AbortController().signal,
-});
+const plan = emergencyPlan;
+const ctx = oncallContext;
 const deadlines = { callMs: 2000, storeMs: 500 };
 
 async function at50(): Promise<{ store: StateStore; target: FakeTarget }> {
