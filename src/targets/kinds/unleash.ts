@@ -28,8 +28,8 @@ const TOKEN_QUESTION = tokenVariableQuestion('--token-env', 'variable holding th
 /** The `unleash` target type. */
 export const unleashKind = defineTargetKind<typeof schema, UnleashTargetConfig>({
   type: 'unleash',
-  description: 'an Unleash feature toggle\'s gradual rollout',
   schema,
+  description: 'an Unleash feature toggle\'s gradual rollout',
   build: (t) => ({
     url: t.url,
     token: t.token,
