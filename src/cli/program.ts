@@ -182,7 +182,7 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
     const out = createOutput({ json: Boolean(options.json), color: wantsColor(options.color as boolean | undefined, world.env, isTTY), isTTY });
     const ctx: CommandContext = {
       out,
-      prompter: createPrompter(canPrompt(world.env, process.stdin.isTTY)),
+      prompter: createPrompter(canPrompt(world.env, process.stdin.isTTY), world.signal),
       clock: systemClock,
       env: world.env,
       signal: world.signal,
