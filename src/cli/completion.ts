@@ -5,7 +5,7 @@
  */
 import tab from '@bomb.sh/tab/commander';
 import type { Command } from 'commander';
-import { COMPLETION_EXAMPLE } from './help-text.js';
+import { COMPLETION_EXAMPLE, COMPLETION_SUMMARY } from './help-text.js';
 
 /**
  * The library's bash script reads the words with bash-completion's `_get_comp_words_by_ref`. Where
@@ -29,7 +29,7 @@ export function addCompletion(program: Command): void {
   // The library completes command names only; aliases (promote, pause) are names people type too.
   for (const command of program.commands) for (const alias of command.aliases()) root.command(alias, command.description());
   const completion = program.commands.find((command) => command.name() === 'completion');
-  completion?.addHelpText('after', COMPLETION_EXAMPLE).action((shell: string) => {
+  completion?.description(COMPLETION_SUMMARY).addHelpText('after', COMPLETION_EXAMPLE).action((shell: string) => {
     if (shell === 'bash') process.stdout.write(BASH_WITHOUT_BASH_COMPLETION);
     root.setup(program.name(), program.name(), shell);
   });

@@ -106,6 +106,9 @@ export function optionDescription(option: Option): string {
   return plainHelp.optionDescription(Object.assign(Object.create(option) as Option, { defaultValue: undefined }));
 }
 
+/** What `rollout completion` does, in the help. */
+export const COMPLETION_SUMMARY = 'print the shell completion script: bash, zsh or fish (see the README to install it)';
+
 /** The example under `rollout completion --help`. */
 export const COMPLETION_EXAMPLE = `
 Example:

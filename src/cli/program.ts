@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { COMMAND_GROUPS, COMPLETION_EXAMPLE, groupItems, helpEpilogue, HELP_GROUPS, optionDescription, UNMAPPED_VERBS } from './help-text.js';
+import { COMMAND_GROUPS, COMPLETION_EXAMPLE, COMPLETION_SUMMARY, groupItems, helpEpilogue, HELP_GROUPS, optionDescription, UNMAPPED_VERBS } from './help-text.js';
 import { createProgress } from './progress.js';
 import { canPrompt, createPrompter } from './prompter.js';
 
@@ -188,7 +188,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
   if (listCompletion) {
     program
       .command('completion')
-      .description('print the shell completion script: bash, zsh or fish (see the README to install it)')
+      .description(COMPLETION_SUMMARY)
       .argument('<shell>', 'bash | zsh | fish')
       .addHelpText('after', COMPLETION_EXAMPLE)
       .exitOverride();
