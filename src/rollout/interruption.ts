@@ -6,14 +6,21 @@
 import type { CommandContext } from '../context.js';
 import { CancelledError, DeclinedError, InterruptedError, isCommitFailure } from '../errors.js';
 import { rolloutCommand, type CommandSpelling } from './next-step.js';
-import type { Rollout } from './open.js';
+import type { Plan } from '../plan/types.js';
+import type { StateStore } from '../state/types.js';
+
+/** The rollout a locked command acts on (open.ts's Rollout, which imports this module). */
+interface Locked {
+  plan: Plan;
+  store: StateStore;
+}
 
 /**
  * Runs `fn`; if the command's signal was aborted meanwhile, ends with an InterruptedError naming
  * where target and state stand instead of `fn`'s result, or of the error the interrupt caused (a
  * read cut short). A failed change keeps its own error: "put back to 25 %" says more than 130.
  */
-export async function reportingInterruption<T>(rollout: Pick<Rollout, 'plan' | 'store'>, command: string, spelling: CommandSpelling, ctx: Pick<CommandContext, 'signal'>, fn: () => Promise<T>): Promise<T> {
+export async function reportingInterruption<T>(rollout: Locked, command: string, spelling: CommandSpelling, ctx: Pick<CommandContext, 'signal'>, fn: () => Promise<T>): Promise<T> {
   const versionBefore = await storedVersion(rollout);
   let result: T;
   try {
@@ -26,11 +33,11 @@ export async function reportingInterruption<T>(rollout: Pick<Rollout, 'plan' | '
   return result;
 }
 
-async function storedVersion(rollout: Pick<Rollout, 'store'>): Promise<number | undefined> {
+async function storedVersion(rollout: Pick<Locked, 'store'>): Promise<number | undefined> {
   return (await rollout.store.load().catch(() => undefined))?.version;
 }
 
-async function interrupted(rollout: Pick<Rollout, 'plan' | 'store'>, command: string, spelling: CommandSpelling, signal: AbortSignal, versionBefore: number | undefined): Promise<InterruptedError> {
+async function interrupted(rollout: Locked, command: string, spelling: CommandSpelling, signal: AbortSignal, versionBefore: number | undefined): Promise<InterruptedError> {
   const { plan } = rollout;
   const why = signal.reason instanceof Error ? signal.reason.message : 'interrupted';
   const goOn = `Run ${rolloutCommand(command, spelling)} again to carry on, or ${rolloutCommand('status', spelling)} to look first`;
