@@ -132,6 +132,23 @@ describe('a stop signal while `advance` waits on a slow flag API', () => {
     });
   }
 
+  // Read-only commands read on after a failed read (it is shown as unreadable); cut short, they are interrupted.
+  it.each([
+    ['status', 'holdNextFlagRead', '/flag'],
+    ['check', 'holdNextMetricsRead', '/metrics.json'],
+  ] as const)('SIGINT while `%s` waits on a slow read: exit 130, not a verdict on reads it never got', async (command, hold, route) => {
+    const release = service[hold]();
+    const running = startCli([command], { cwd: dir, env });
+    await until(() => service.server.requests.some((r) => r.url === route), `the read of ${route}`);
+    // Every other read answered meanwhile: only the held one is cut short.
+    await new Promise((r) => setTimeout(r, 500));
+    running.child.kill('SIGINT');
+    const r = await running.result;
+    release();
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^interrupted by SIGINT$/m);
+  });
+
   it('SIGINT mid-apply: the write in flight finishes and is recorded, then exit 130 naming the new percentage', async () => {
     const r = await interruptSecondApply();
     expect(r.code).toBe(130);
