@@ -210,7 +210,8 @@ function withRollbackOptions(command: Command): Command {
 export async function runProgram(argv: string[], world: ProgramEnv): Promise<number> {
   let exitCode: number = ExitCode.ok;
   // `completion` prints a script; `complete -- <words>` is what the script calls at each Tab.
-  const completing = argv[0] === 'completion' || argv[0] === 'complete';
+  const verb = argv.find((arg) => !arg.startsWith('-'));
+  const completing = verb === 'completion' || verb === 'complete';
   const program = buildProgram(world.version, async (action, options) => {
     const isTTY = Boolean(process.stdout.isTTY);
     // Loaded here, not at the top: `--help` and usage errors never need chalk.
