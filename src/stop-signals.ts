@@ -8,6 +8,9 @@ import { ExitCode, InterruptedError } from './errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** The command now running: what a closed output stops. */
+let running: AbortController | undefined;
+
 /** Aborts `controller` on a stop signal or a closed stdout/stderr; returns a function that stops listening to signals. */
 export function watchStops(controller: AbortController): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
@@ -15,14 +18,16 @@ export function watchStops(controller: AbortController): () => void {
     controller.abort(new InterruptedError(`interrupted by ${signal}`));
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  running = controller;
   // A write to a closed pipe fails (EPIPE; EIO on a terminal that hung up) as an 'error' event:
-  // unhandled, it would crash with a stack trace. Kept for the whole process, since the final
-  // messages are written after the command has ended; later writes to the closed stream are dropped.
-  const onOutputClosed = (err: NodeJS.ErrnoException) => {
-    if (!controller.signal.aborted) controller.abort(new InterruptedError(`stopped: output closed (${err.code ?? err.message})`));
-  };
-  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', onOutputClosed);
+  // unhandled, it would crash with a stack trace. The listener stays for the whole process, since
+  // the final messages are written after the command has ended; later writes to the closed stream are dropped.
+  for (const stream of [process.stdout, process.stderr]) if (!stream.listeners('error').includes(onOutputClosed)) stream.on('error', onOutputClosed);
   return () => {
     for (const signal of SIGNALS) process.off(signal, onSignal);
   };
+}
+
+function onOutputClosed(err: NodeJS.ErrnoException): void {
+  if (running && !running.signal.aborted) running.abort(new InterruptedError(`stopped: output closed (${err.code ?? err.message})`));
 }
