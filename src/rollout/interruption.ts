@@ -40,12 +40,17 @@ async function storedVersion(rollout: Pick<Locked, 'store'>): Promise<number | u
 async function interrupted(rollout: Locked, command: string, spelling: CommandSpelling, signal: AbortSignal, versionBefore: number | undefined): Promise<InterruptedError> {
   const { plan } = rollout;
   const why = signal.reason instanceof Error ? signal.reason.message : 'interrupted';
-  const goOn = `Run ${rolloutCommand(command, spelling)} again to carry on, or ${rolloutCommand('status', spelling)} to look first`;
+  const goOn =
+    command === 'rollback'
+      ? `Run ${rolloutCommand('rollback', spelling)} again to finish, or ${rolloutCommand('status', spelling)} to look first`
+      : `Continue with ${rolloutCommand(command, spelling)}, or roll back with ${rolloutCommand('rollback', spelling)}`;
   try {
     const state = await rollout.store.load();
     const where = state && state.stageIndex >= 0 ? `${state.percent}% (stage ${state.stageIndex + 1}/${plan.stages.length})` : `${state?.percent ?? 0}% (not started)`;
     const changed = (state?.version ?? 0) !== (versionBefore ?? 0);
-    const stand = changed ? `${command} finished its change first: the target is at ${where}, as state records` : `nothing changed: the target was not touched and state records ${where}`;
+    const stand = changed
+      ? `${command} finished its change first; state and target agree: the target is at ${where}, as state records`
+      : `nothing changed: the target is where it was, at ${where} as state records`;
     return new InterruptedError(`${why}; ${stand}. ${goOn}`);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

@@ -20,6 +20,7 @@ let terminal: Terminal | undefined;
 
 const stateFile = () => join(dir, '.rollout', 'e2e.json');
 const storedPercent = (): number => (existsSync(stateFile()) ? (JSON.parse(readFileSync(stateFile(), 'utf8')) as RolloutState).percent : 0);
+const flagReads = () => service.server.requests.filter((r) => r.method === 'GET' && r.url === '/flag').length;
 const lockLeft = () => existsSync(join(dir, '.rollout', 'e2e.lock'));
 
 /** Resolves once `condition` holds, polling every 10 ms. */
@@ -109,12 +110,11 @@ describe('at the confirmation prompt, in a real terminal', () => {
 });
 
 describe('a stop signal while `advance` waits on a slow flag API', () => {
-  const where = /target is at (\d+)% \(stage \d\/5\), as state records|state records (\d+)%/;
+  const where = /the target is at (\d+)% \(stage \d\/5\), as state records/;
 
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} during the read of the target: exit 130, nothing changed, and it says where things stand`, async () => {
       await runCli(['advance', '--yes'], { cwd: dir, env });
-      const flagReads = () => service.server.requests.filter((r) => r.method === 'GET' && r.url === '/flag').length;
       const readsBefore = flagReads();
       const release = service.holdNextFlagRead();
       const advance = startCli(['advance', '--yes'], { cwd: dir, env });
@@ -123,14 +123,29 @@ describe('a stop signal while `advance` waits on a slow flag API', () => {
       const r = await advance.result;
       release();
       expect(r.code).toBe(130);
-      expect(r.stderr).toContain(`interrupted by ${signal}; nothing changed: the target was not touched and state records 10% (stage 1/5)`);
-      expect(r.stderr).toMatch(/Run `rollout advance` again to carry on/);
+      expect(r.stderr).toContain(`interrupted by ${signal}; nothing changed: the target is where it was, at 10% (stage 1/5) as state records`);
+      expect(r.stderr).toMatch(/Continue with `rollout advance`, or roll back with `rollout rollback`/);
       expect(r.stderr).not.toMatch(/error:|aborted/);
       expect(service.puts).toEqual([10]);
       expect(storedPercent()).toBe(service.percentage);
       expect(lockLeft()).toBe(false);
     });
   }
+
+  it('SIGINT while `rollback` reads the target: exit 130, nothing changed, and how to finish it', async () => {
+    await runCli(['advance', '--yes'], { cwd: dir, env });
+    const release = service.holdNextFlagRead();
+    const readsBefore = flagReads();
+    const rollback = startCli(['rollback', '--yes'], { cwd: dir, env });
+    await until(() => flagReads() > readsBefore, 'the read of the target');
+    rollback.child.kill('SIGINT');
+    const r = await rollback.result;
+    release();
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted by SIGINT; nothing changed: the target is where it was, at 10% \(stage 1\/5\) as state records\. Run `rollout rollback` again to finish/);
+    expect(service.percentage).toBe(10);
+    expect(storedPercent()).toBe(10);
+  });
 
   // Read-only commands read on after a failed read (it is shown as unreadable); cut short, they are interrupted.
   it.each([
@@ -152,7 +167,7 @@ describe('a stop signal while `advance` waits on a slow flag API', () => {
   it('SIGINT mid-apply: the write in flight finishes and is recorded, then exit 130 naming the new percentage', async () => {
     const r = await interruptSecondApply();
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/interrupted by SIGINT; advance finished its change first: the target is at 25% \(stage 2\/5\), as state records/);
+    expect(r.stderr).toMatch(/interrupted by SIGINT; advance finished its change first; state and target agree: the target is at 25% \(stage 2\/5\), as state records/);
     expect(Number(where.exec(r.stderr)?.[1])).toBe(service.percentage);
     expect(service.percentage).toBe(25);
     expect(storedPercent()).toBe(25);
