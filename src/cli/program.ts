@@ -232,9 +232,10 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
     return ExitCode.ok;
   }
   // `init`'s options come from the source and target types' registries: loaded for init alone
-  // (and for completing a command line, which offers them too).
+  // (and for completing an `init` command line: `rollout complete -- init --na`).
   const init = program.commands.find((command) => command.name() === 'init');
-  if (init && (completing || argv[0] === 'init' || (argv[0] === 'help' && argv[1] === 'init'))) (await import('./init-options.js')).addInitOptions(init);
+  const completingInit = verb === 'complete' && argv[argv.indexOf('--') + 1] === 'init';
+  if (init && (completingInit || argv[0] === 'init' || (argv[0] === 'help' && argv[1] === 'init'))) (await import('./init-options.js')).addInitOptions(init);
   if (completing) (await import('./completion.js')).addCompletion(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -174,5 +174,7 @@ describe('shell completion', () => {
     expect(all).not.toContain('complete');
     expect(await completeInBash('rollout advance --dr')).toEqual(['--dry-run']);
     expect(await completeInBash('rollout rollback --emer')).toEqual(['--emergency']);
+    // init's options come from the source and target registries, loaded for it alone.
+    expect(await completeInBash('rollout init --na')).toEqual(['--name']);
   }, 60_000);
 });
