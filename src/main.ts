@@ -3,6 +3,7 @@
  * place that decides how the process exits. Kept tiny: everything else is imported lazily
  * (bin/rollout.js answers `--version` before even this module loads).
  */
+import { errorDocument } from './cli/json-documents.js';
 import { ExitCode, InterruptedError, RolloutError } from './errors.js';
 import { processSecrets } from './plan/secrets.js';
 import { shutdown } from './shutdown.js';
@@ -40,7 +41,7 @@ function reportError(err: unknown, json: boolean, env: NodeJS.ProcessEnv): numbe
   const message = err instanceof Error ? err.message : String(err);
   const hint = known ? err.hint : 'this is a bug in rollout; rerun with ROLLOUT_DEBUG=1 and report the output';
   if (json) {
-    process.stdout.write(`${processSecrets.redact(JSON.stringify({ error: message, hint, exitCode }))}\n`);
+    process.stdout.write(`${processSecrets.redact(JSON.stringify(errorDocument(err, exitCode, hint)))}\n`);
   }
   process.stderr.write(processSecrets.redact(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`));
   if (!known && env.ROLLOUT_DEBUG && err instanceof Error && err.stack) process.stderr.write(processSecrets.redact(`${err.stack}\n`));

@@ -6,7 +6,8 @@ import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent } from '../state/types.js';
 
-export type ReportFormat = 'markdown' | 'json' | 'junit';
+/** The text formats; `json` is a document of json-documents.ts. */
+export type ReportFormat = 'markdown' | 'junit';
 
 /** One stage as it happened. */
 export interface StageRecord {
@@ -59,7 +60,8 @@ export function decisionOf(stage: StageRecord): string {
   return `${o.action === 'force' ? 'forced' : 'advanced'} to ${o.to}%`;
 }
 
-function failed(stage: StageRecord): boolean {
+/** True when the stage ended in a rollback. */
+export function failed(stage: StageRecord): boolean {
   return stage.outcome?.action === 'rollback' || stage.outcome?.action === 'emergency-rollback';
 }
 
@@ -76,9 +78,6 @@ export function renderReport(plan: Plan, history: HistoryEvent[], format: Report
   const events = plan.secrets.redactDeep(history);
   const description = plan.description && plan.secrets.redact(plan.description);
   const stages = stageRecords(events);
-  if (format === 'json') {
-    return JSON.stringify({ plan: plan.name, description, stages: stages.map((s) => ({ ...s, decision: decisionOf(s), failed: failed(s) })), events }, null, 2);
-  }
   if (format === 'junit') {
     const cases = stages.map((s, i) => {
       const name = `stage ${i + 1}: ${s.percent}%`;
