@@ -130,7 +130,7 @@ describe('PostgreSQL state', () => {
     expect(JSON.parse(resume.stdout)).toMatchObject({ action: 'resume', askedRun: true, applied: true });
     run.child.kill('SIGINT');
     expect((await run.result).code).toBe(130);
-    const events = JSON.parse((await runCli(['history', '--json'], { cwd: elsewhere, env: shared(alice) })).stdout) as HistoryEvent[];
+    const { events } = JSON.parse((await runCli(['history', '--json'], { cwd: elsewhere, env: shared(alice) })).stdout) as { events: HistoryEvent[] };
     expect(events.map((e) => `${e.action} ${e.actor}`)).toEqual(['start ci-bot', 'hold alice', 'resume alice']);
   });
 });
