@@ -17,8 +17,9 @@ const env = { APP_TOKEN: 'app-secret-token', ROLLOUT_ACTOR: 'alice' };
 const world = usePostgresRollout('migrate');
 
 const rollout = (...args: string[]) => runCli(args, { cwd: world.dir, env });
+/** History as the file store keeps it, in the shape of `history --json` (an unjudged event's verdict is null there). */
 const fileHistory = (stateDir = join(world.dir, '.rollout')): HistoryEvent[] =>
-  readFileSync(join(stateDir, 'e2e.history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryEvent);
+  readFileSync(join(stateDir, 'e2e.history.jsonl'), 'utf8').trim().split('\n').map((l) => ({ verdict: null, ...(JSON.parse(l) as object) }) as HistoryEvent);
 const historyIn = async (...where: string[]) => (JSON.parse((await rollout('history', '--json', ...where)).stdout) as { events: HistoryEvent[] }).events;
 const actions = (events: HistoryEvent[]) => events.map((e) => `${e.action} ${e.from}→${e.to}`);
 
