@@ -117,6 +117,7 @@ const emergency = documentOf('rollback', {
   from: { ...nullable(percent), description: 'null when state could not be read' },
   to: { const: 0 },
   ok: { ...boolean, description: 'false: the target is not known to be at 0% (the command exits 6)' },
+  failure: { ...nullable(string), description: 'why the target is not known to be at 0%, when ok is false' },
   readBack: { ...nullable(percent), description: 'what the target read back; null when it cannot be read' },
   warnings: strings,
   tookOverFrom: nullable(lockHolder),

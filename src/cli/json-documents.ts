@@ -136,7 +136,7 @@ export function rollbackDocument(plan: Plan, r: { from: number; to: number; reas
 /** `rollback --emergency`: `from` is null when state could not be read, `readBack` when the target cannot be. */
 export function emergencyRollbackDocument(
   plan: Plan,
-  e: { ok: boolean; from?: number; readBack?: number; problems: string[]; tookOverFrom?: LockHolder; deliveries: Delivery[] },
+  e: { ok: boolean; from?: number; readBack?: number; problems: string[]; tookOverFrom?: LockHolder; deliveries: Delivery[]; failure?: string },
 ): JsonDocument<'rollback'> {
   return document('rollback', {
     plan: plan.name,
@@ -145,6 +145,7 @@ export function emergencyRollbackDocument(
     from: e.from ?? null,
     to: 0,
     ok: e.ok,
+    failure: e.failure ?? null,
     readBack: e.readBack ?? null,
     warnings: e.problems,
     tookOverFrom: e.tookOverFrom ?? null,

@@ -103,12 +103,15 @@ async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): 
   const target = await buildTarget(quickAttempts(plan.target, callMs), ctx);
   const outcome = await emergencyRollback(plan, target, openStore, ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
-  if (options.json) {
-    ctx.out.printJson(emergencyRollbackDocument(plan, outcome));
-  }
   if (!outcome.ok) {
-    throw new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${outcome.failure}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
+    const failed = new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${outcome.failure}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
+    if (!options.json) throw failed;
+    // One document, with what did and did not happen; the error goes to stderr as the entry point would print it.
+    ctx.out.printJson(emergencyRollbackDocument(plan, outcome));
+    ctx.out.error(`error: ${failed.message}\nhint: ${failed.hint}`);
+    return { exitCode: failed.exitCode };
   }
+  if (options.json) ctx.out.printJson(emergencyRollbackDocument(plan, outcome));
   const taken = outcome.tookOverFrom;
   const tookOver = taken ? `; took the lock from ${taken.actor} (pid ${taken.pid} on ${taken.host}, ${taken.command})` : '';
   const confirmed = outcome.readBack === undefined ? '; the target cannot be read back to confirm' : '; the target reads 0%';

@@ -145,6 +145,15 @@ describe('--json output fits its schema', () => {
     expect(emergency).toMatchObject({ action: 'emergency-rollback', to: 0, ok: true, readBack: 0 });
   });
 
+  it('rollback --emergency that cannot set 0%: one document saying so and why, exit 6', async () => {
+    expect((await rollout('advance', '--yes')).code).toBe(0);
+    world.service.refusePut = () => true;
+    const r = await rollout('rollback', '--emergency', '--json');
+    expect(r.code).toBe(6);
+    expect(expectDocument('rollback', r.stdout)).toMatchObject({ action: 'emergency-rollback', from: 10, ok: false, failure: 'the target still reads 10%', readBack: 10 });
+    expect(r.stderr).toMatch(/^error: emergency rollback of e2e could not set the target to 0%/m);
+  });
+
   it('no data, with a ${VAR} secret in the source URL: readings say no data, the secret never shows', async () => {
     // The secret is in the path, which reasons name (a query string is never shown); the service answers 404 there.
     world.writePlan(servicePlan(world.service, { stages: '[10, 50, 100]' }).replace('/metrics.json"', '/${METRICS_KEY}/metrics.json"'));

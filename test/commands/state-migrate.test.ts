@@ -19,7 +19,7 @@ const world = usePostgresRollout('migrate');
 const rollout = (...args: string[]) => runCli(args, { cwd: world.dir, env });
 /** History as the file store keeps it, in the shape of `history --json` (an unjudged event's verdict is null there). */
 const fileHistory = (stateDir = join(world.dir, '.rollout')): HistoryEvent[] =>
-  readFileSync(join(stateDir, 'e2e.history.jsonl'), 'utf8').trim().split('\n').map((l) => ({ verdict: null, ...(JSON.parse(l) as object) }) as HistoryEvent);
+  readFileSync(join(stateDir, 'e2e.history.jsonl'), 'utf8').trim().split('\n').map((l) => ({ verdict: null, ...(JSON.parse(l) as object) }) as unknown as HistoryEvent);
 const historyIn = async (...where: string[]) => (JSON.parse((await rollout('history', '--json', ...where)).stdout) as { events: HistoryEvent[] }).events;
 const actions = (events: HistoryEvent[]) => events.map((e) => `${e.action} ${e.from}→${e.to}`);
 
