@@ -101,12 +101,15 @@ const runLines = [
   documentOf('run-end', { time, outcome: { enum: ['complete', 'until', 'paused', 'approval', 'max-hold', 'timeout', 'rolled-back', 'interrupted'] }, exitCode, percent, reason: string }),
 ];
 
+/** How one demo scenario ended. */
+const demoOutcome = { scenario: string, plan: string, exitCode, percent, criticalBlips: { type: 'integer', minimum: 0 }, seconds: number, ok: boolean };
+
 const demoLines = [
   documentOf('demo-start', { url: string, flag: string, metrics: string, summary: string, dir: string }),
   documentOf('demo-run', { scenario: string, plan: string, expected: string }),
-  documentOf('demo-result', { scenario: string, plan: string, exitCode, percent, criticalBlips: { type: 'integer', minimum: 0 }, seconds: number, ok: boolean }),
+  documentOf('demo-result', demoOutcome),
   documentOf('demo-keep', { url: string, plan: string, scenario: string }),
-  documentOf('demo-end', { ok: boolean, outcomes: array(object({ scenario: string, plan: string, exitCode, percent, criticalBlips: { type: 'integer', minimum: 0 }, seconds: number, ok: boolean })) }),
+  documentOf('demo-end', { ok: boolean, outcomes: array(object(demoOutcome)) }),
 ];
 
 const rollback = documentOf('rollback', { plan: string, action: { const: 'rollback' }, askedRun: { const: false }, from: percent, to: percent, reason: string, recovered: nullable(boolean), notifications: array(notification) });

@@ -3,7 +3,6 @@
  * place that decides how the process exits. Kept tiny: everything else is imported lazily
  * (bin/rollout.js answers `--version` before even this module loads).
  */
-import { errorDocument } from './cli/json-documents.js';
 import { ExitCode, InterruptedError, RolloutError } from './errors.js';
 import { processSecrets } from './plan/secrets.js';
 import { shutdown } from './shutdown.js';
@@ -26,7 +25,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { runProgram } = await import('./cli/program.js');
     return await runProgram(argv, { env, signal: controller.signal, version: VERSION });
   } catch (err) {
-    return reportError(err, wantsJson, env);
+    return await reportError(err, wantsJson, env);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -34,13 +33,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-/** Prints an error (redacted) and returns its exit code. */
-function reportError(err: unknown, json: boolean, env: NodeJS.ProcessEnv): number {
+/** Prints an error (redacted; with --json also as the error document on stdout) and returns its exit code. */
+async function reportError(err: unknown, json: boolean, env: NodeJS.ProcessEnv): Promise<number> {
   const known = err instanceof RolloutError;
   const exitCode = known ? err.exitCode : ExitCode.unexpected;
   const message = err instanceof Error ? err.message : String(err);
   const hint = known ? err.hint : 'this is a bug in rollout; rerun with ROLLOUT_DEBUG=1 and report the output';
   if (json) {
+    const { errorDocument } = await import('./cli/json-documents.js');
     process.stdout.write(`${processSecrets.redact(JSON.stringify(errorDocument(err, exitCode, hint)))}\n`);
   }
   process.stderr.write(processSecrets.redact(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`));

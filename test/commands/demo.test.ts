@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
+import { expectStream } from '../helpers/json-contract.js';
 
 type Line = Record<string, unknown> & { kind: string };
 
@@ -38,6 +39,7 @@ describe('rollout demo', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = parseLines(r.stdout);
+    expectStream('demo', r.stdout);
     expect(lines[0]).toMatchObject({ kind: 'demo-start', flag: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/flags\/demo$/) });
     const runs = runsOf(lines);
     expect([...runs.keys()]).toEqual(['healthy', 'bad']);
