@@ -61,7 +61,7 @@ const historyEvent = {
 };
 
 const nextAction = {
-  action: { enum: ['emergency-rollback', 'adopt', 'rollback', 'investigate', 'start', 'advance', 'complete', 'none', 'resume', 'wait', 'watch'] },
+  action: { enum: ['emergency-rollback', 'fix-target', 'adopt', 'rollback', 'investigate', 'start', 'advance', 'complete', 'none', 'resume', 'wait', 'watch'] },
   command: { ...nullable({ type: 'string', pattern: '^rollout ' }), description: 'the exact shell command; null when there is nothing to run' },
 };
 const next = object({ ...nextAction, alternatives: array(object({ ...nextAction, command: { type: 'string', pattern: '^rollout ' } })) });
@@ -216,8 +216,9 @@ export function outputSchemas() {
       plan: string,
       description: nullable(string),
       stages: array(object({
-        stage: { type: 'integer', minimum: 1, description: 'numbered from 1 in the order the stages were entered' },
+        stage: { ...stage, description: "the plan's stage, numbered from 1; null for a percentage the plan no longer has" },
         percent,
+        attempt: { type: 'integer', minimum: 1, description: 'which time this stage was entered, from 1' },
         enteredAt: time,
         enteredBy: string,
         entry: eventAction,

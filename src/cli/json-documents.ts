@@ -189,12 +189,13 @@ export function listDocument(where: string, rows: ListedRollout[], exitCode: num
   });
 }
 
-/** `report --format json`: the deployment log, a record per stage (numbered from 1), and the events. */
+/** `report --format json`: the deployment log, a record per stage entered (its plan stage, from 1, and attempt), and the events. */
 export function reportDocument(plan: Plan, history: HistoryEvent[]): JsonDocument<'report'> {
   const events = plan.secrets.redactDeep(history);
-  const stages = stageRecords(events).map((s, i) => ({
-    stage: i + 1,
+  const stages = stageRecords(events, plan).map((s) => ({
+    stage: s.stage,
     percent: s.percent,
+    attempt: s.attempt,
     enteredAt: s.enteredAt,
     enteredBy: s.enteredBy,
     entry: s.entry,

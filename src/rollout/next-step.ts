@@ -66,8 +66,8 @@ export interface NextStepInput {
   state: RolloutState | undefined;
   decision: Decision;
   spelling: CommandSpelling;
-  /** The target's percentage, when it could be read, and whether it drifted from state. */
-  target: { percent?: number; drift: boolean };
+  /** The target's percentage, when it could be read, whether it drifted from state, and why a read failed. */
+  target: { percent?: number; drift: boolean; error?: string };
   /** An unfinished emergency, in words. */
   fenced?: string;
   /** Why the plan no longer fits state, in words. */
@@ -77,7 +77,7 @@ export interface NextStepInput {
 
 /** What to do next, as a machine reads it: a verb and the exact shell command (null: nothing to run). */
 export interface NextAction {
-  action: 'emergency-rollback' | 'adopt' | 'rollback' | 'investigate' | 'start' | 'advance' | 'complete' | 'none' | 'resume' | 'wait' | 'watch';
+  action: 'emergency-rollback' | 'fix-target' | 'adopt' | 'rollback' | 'investigate' | 'start' | 'advance' | 'complete' | 'none' | 'resume' | 'wait' | 'watch';
   command: string | null;
 }
 
@@ -101,6 +101,11 @@ export function nextStep(input: NextStepInput): NextStep {
   });
   const also = (action: NextAction['action'], command: string): NextAction => ({ action, command });
   if (input.fenced) return step('emergency-rollback', cmd('rollback', '--emergency'), (c) => `finish the emergency: ${c}`);
+  // Every command that moves the target reads it first, so none would work now but the emergency.
+  if (target.error) {
+    const emergency = cmd('rollback', '--emergency');
+    return step('fix-target', cmd('status'), (c) => `the target does not answer: fix it, then ${c} again; if the canary is failing, ${shown(emergency)}`, also('emergency-rollback', emergency));
+  }
   if (input.planChange) {
     const back = cmd('rollback');
     return step('adopt', cmd('advance', '--adopt'), (c) => `the plan changed: ${c} carries on under the new stages, or ${shown(back)}`, also('rollback', back));
