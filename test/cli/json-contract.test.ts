@@ -131,6 +131,15 @@ describe('--json output fits its schema', () => {
     expect(expectDocument('list', (await rollout('list', '--json')).stdout)).toMatchObject({ rollouts: [{ status: 'drift', targetPercent: 30 }] });
   });
 
+  it('an unreadable target: status says so, and next is to fix it, with the emergency as the alternative', async () => {
+    world.writePlan(servicePlan(world.service, { stages: '[10, 50, 100]' }).replace(`get: { url: "${world.service.url}/flag"`, 'get: { url: "http://127.0.0.1:9/flag"'));
+    const status = expectDocument('status', (await rollout('status', '--json')).stdout);
+    expect(status).toMatchObject({
+      target: { percent: null, drift: false, error: expect.stringContaining('127.0.0.1:9') },
+      next: { action: 'fix-target', command: 'rollout status', alternatives: [{ action: 'emergency-rollback', command: 'rollout rollback --emergency' }] },
+    });
+  });
+
   it('hold, resume (twice), advance, rollback and rollback --emergency', async () => {
     expect((await rollout('advance', '--yes')).code).toBe(0);
     const hold = expectDocument('hold', (await rollout('hold', '--reason', 'p95 spike', '--json')).stdout);
