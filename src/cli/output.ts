@@ -14,7 +14,7 @@ export interface Output {
   print(text: string): void;
   /** A line for stderr: warnings, errors, progress that must not pollute --json. */
   error(text: string): void;
-  /** One JSON document (or one line of JSON lines) for stdout. */
+  /** One JSON document for stdout, on one line: a stream of them is JSON lines. */
   printJson(value: unknown): void;
 }
 
@@ -45,7 +45,7 @@ export function createOutput(options: OutputOptions = {}): Output {
     isTTY: options.isTTY ?? false,
     print: (text) => write(`${secrets.redact(text)}\n`),
     error: (text) => writeError(`${secrets.redact(text)}\n`),
-    printJson: (value) => write(`${secrets.redact(JSON.stringify(value, null, 2))}\n`),
+    printJson: (value) => write(`${secrets.redact(JSON.stringify(value))}\n`),
   };
 }
 

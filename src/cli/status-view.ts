@@ -4,16 +4,18 @@ import type { Judgement } from '../analysis/judge.js';
 import type { ExitCode } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
-import type { LastRollback } from '../rollout/next-step.js';
+import type { LastRollback, NextStep } from '../rollout/next-step.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';
 import type { Output } from './output.js';
 import { renderJudgement } from './readings-table.js';
 import { sparkline } from './sparkline.js';
 
-/** Everything the status screen shows, also its --json document. */
+/** Everything the status screen shows, also what its --json document is built from (json-documents.ts). */
 export interface StatusSnapshot {
   plan: string;
   stage: { index: number; of: number; percent: number } | null;
+  /** How many stages the plan has. */
+  stages: number;
   /** What state last applied. */
   percent: number;
   /** Why the plan no longer fits the state (stages edited), if it does not. */
@@ -34,7 +36,7 @@ export interface StatusSnapshot {
   readings: Judgement['readings'];
   /** After a rollback: why, when, who, and the recovery check's result. */
   rollback?: LastRollback;
-  next: string;
+  next: NextStep;
   /** What `--exit-code` exits with: as `check`, or 5 on drift, a changed plan or an unfinished emergency. */
   exitCode: ExitCode;
 }
@@ -85,7 +87,7 @@ function renderStatus({ plan, snapshot: s, judgement, trends, now }: StatusScree
   }
   lines.push(renderTarget(s.target, c));
   if (judgement && plan.metrics.length > 0) lines.push(renderJudgement(plan, judgement, c, { trends, reasons: true }));
-  lines.push(`next: ${s.next}`);
+  lines.push(`next: ${s.next.text}`);
   return lines.join('\n');
 }
 
