@@ -88,7 +88,9 @@ function limits(unit: Unit, relative: boolean) {
       // Critical is further out: higher when going up; when going down, lower (so more negative
       // for a relative limit, whose magnitude is written after the sign).
       const [warning, critical] = up || relative ? [low, low + gap] : [low + gap, low];
-      const text = (n: number) => (relative ? `${op} ${up ? '+' : '-'}${n}%` : `${op} ${n}${suffix}`);
+      // A bare ratio is a fraction (a ratio over 1 is rejected): 5 becomes 0.05.
+      const bare = (n: number) => (unit === 'ratio' && suffix === '' ? n / 100 : n);
+      const text = (n: number) => (relative ? `${op} ${up ? '+' : '-'}${n}%` : `${op} ${bare(n)}${suffix}`);
       return { ...(which !== 'critical' && { warning: text(warning) }), ...(which !== 'warning' && { critical: text(critical) }) };
     });
 }
