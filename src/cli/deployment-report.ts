@@ -5,6 +5,7 @@
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent } from '../state/types.js';
+import { formatTime } from './time.js';
 
 export type ReportFormat = 'markdown' | 'json' | 'junit';
 
@@ -69,8 +70,8 @@ const metricsText = (metrics: Record<string, number | null>): string =>
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Renders the report of `plan` from its history, secrets redacted. */
-export function renderReport(plan: Plan, history: HistoryEvent[], format: ReportFormat): string {
+/** Renders the report of `plan` from its history, secrets redacted; Markdown shows local times, or UTC with `utc`. */
+export function renderReport(plan: Plan, history: HistoryEvent[], format: ReportFormat, utc = false): string {
   // Redacted before escaping: an XML or Markdown escape inside a secret would hide it from the
   // output's redaction (history is stored redacted, but may predate a secret's registration).
   const events = plan.secrets.redactDeep(history);
@@ -105,13 +106,13 @@ export function renderReport(plan: Plan, history: HistoryEvent[], format: Report
     '| stage | percent | entered | by | duration | metrics | decision | reason |',
     '|---|---|---|---|---|---|---|---|',
     ...stages.map((s, i) =>
-      `| ${i + 1} | ${s.percent}% | ${s.enteredAt} | ${escapeCell(s.enteredBy)} | ${s.durationMs === undefined ? '—' : formatDuration(s.durationMs)} | ${escapeCell(metricsText(s.metrics))} | ${decisionOf(s)} | ${escapeCell(s.outcome?.reason ?? '')} |`,
+      `| ${i + 1} | ${s.percent}% | ${formatTime(s.enteredAt, utc)} | ${escapeCell(s.enteredBy)} | ${s.durationMs === undefined ? '—' : formatDuration(s.durationMs)} | ${escapeCell(metricsText(s.metrics))} | ${decisionOf(s)} | ${escapeCell(s.outcome?.reason ?? '')} |`,
     ),
   ];
   if (stages.length === 0) lines.push('', '_No stage has been applied yet._');
   const notes = stages.flatMap((s) => s.notes);
   if (notes.length) {
-    lines.push('', '## Other events', '', ...notes.map((n) => `- ${n.time} **${n.action}** by ${escapeCell(n.actor)} at ${n.to}%: ${escapeCell(n.reason)}`));
+    lines.push('', '## Other events', '', ...notes.map((n) => `- ${formatTime(n.time, utc)} **${n.action}** by ${escapeCell(n.actor)} at ${n.to}%: ${escapeCell(n.reason)}`));
   }
   return lines.join('\n');
 }

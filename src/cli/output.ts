@@ -10,18 +10,33 @@ export interface Output {
   readonly color: ChalkInstance;
   /** stdout is a terminal (live views, in-place refresh). */
   readonly isTTY: boolean;
+  /** Human output shows times in UTC (--utc), not local time. */
+  readonly utc: boolean;
+  /** The terminal's size when stdout is one: live views cut their lines to its width. */
+  terminalSize(): TerminalSize | undefined;
   /** A line (or block) for stdout. */
   print(text: string): void;
+  /** Text for stdout exactly as given, no newline added: a live view's redraw. */
+  write(text: string): void;
   /** A line for stderr: warnings, errors, progress that must not pollute --json. */
   error(text: string): void;
   /** One JSON document (or one line of JSON lines) for stdout. */
   printJson(value: unknown): void;
 }
 
+/** Columns and rows of a terminal. */
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
 export interface OutputOptions {
   json?: boolean;
   color?: boolean;
   isTTY?: boolean;
+  utc?: boolean;
+  /** Default: process.stdout's size, when it is a terminal. */
+  terminalSize?: () => TerminalSize | undefined;
   secrets?: Secrets;
   write?: (text: string) => void;
   writeError?: (text: string) => void;
@@ -43,10 +58,18 @@ export function createOutput(options: OutputOptions = {}): Output {
     json: options.json ?? false,
     color: new Chalk({ level: options.color ? 1 : 0 }),
     isTTY: options.isTTY ?? false,
+    utc: options.utc ?? false,
+    terminalSize: options.terminalSize ?? stdoutSize,
     print: (text) => write(`${secrets.redact(text)}\n`),
+    write: (text) => write(secrets.redact(text)),
     error: (text) => writeError(`${secrets.redact(text)}\n`),
     printJson: (value) => write(`${secrets.redact(JSON.stringify(value, null, 2))}\n`),
   };
+}
+
+function stdoutSize(): TerminalSize | undefined {
+  const { columns, rows } = process.stdout;
+  return columns > 0 ? { columns, rows: rows > 0 ? rows : 24 } : undefined;
 }
 
 /** An Output that records what would be printed (tests, and the demo's narration). */

@@ -6,7 +6,6 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { createProgress } from './progress.js';
 import { canPrompt, createPrompter } from './prompter.js';
 
 export interface ProgramEnv {
@@ -24,6 +23,8 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
   const program = new Command('rollout')
     .description('Progressive rollouts from a YAML plan: apply a percentage, watch the metrics, advance, hold or roll back.')
     .version(version, '-V, --version')
+    // Global: recognised before or after the command (`rollout --utc history`, `rollout history --utc`).
+    .option('--utc', 'show times in UTC instead of local time (human output; --json is always UTC)')
     .showSuggestionAfterError(true)
     .exitOverride()
     // The entry point prints commander's errors (with a hint), so commander itself stays quiet.
@@ -177,9 +178,14 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
   let exitCode: number = ExitCode.ok;
   const program = buildProgram(world.version, async (action, options) => {
     const isTTY = Boolean(process.stdout.isTTY);
-    // Loaded here, not at the top: `--help` and usage errors never need chalk.
-    const { createOutput, wantsColor } = await import('./output.js');
-    const out = createOutput({ json: Boolean(options.json), color: wantsColor(options.color as boolean | undefined, world.env, isTTY), isTTY });
+    // Loaded here, not at the top: `--help` and usage errors never need chalk or the progress line.
+    const [{ createOutput, wantsColor }, { createProgress }] = await Promise.all([import('./output.js'), import('./progress.js')]);
+    const out = createOutput({
+      json: Boolean(options.json),
+      color: wantsColor(options.color as boolean | undefined, world.env, isTTY),
+      isTTY,
+      utc: Boolean(program.opts().utc),
+    });
     const ctx: CommandContext = {
       out,
       prompter: createPrompter(canPrompt(world.env, process.stdin.isTTY)),

@@ -3,6 +3,7 @@
  * n/m, time left. Redrawn in place on a terminal; nothing at all elsewhere, so CI logs and --json
  * stay clean. Injected through the command context, so tests can see it.
  */
+import cliTruncate from 'cli-truncate';
 import type { NetworkWait } from '../net/retry.js';
 import { formatDuration } from '../plan/duration.js';
 import { processSecrets, type Secrets } from '../plan/secrets.js';
@@ -15,13 +16,18 @@ export interface Progress {
   clear(): void;
 }
 
-/** A progress line on `stream` (stderr) when it is a terminal; silent otherwise. */
-export function createProgress(stream: { isTTY?: boolean; write(text: string): unknown }, secrets: Secrets = processSecrets): Progress {
+/**
+ * A progress line on `stream` (stderr) when it is a terminal; silent otherwise. The line is cut to
+ * the terminal's width: a wrapped line would leave its first rows behind when it is redrawn.
+ */
+export function createProgress(stream: { isTTY?: boolean; columns?: number; write(text: string): unknown }, secrets: Secrets = processSecrets): Progress {
   if (!stream.isTTY) return { show: () => undefined, clear: () => undefined };
   let shown = false;
   return {
     show(text) {
-      stream.write(`\r\x1b[K${secrets.redact(text)}`);
+      const line = secrets.redact(text);
+      // One column spare: a line that fills the last column leaves the cursor past it on some terminals.
+      stream.write(`\r\x1b[K${stream.columns ? cliTruncate(line, stream.columns - 1) : line}`);
       shown = true;
     },
     clear() {

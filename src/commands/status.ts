@@ -5,7 +5,7 @@
  */
 import { bakeLeftMs, decide } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
-import { metricTrends, printStatus, type StatusSnapshot } from '../cli/status-view.js';
+import { createStatusDisplay, metricTrends, type StatusSnapshot } from '../cli/status-view.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
@@ -38,15 +38,17 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
     target: await buildTarget(plan.target, ctx),
     meter: createMeter(plan, stateDirOf(plan, options), ctx),
   };
+  const display = createStatusDisplay(ctx.out, Boolean(options.watch && !options.json));
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
       if (options.json) ctx.out.printJson(snapshot);
-      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now(), refresh: options.watch ?? false });
+      else display.show({ plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now() });
       if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
   } finally {
+    display.close();
     await view.store.close();
   }
 }

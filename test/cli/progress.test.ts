@@ -51,6 +51,10 @@ describe('network waits', () => {
     onWait?.({ what: 'PUT http://127.0.0.1/flag', phase: 'answer', attempt: 2, attempts: 4, leftMs: 7_200 });
     onWait?.(undefined);
     expect(written).toEqual(['\r\x1b[Kwaiting for an answer from PUT http://127.0.0.1/flag: attempt 2/4, 7s left', '\r\x1b[K']);
+    // Cut to the terminal (a column spare), never wrapped: `\r\x1b[K` clears one row only.
+    const narrow: string[] = [];
+    createProgress({ isTTY: true, columns: 30, write: (t) => narrow.push(t) }).show('waiting for an answer from PUT http://127.0.0.1/flag: attempt 2/4');
+    expect(narrow).toEqual(['\r\x1b[Kwaiting for an answer from P…']);
     const piped: string[] = [];
     createProgress({ isTTY: false, write: (t) => piped.push(t) }).show('x');
     expect(piped).toEqual([]);

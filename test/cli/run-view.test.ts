@@ -1,10 +1,12 @@
 /** `rollout run`'s output: the live view's block and redraw, plain log lines, JSON lines, GitHub annotations. */
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { judgePoll } from '../../src/analysis/judge.js';
 import type { RunEvent } from '../../src/analysis/run-loop.js';
 import { annotation, annotationFor } from '../../src/cli/github-actions.js';
 import { memoryOutput } from '../../src/cli/output.js';
 import { createRunView, progressBar, renderLiveBlock, runEventJson } from '../../src/cli/run-view.js';
+import { formatLogTime, formatTime } from '../../src/cli/time.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
 
@@ -39,9 +41,12 @@ const rollback: RunEvent = {
   event: { time: '2025-03-01T09:30:00.000Z', plan: 'view', actor: 'ci', action: 'rollback', from: 50, to: 0, verdict: 'critical', metrics: { error_rate: 0.09 }, reason: 'error_rate 9% breaches critical > 5% (critical 2/2)' },
 };
 
+const color = memoryOutput().color;
+const polled = { poll: { view: poll, at: clock.now() } };
+
 describe('the live view', () => {
   it('shows stage, a bake bar with time left, the metric table and the last decision', () => {
-    const block = renderLiveBlock(plan, poll, clock.now(), clock.now(), memoryOutput().color);
+    const block = renderLiveBlock(plan, polled, clock.now(), color);
     const lines = block.split('\n');
     expect(lines[0]).toBe('rollout run · view · 50% (stage 2/3)');
     expect(lines[1]).toBe(`bake [${progressBar(0.4)}] 40%  6m left`);
@@ -50,20 +55,47 @@ describe('the live view', () => {
   });
 
   it('moves the bar between polls', () => {
-    const later = renderLiveBlock(plan, poll, clock.now(), clock.now() + 3 * 60_000, memoryOutput().color);
+    const later = renderLiveBlock(plan, polled, clock.now() + 3 * 60_000, color);
     expect(later.split('\n')[1]).toBe(`bake [${progressBar(0.7)}] 70%  3m left`);
   });
 
-  it('redraws in place: erases its previous block, logs events above it', () => {
-    const out = memoryOutput({ isTTY: true });
+  it('is compact below 100 columns: no "rollout run", a short bar, one metric a line, the decision alone', () => {
+    const lines = renderLiveBlock(plan, polled, clock.now(), color, { compact: true }).split('\n');
+    expect(lines).toEqual([
+      'view · 50% (stage 2/3)',
+      `bake [${progressBar(0.4, 10)}] 40%  6m left`,
+      'error_rate 2% warning (warn > 1%, crit > 5%)',
+      'HOLD → hold: error_rate 2% breaches warning > 1%',
+    ]);
+  });
+
+  it('after a move the stage is the event\'s, not the last poll\'s; the end shows the final state', () => {
+    const moved = renderLiveBlock(plan, { ...polled, moved: (rollback as Extract<RunEvent, { type: 'event' }>).event }, clock.now(), color);
+    expect(moved.split('\n')[0]).toBe('rollout run · view · rollback 50% → 0%');
+    expect(moved).not.toMatch(/bake \[/);
+    const end = (outcome: 'rolled-back' | 'complete' | 'timeout', percent: number) =>
+      renderLiveBlock(plan, { ...polled, end: { type: 'run-end', outcome, exitCode: 0, percent, reason: 'why' } }, clock.now(), color, { utc: true }).split('\n');
+    expect(end('rolled-back', 0)[0]).toBe('rollout run · view · rolled back to 0%');
+    expect(end('complete', 100)[0]).toBe('rollout run · view · complete at 100% (stage 3/3)');
+    expect(end('timeout', 50)[0]).toBe('rollout run · view · timed out at 50% (stage 2/3)');
+    expect(end('complete', 100).at(-1)).toBe(`run ended ${formatTime(clock.now(), true)} (exit 0): why`);
+  });
+
+  it('redraws in place with every line cut to the terminal width, logs events above the block', () => {
+    const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 40, rows: 24 }) });
     const view = createRunView(plan, out, clock);
     view.show(poll);
-    const height = out.stdout[0]!.trimEnd().split('\n').length;
-    view.show(poll);
-    expect(out.stdout[1]!.startsWith(`\x1b[${height}A\r\x1b[J`)).toBe(true);
+    const first = out.stdout.join('');
+    for (const line of first.trimEnd().split('\n')) expect([...stripVTControlCharacters(line)].length).toBeLessThanOrEqual(40);
+    expect(first).toContain('…');
+    const height = first.trimEnd().split('\n').length;
+    out.stdout.length = 0;
     view.show(rollback);
-    expect(out.stdout[2]).toMatch(/rollback 50% → 0% by ci: error_rate 9%/);
-    expect(out.stdout[2]).toContain('rollout run · view');
+    const redraw = out.stdout.join('');
+    // Erases the block it drew (each row, cursor up), then the log line, then the block again.
+    expect(redraw.split('\x1b[2K').length - 1).toBeGreaterThanOrEqual(height);
+    expect(redraw).toMatch(/rollback 50% → 0% by ci: error_rate 9%[^\n]*\n/);
+    expect(redraw.slice(redraw.indexOf('rollback 50%'))).toContain('view · rollback 50% → 0%');
     view.close();
   });
 });
@@ -75,8 +107,8 @@ describe('plain and JSON lines', () => {
     view.show(poll);
     view.show(rollback);
     expect(out.stdout).toEqual([
-      `${new Date(clock.now()).toISOString()} 50% (stage 2/3) HOLD → hold: error_rate 2% breaches warning > 1% [error_rate 2% warning]\n`,
-      `${new Date(clock.now()).toISOString()} rollback 50% → 0% by ci: error_rate 9% breaches critical > 5% (critical 2/2)\n`,
+      `${formatLogTime(clock.now())} 50% (stage 2/3) HOLD → hold: error_rate 2% breaches warning > 1% [error_rate 2% warning]\n`,
+      `${formatLogTime(clock.now())} rollback 50% → 0% by ci: error_rate 9% breaches critical > 5% (critical 2/2)\n`,
     ]);
   });
 
