@@ -120,6 +120,22 @@ describe('rollout run on a terminal', () => {
   }, 60_000);
 });
 
+describe('the progress line under the live view', () => {
+  it('a slow flag API shows its wait below the frame, cut to the width; once answered, nothing of it is left', async () => {
+    world.service.metrics = HEALTHY;
+    world.service.putDelayMs = 3_500;
+    const t = open('run --until 10', 60);
+    await t.waitFor(/^waiting for an answer from PUT http:\/\/127\.0\.0\.1:\d+\/.*…$/m, 20_000);
+    await t.waitFor(/run ended/, 30_000);
+    const rows = allRows(t);
+    const text = rows.join('\n');
+    for (const row of rows) expect([...row].length, row).toBeLessThanOrEqual(60);
+    expect(text).not.toMatch(/waiting for an answer/);
+    expect(count(text, /^e2e · /), text).toBe(1);
+    expect(text).toMatch(/^e2e · stopped \(--until\) at 10% \(stage 1\/3\)$/m);
+  }, 60_000);
+});
+
 describe('rollout status --watch on a terminal', () => {
   it.each([120, 60])('at %i columns: redraws in place, the verdict line cut to the width, one frame left after Ctrl-C', async (columns) => {
     world.service.metrics = HEALTHY;
