@@ -109,7 +109,7 @@ const OUTCOME_WORDS: Record<RunOutcomeKind, string> = {
 function whereNow(plan: Plan, live: LiveState, color: ChalkInstance): string {
   if (live.end) {
     const { outcome, percent } = live.end;
-    const words = `${OUTCOME_WORDS[outcome]} ${stageLabel(plan, plan.stages.findIndex((s) => s.percent === percent), percent)}`;
+    const words = `${OUTCOME_WORDS[outcome]} ${stageLabel(plan, plan.stages.findIndex((s) => s.percent === percent), percent)} · exit ${live.end.exitCode}`;
     return outcome === 'complete' ? color.green(words) : outcome === 'rolled-back' ? color.red(words) : color.yellow(words);
   }
   if (live.moved) return `${live.moved.action} ${describeMove(live.moved)}`;
@@ -129,8 +129,8 @@ export function renderLiveBlock(plan: Plan, live: LiveState, now: number, color:
     lines.push(`bake [${progressBar(fraction, options.compact ? 10 : 24)}] ${Math.floor(fraction * 100)}%  ${left > 0 ? `${formatDuration(left)} left` : 'done'}`);
   }
   if (poll && plan.metrics.length > 0) lines.push((options.compact ? renderCompactReadings : renderReadings)(plan, { readings: poll.view.readings }, color));
-  if (end) lines.push(`run ended ${formatTime(now, options.utc)} (exit ${end.exitCode}): ${end.reason}`);
-  else if (poll) {
+  // After the end, the full reason is printed below the frame (it may be long: how to carry on).
+  if (poll && !end) {
     const decision = `${paintVerdict(poll.view.verdict, color)} → ${poll.view.decision}: ${poll.view.reason}`;
     lines.push(options.compact ? decision : `last decision (${formatDuration(now - poll.at)} ago): ${decision}`);
   }
@@ -150,6 +150,13 @@ function createLiveView(plan: Plan, out: Output, clock: Clock): RunView {
   const timer = setInterval(() => live.poll && !live.end && draw(), REFRESH_MS);
   timer.unref();
   let closed = false;
+  const logLine = (event: RunEvent) => `${out.color.dim(formatTime(clock.now(), out.utc))} ${describeRunEvent(plan, event, out.color)}`;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(timer);
+    region.done();
+  };
   return {
     show(event) {
       if (closed) return;
@@ -157,18 +164,18 @@ function createLiveView(plan: Plan, out: Output, clock: Clock): RunView {
         live.poll = { view: event, at: clock.now() };
         live.moved = undefined;
       } else if (event.type === 'run-end') {
+        // The last frame shows where the run ended; the reason follows it in full, never cut.
         live.end = event;
+        draw();
+        close();
+        out.print(logLine(event));
+        return;
       } else {
         if (event.type === 'event' && moves(event.event)) live.moved = event.event;
-        region.log(`${out.color.dim(formatTime(clock.now(), out.utc))} ${describeRunEvent(plan, event, out.color)}`);
+        region.log(logLine(event));
       }
       draw();
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(timer);
-      region.done();
-    },
+    close,
   };
 }

@@ -76,9 +76,12 @@ describe('rollout run on a terminal', () => {
     expect(count(text, /^last decision \(/), text).toBe(0);
     expect(count(text, /^┌/), text).toBe(1);
     // The final frame: the rolled-back percent and the exit, not the 10 % of the last poll.
-    expect(text).toMatch(/^rollout run · e2e · rolled back to 0%$/m);
-    // Cut, not wrapped: the long lines of the frame end in an ellipsis at the edge.
-    expect(text).toMatch(/^run ended .* \(exit 4\): .*…$/m);
+    expect(text).toMatch(/^rollout run · e2e · rolled back to 0% · exit 4$/m);
+    // Cut, not wrapped: the long rows of the frame's table end in an ellipsis at the edge.
+    expect(count(text, /^│ checkout_service_.*…$/), text).toBe(2);
+    // The end follows the frame in full: the reason is never cut.
+    expect(text).toMatch(/run ended: rolled-back at 0% \(exit 4\)/);
+    expect(text.replace(/\n/g, '')).toContain('critical > 3s (critical 2/2)');
     const rollback = world.history().find((e) => e.action === 'rollback');
     expect(rollback?.from).toBeGreaterThan(0);
     expect(text).not.toMatch(new RegExp(`^rollout run · e2e · ${rollback?.from}%`, 'm'));
@@ -96,8 +99,8 @@ describe('rollout run on a terminal', () => {
     const text = rows.join('\n');
     for (const row of rows) expect([...row].length, row).toBeLessThanOrEqual(60);
     expect(count(text, /^e2e · /), text).toBe(1);
-    expect(text).toMatch(/^e2e · rolled back to 0%$/m);
-    expect(text).toMatch(/^run ended .* \(exit 4\): .*…$/m);
+    expect(text).toMatch(/^e2e · rolled back to 0% · exit 4$/m);
+    expect(count(text, /^checkout_service_.*…$/), text).toBe(2);
     // One metric a line, each once: the table of the wide layout would wrap at 60 columns.
     expect(count(text, new RegExp(`^${ERRORS} `)), text).toBe(1);
     expect(count(text, new RegExp(`^${LATENCY} `)), text).toBe(1);
@@ -112,9 +115,9 @@ describe('rollout run on a terminal', () => {
     await t.waitFor(/run ended/, 30_000);
     const text = allRows(t).join('\n');
     expect(text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 start 0% → 10% by pat/m);
-    expect(text).toMatch(/^run ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 \(exit 0\)/m);
-    expect(text).toMatch(/^e2e · complete at 100% \(stage 3\/3\)$/m);
-    expect(text).toMatch(/^run ended .* \(exit 0\)/m);
+    expect(text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 run ended: complete/m);
+    expect(text).toMatch(/^e2e · complete at 100% \(stage 3\/3\) · exit 0$/m);
+    expect(text.replace(/\n/g, '')).toMatch(/run ended: complete at 100% \(exit 0\)/);
     expect(count(text, /^e2e · /), text).toBe(1);
     expect(world.state()).toMatchObject({ percent: 100, completed: true });
   }, 60_000);
@@ -132,7 +135,7 @@ describe('the progress line under the live view', () => {
     for (const row of rows) expect([...row].length, row).toBeLessThanOrEqual(60);
     expect(text).not.toMatch(/waiting for an answer/);
     expect(count(text, /^e2e · /), text).toBe(1);
-    expect(text).toMatch(/^e2e · stopped \(--until\) at 10% \(stage 1\/3\)$/m);
+    expect(text).toMatch(/^e2e · stopped \(--until\) at 10% \(stage 1\/3\) · exit 0$/m);
   }, 60_000);
 });
 

@@ -75,10 +75,25 @@ describe('the live view', () => {
     expect(moved).not.toMatch(/bake \[/);
     const end = (outcome: 'rolled-back' | 'complete' | 'timeout', percent: number) =>
       renderLiveBlock(plan, { ...polled, end: { type: 'run-end', outcome, exitCode: 0, percent, reason: 'why' } }, clock.now(), color, { utc: true }).split('\n');
-    expect(end('rolled-back', 0)[0]).toBe('rollout run · view · rolled back to 0%');
-    expect(end('complete', 100)[0]).toBe('rollout run · view · complete at 100% (stage 3/3)');
-    expect(end('timeout', 50)[0]).toBe('rollout run · view · timed out at 50% (stage 2/3)');
-    expect(end('complete', 100).at(-1)).toBe(`run ended ${formatTime(clock.now(), true)} (exit 0): why`);
+    expect(end('rolled-back', 0)[0]).toBe('rollout run · view · rolled back to 0% · exit 0');
+    expect(end('complete', 100)[0]).toBe('rollout run · view · complete at 100% (stage 3/3) · exit 0');
+    expect(end('timeout', 50)[0]).toBe('rollout run · view · timed out at 50% (stage 2/3) · exit 0');
+    expect(end('complete', 100).join('\n')).not.toMatch(/bake|last decision|HOLD/);
+  });
+
+  it('prints the end in full below the last frame, and draws nothing after it', () => {
+    const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 40, rows: 24 }), utc: true });
+    const view = createRunView(plan, out, clock);
+    view.show(poll);
+    const reason = 'interrupted: the target is at 50% (stage 2/3), as state records. Continue with `rollout run`';
+    view.show({ type: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 50, reason });
+    const lastFrame = out.stdout.at(-2)!;
+    expect(lastFrame).toContain('view · interrupted at 50% (stage 2/3) ·…');
+    expect(out.stdout.at(-1)).toBe(`${formatTime(clock.now(), true)} run ended: interrupted at 50% (exit 130): ${reason}\n`);
+    const written = out.stdout.length;
+    view.show(poll);
+    view.close();
+    expect(out.stdout).toHaveLength(written);
   });
 
   it('redraws in place with every line cut to the terminal width, logs events above the block', () => {
