@@ -250,7 +250,8 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
       await clock.sleep(checking ? Math.min(ms, REQUEST_CHECK_MS) : ms, signal);
       if (checking) desk.look();
     }
-    return at <= deadline && clock.monotonic() < deadline;
+    // Woken early by a request, the run acts on it while the deadline has not come.
+    return clock.monotonic() < deadline;
   };
 
   const pastUntil = (index: number) => options.untilStage !== undefined && index > options.untilStage;

@@ -131,7 +131,8 @@ export function createRequestDesk(effects: DeskEffects) {
     },
     /** Acts on the requests taken, in order, as their requesters; the run's outcome when one ended it. */
     async act<Outcome>(run: DeskRun<Outcome>): Promise<Outcome | undefined> {
-      for (const request of pending.splice(0)) {
+      // Taken one by one: those behind a request that ends the run stay pending, and are dismissed.
+      for (let request = pending.shift(); request; request = pending.shift()) {
         const action = decideRequest(run.plan, run.state(), request, run.now());
         if (action.type === 'refuse') {
           await reply(request, false, action.message, action.exitCode);

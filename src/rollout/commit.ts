@@ -26,8 +26,8 @@ import type { Rollout } from './open.js';
  */
 export async function commitChange(rollout: Pick<Rollout, 'plan' | 'store' | 'target'>, change: Change): Promise<void> {
   const touchesTarget = change.alwaysApply || change.from !== change.to;
-  if (touchesTarget && !change.force) await checkUnchanged(rollout, change);
   if (touchesTarget) {
+    await checkUnchanged(rollout, change);
     await rollout.target.settle?.('orphans');
     try {
       await rollout.target.apply(change.to);
@@ -36,7 +36,7 @@ export async function commitChange(rollout: Pick<Rollout, 'plan' | 'store' | 'ta
     }
   }
   try {
-    await rollout.store.save(withPlanRecord(rollout.plan, change.next), change.events, { force: change.force });
+    await rollout.store.save(withPlanRecord(rollout.plan, change.next), change.events);
   } catch (err) {
     if (!touchesTarget) throw err;
     throw await withRevert(rollout, change, err, 'recording');

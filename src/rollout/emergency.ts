@@ -55,7 +55,6 @@ interface Fence {
   loaded?: RolloutState;
   /** What the final record builds on: the fence as written, else what was loaded. */
   state?: RolloutState;
-  fenced: boolean;
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -147,7 +146,7 @@ async function fence(plan: Plan, openStore: () => Promise<StateStore>, holder: L
     }
   };
   const store = await ask('state store', openStore);
-  if (!store) return { fenced: false };
+  if (!store) return {};
   const lock = await ask('lock', () => store.lock(holder, { takeOver: true }));
   const state = await ask('state', () => store.load());
   const fenceState = { ...recordAttempt(state ?? notStarted(plan)), emergency: { by: holder.actor, at: Date.parse(holder.since), command: 'rollback --emergency' } };
@@ -155,5 +154,5 @@ async function fence(plan: Plan, openStore: () => Promise<StateStore>, holder: L
     await store.save(fenceState, [], { force: true });
     return true;
   });
-  return { store: hung ? undefined : store, lock, loaded: state, state: written ? fenceState : state, fenced: written === true, closeLater: hung ? store : undefined };
+  return { store: hung ? undefined : store, lock, loaded: state, state: written ? fenceState : state, closeLater: hung ? store : undefined };
 }

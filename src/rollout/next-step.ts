@@ -66,8 +66,8 @@ export interface NextStepInput {
   state: RolloutState | undefined;
   decision: Decision;
   spelling: CommandSpelling;
-  /** The target's percentage, when it could be read, and whether it drifted from state. */
-  target: { percent?: number; drift: boolean };
+  /** The target's percentage, when it could be read, whether it drifted from state, and why a read failed. */
+  target: { percent?: number; drift: boolean; error?: string };
   /** An unfinished emergency, in words. */
   fenced?: string;
   /** Why the plan no longer fits state, in words. */
@@ -80,6 +80,8 @@ export function nextStep(input: NextStepInput): string {
   const { plan, state, decision, spelling, target } = input;
   const run = (verb: string, flags = '') => rolloutCommand(verb, spelling, flags);
   if (input.fenced) return `finish the emergency: ${run('rollback', '--emergency')}`;
+  // Every command that moves the target reads it first, so none would work now but the emergency.
+  if (target.error) return `the target does not answer: fix it, then ${run('status')} again; if the canary is failing, ${run('rollback', '--emergency')}`;
   if (input.planChange) return `the plan changed: ${run('advance', '--adopt')} carries on under the new stages, or ${run('rollback')}`;
   if (target.drift && target.percent !== undefined) {
     const where = describeAdoption(plan, target.percent);

@@ -85,8 +85,6 @@ export interface Change {
   to: number;
   next: RolloutState;
   events: HistoryEvent[];
-  /** Emergency: skip the state version check (state may be corrupt or raced). */
-  force?: boolean;
   /** Apply even when `from` equals `to` (an emergency always writes the target). */
   alwaysApply?: boolean;
   /**

@@ -11,6 +11,7 @@ import { commitChange, intendedPercent } from '../../src/rollout/commit.js';
 import { createFileStore } from '../../src/state/file-store.js';
 import { enterStage, notStarted, rolledBack } from '../../src/state/transitions.js';
 import type { HistoryEvent, RolloutState, StateStore } from '../../src/state/types.js';
+import type { Target } from '../../src/targets/target.js';
 import { planFromYaml } from '../helpers/plan.js';
 import { FakeTarget } from './fake-target.js';
 
@@ -128,6 +129,80 @@ describe('commitChange', () => {
     w.target.failApply.add(10);
     const error = await commitChange(w, { from: 10, to: 50, next: enterStage(plan, state, 1, 2000), events: [] }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/putting the target back to 10% failed too \(apply 10 failed\); the next command will report the drift/);
+  });
+});
+
+describe('commitChange: where the target stands after each failure', () => {
+  it('a save that fails with nothing applied keeps its own error and never touches the target', async () => {
+    const w = world();
+    const state = await startedAt10(w);
+    w.target.calls.length = 0;
+    const full: StateStore = { ...w.store, save: async () => Promise.reject(new StateStoreError('disk full')) };
+    const error = await commitChange({ ...w, store: full }, { from: 10, to: 10, next: { ...state, version: state.version + 1 }, events: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateStoreError);
+    expect((error as Error).message).toBe('disk full');
+    expect(w.target.calls).toEqual([]);
+  });
+
+  it('a save that fails after the apply puts the target back and says it was the recording', async () => {
+    const w = world();
+    const state = await startedAt10(w);
+    const full: StateStore = { ...w.store, save: async () => Promise.reject(new StateStoreError('disk full')) };
+    const error = await commitChange({ ...w, store: full }, { from: 10, to: 50, next: enterStage(plan, state, 1, 2000), events: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateStoreError);
+    expect((error as Error).message).toBe('recording 50% failed: disk full — the target was put back to 10%; state is unchanged');
+    expect(w.target.percent).toBe(10);
+  });
+
+  it('a failed apply with a store that stops answering puts the target back to where this command found it', async () => {
+    const w = world();
+    const state = await startedAt10(w);
+    w.target.failApply.add(50);
+    let loads = 0;
+    const flaky: StateStore = { ...w.store, load: async () => (++loads === 1 ? w.store.load() : Promise.reject(new StateStoreError('store down'))) };
+    const error = await commitChange({ ...w, store: flaky }, { from: 10, to: 50, next: enterStage(plan, state, 1, 2000), events: [] }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('applying 50% failed: apply 50 failed — the target was put back to 10%; state is unchanged');
+    expect(w.target.percent).toBe(10);
+  });
+
+  it('state saved meanwhile by a command that did not roll back: the target follows it, and the error says so', async () => {
+    const w = world();
+    const state = await startedAt10(w);
+    w.target.duringApply = async (percent) => {
+      if (percent !== 50) return;
+      w.target.duringApply = undefined;
+      // `rollout hold` by hand took the lock over and saved a pause at 10 %.
+      await w.store.save({ ...state, version: state.version + 1, paused: { reason: 'lunch', by: 'bob', at: 1 } }, []);
+    };
+    const error = await commitChange(w, { from: 10, to: 50, next: enterStage(plan, state, 1, 2000), events: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toMatch(/— state changed meanwhile \(now 10%\), and the target was set to match it$/);
+    expect(w.target.percent).toBe(10);
+  });
+
+  it('works with a target that has no writes in flight to settle', async () => {
+    const w = world();
+    const bare: Target = { description: 'bare', read: async () => 10, apply: async () => undefined, emergency: async () => undefined };
+    await commitChange({ ...w, target: bare }, { from: 0, to: 10, next: enterStage(plan, notStarted(plan), 0, 1000), events: [] });
+    expect((await w.store.load())?.percent).toBe(10);
+  });
+
+  it('a target that throws something other than an Error still fails as a target error that says where it stands', async () => {
+    const w = world();
+    let applied: number[] = [];
+    const odd: Target = {
+      description: 'odd',
+      read: async () => 0,
+      apply: async (p) => {
+        applied = [...applied, p];
+        if (p === 10) throw 'HTTP 502';
+      },
+      emergency: async () => undefined,
+    };
+    const error = await commitChange({ ...w, target: odd }, { from: 0, to: 10, next: enterStage(plan, notStarted(plan), 0, 1000), events: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TargetError);
+    expect((error as Error).message).toBe('applying 10% failed: HTTP 502 — the target was put back to 0%; state is unchanged');
+    expect(applied).toEqual([10, 0]);
   });
 });
 

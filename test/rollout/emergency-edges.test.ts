@@ -1,5 +1,7 @@
 /** The emergency protocol's edges (src/rollout/emergency.ts): exact outcomes, each rule with a case. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import { emergencyRollback } from '../../src/rollout/emergency.js';
 import { createFileStore } from '../../src/state/file-store.js';
 import { enterStage, notStarted } from '../../src/state/transitions.js';
 import type { StateStore } from '../../src/state/types.js';
+import { planFromYaml } from '../helpers/plan.js';
 import { emergencyPlan, oncallContext } from './emergency-setup.js';
 import { FakeTarget } from './fake-target.js';
 
@@ -127,5 +130,89 @@ describe('emergencyRollback edges', () => {
     const hung = { lock: () => never, load: () => never, save: () => never, close: async () => { closed = true; } } as unknown as StateStore;
     await emergencyRollback(plan, new FakeTarget(50), async () => hung, ctx(), { deadlines });
     expect(closed).toBe(true);
+  });
+
+  it('names each step that failed: ending writes in flight, state, read-back, recording', async () => {
+    const { store, real } = await counted();
+    const broken = {
+      ...store,
+      load: async () => Promise.reject(new Error('corrupt')),
+      save: (n, e, o) => (n.emergency ? real.save(n, e, o) : Promise.reject(new Error('disk full'))),
+    } as StateStore;
+    const target = new FakeTarget(50);
+    target.settle = async () => Promise.reject(new Error('ps failed'));
+    target.failRead = true;
+    const outcome = await emergencyRollback(plan, target, async () => broken, ctx(), { deadlines });
+    expect([...outcome.problems].sort()).toEqual(['ending writes in flight: ps failed', 'read-back: read failed', 'recording: disk full', 'state: corrupt']);
+    // The set went through and the target cannot be read: trusted, though other steps failed.
+    expect(outcome.ok).toBe(true);
+  });
+
+  it('takes the lock as `rollback --emergency`, so others see who holds it', async () => {
+    const { store } = await counted();
+    const holders: string[] = [];
+    const watching = { ...store, lock: (h, o) => (holders.push(h.command), store.lock(h, o)) } as StateStore;
+    await emergencyRollback(plan, new FakeTarget(50), async () => watching, ctx(), { deadlines });
+    expect(holders).toEqual(['rollback --emergency']);
+  });
+
+  it('works with a target that keeps no writes in flight', async () => {
+    const { store } = await counted();
+    const target = new FakeTarget(50);
+    Object.defineProperty(target, 'settle', { value: undefined });
+    const outcome = await emergencyRollback(plan, target, async () => store, ctx(), { deadlines });
+    expect(outcome).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('a set that went through is not a failure because something else failed first (unreadable target, store down)', async () => {
+    const target = new FakeTarget(50);
+    target.unreadable = true;
+    const outcome = await emergencyRollback(plan, target, async () => Promise.reject(new Error('no such database')), ctx(), { deadlines });
+    expect(outcome).toMatchObject({ ok: true, failure: undefined });
+    expect(outcome.problems[0]).toBe('state store: no such database');
+  });
+
+  it('a re-set that fails is not read back again: the target still reads what it read', async () => {
+    const { store } = await counted();
+    const target = new FakeTarget(50);
+    target.failApply.add(0);
+    const outcome = await emergencyRollback(plan, target, async () => store, ctx(), { deadlines });
+    expect(outcome).toMatchObject({ ok: false, readBack: 50, failure: 'the target still reads 50%' });
+    expect(target.calls).toEqual(['settle all', 'apply 0', 'emergency', 'read', 'settle all', 'apply 0']);
+  });
+
+  it('overwrites a corrupt state file: the fence and the record are forced, so 0 % is recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'em-corrupt-'));
+    writeFileSync(join(dir, 'em.json'), '{"plan": "em", "percent": 5');
+    const store = createFileStore({ dir, plan: 'em' });
+    const outcome = await emergencyRollback(plan, new FakeTarget(50), async () => store, ctx(), { deadlines });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.problems.every((p) => p.startsWith('state: '))).toBe(true);
+    const reopened = createFileStore({ dir, plan: 'em' });
+    expect(await reopened.load()).toMatchObject({ percent: 0, rolledBack: true });
+    expect((await reopened.history()).map((e) => e.action)).toEqual(['emergency-rollback']);
+  });
+
+  it('notifies the emergency to the plan\'s receivers', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const notifying = planFromYaml(`version: 1\nname: em\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\nnotify: [{ type: webhook, url: "http://127.0.0.1:${port}/hook", on: [emergency-rollback] }]\n`);
+      const outcome = await emergencyRollback(notifying, new FakeTarget(50), async () => Promise.reject(new Error('no store')), ctx(), { deadlines });
+      expect(outcome.deliveries).toEqual([expect.objectContaining({ ok: true })]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(/emergency-rollback/);
+    } finally {
+      server.close();
+    }
   });
 });

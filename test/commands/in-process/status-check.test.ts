@@ -69,6 +69,8 @@ describe('status', () => {
     const unreadable = await status();
     expect(unreadable.exitCode).toBe(0);
     expect(unreadable.stdout).toContain('\ntarget unreadable: read failed\n');
+    // advance and rollback read the target first: only the emergency works while it is silent
+    expect(unreadable.stdout).toMatch(/\nnext: the target does not answer: fix it, then `rollout status \S+` again; if the canary is failing, `rollout rollback \S+ --emergency`\n/);
     h.target.failRead = false;
     h.target.unreadable = true;
     expect((await status()).stdout).toContain('\ntarget: cannot be read back\n');
