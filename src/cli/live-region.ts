@@ -16,7 +16,7 @@ export interface LiveRegion {
   columns(): number | undefined;
   /** Replaces the block on screen with `block`. */
   render(block: string): void;
-  /** Prints `line` above the block, where it stays (it may wrap: it is never redrawn). */
+  /** Prints `line` above the block, where it stays (it may wrap: it is never redrawn). Warnings for stderr go there too. */
   log(line: string): void;
   /** Leaves the last frame on screen and stops redrawing. */
   done(): void;
@@ -53,17 +53,24 @@ export function createLiveRegion(out: Output): LiveRegion {
     const columns = stream.columns;
     return columns ? fitToWidth(block, columns) : block;
   };
+  /** Takes the frame off the screen for `write`, then puts it back below what was written. */
+  const above = (write: () => void) => {
+    if (!last) return write();
+    update.clear();
+    write();
+    if (last) update(fit(last));
+  };
+  out.wrapErrors(above);
   return {
     columns: () => stream.columns,
     render(block) {
       last = block;
       update(fit(block));
     },
-    log(line) {
-      update.clear();
-      out.print(line);
-      if (last) update(fit(last));
+    log: (line) => above(() => out.print(line)),
+    done() {
+      out.wrapErrors(undefined);
+      update.done();
     },
-    done: () => update.done(),
   };
 }

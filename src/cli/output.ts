@@ -20,6 +20,11 @@ export interface Output {
   write(text: string): void;
   /** A line for stderr: warnings, errors, progress that must not pollute --json. */
   error(text: string): void;
+  /**
+   * While a live view is on screen it wraps each stderr write (`around(write)`), so the line lands
+   * above its frame instead of under it, where the next redraw would miscount; undefined ends that.
+   */
+  wrapErrors(around: ((write: () => void) => void) | undefined): void;
   /** One JSON document (or one line of JSON lines) for stdout. */
   printJson(value: unknown): void;
 }
@@ -54,6 +59,7 @@ export function createOutput(options: OutputOptions = {}): Output {
   const secrets = options.secrets ?? processSecrets;
   const write = options.write ?? ((t: string) => process.stdout.write(t));
   const writeError = options.writeError ?? ((t: string) => process.stderr.write(t));
+  let around: ((write: () => void) => void) | undefined;
   return {
     json: options.json ?? false,
     color: new Chalk({ level: options.color ? 1 : 0 }),
@@ -62,7 +68,14 @@ export function createOutput(options: OutputOptions = {}): Output {
     terminalSize: options.terminalSize ?? stdoutSize,
     print: (text) => write(`${secrets.redact(text)}\n`),
     write: (text) => write(secrets.redact(text)),
-    error: (text) => writeError(`${secrets.redact(text)}\n`),
+    error(text) {
+      const write = () => writeError(`${secrets.redact(text)}\n`);
+      if (around) around(write);
+      else write();
+    },
+    wrapErrors: (wrap) => {
+      around = wrap;
+    },
     printJson: (value) => write(`${secrets.redact(JSON.stringify(value, null, 2))}\n`),
   };
 }
