@@ -92,6 +92,8 @@ export interface LiveState {
   /** The last history event after that poll that moved the rollout (its percent is now the truth). */
   moved?: HistoryEvent;
   end?: Extract<RunEvent, { type: 'run-end' }>;
+  /** Closed without an end (an error stops the run): the last poll is no longer where it stands. */
+  stopped?: boolean;
 }
 
 const OUTCOME_WORDS: Record<RunOutcomeKind, string> = {
@@ -112,6 +114,7 @@ function whereNow(plan: Plan, live: LiveState, color: ChalkInstance): string {
     const words = `${OUTCOME_WORDS[outcome]} ${stageLabel(plan, plan.stages.findIndex((s) => s.percent === percent), percent)} · exit ${live.end.exitCode}`;
     return outcome === 'complete' ? color.green(words) : outcome === 'rolled-back' ? color.red(words) : color.yellow(words);
   }
+  if (live.stopped) return color.red('stopped: see the error below');
   if (live.moved) return `${live.moved.action} ${describeMove(live.moved)}`;
   return live.poll ? stageLabel(plan, live.poll.view.stageIndex, live.poll.view.percent) : 'starting';
 }
@@ -123,14 +126,15 @@ function whereNow(plan: Plan, live: LiveState, color: ChalkInstance): string {
 export function renderLiveBlock(plan: Plan, live: LiveState, now: number, color: ChalkInstance, options: { compact?: boolean; utc?: boolean } = {}): string {
   const { poll, end } = live;
   const lines = [color.bold(`${options.compact ? '' : 'rollout run · '}${plan.name} · ${whereNow(plan, live, color)}`)];
-  if (poll && !end && !live.moved) {
+  const over = end !== undefined || live.stopped;
+  if (poll && !over && !live.moved) {
     const left = Math.max(0, poll.view.enteredAt + poll.view.bakeMs - now);
     const fraction = poll.view.bakeMs > 0 ? 1 - left / poll.view.bakeMs : 1;
     lines.push(`bake [${progressBar(fraction, options.compact ? 10 : 24)}] ${Math.floor(fraction * 100)}%  ${left > 0 ? `${formatDuration(left)} left` : 'done'}`);
   }
   if (poll && plan.metrics.length > 0) lines.push((options.compact ? renderCompactReadings : renderReadings)(plan, { readings: poll.view.readings }, color));
   // After the end, the full reason is printed below the frame (it may be long: how to carry on).
-  if (poll && !end) {
+  if (poll && !over) {
     const decision = `${paintVerdict(poll.view.verdict, color)} → ${poll.view.decision}: ${poll.view.reason}`;
     lines.push(options.compact ? decision : `last decision (${formatDuration(now - poll.at)} ago): ${decision}`);
   }
@@ -155,6 +159,10 @@ function createLiveView(plan: Plan, out: Output, clock: Clock): RunView {
     if (closed) return;
     closed = true;
     clearInterval(timer);
+    if (!live.end && live.poll) {
+      live.stopped = true;
+      draw();
+    }
     region.done();
   };
   return {

@@ -96,6 +96,16 @@ describe('the live view', () => {
     expect(out.stdout).toHaveLength(written);
   });
 
+  it('closed without an end (an error stopped the run), the last frame no longer claims the polled stage', () => {
+    const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 120, rows: 24 }) });
+    const view = createRunView(plan, out, clock);
+    view.show(poll);
+    view.close();
+    const lastFrame = out.stdout.at(-1)!;
+    expect(lastFrame).toContain('rollout run · view · stopped: see the error below');
+    expect(lastFrame).not.toMatch(/50% \(stage 2\/3\)|bake \[|last decision/);
+  });
+
   it('redraws in place with every line cut to the terminal width, logs events above the block', () => {
     const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 40, rows: 24 }) });
     const view = createRunView(plan, out, clock);
