@@ -47,9 +47,9 @@ function allRows(t: Terminal): string[] {
   return t.scrollback().replace(/\s+$/, '').split('\n');
 }
 
-/** Opens `rollout ...args` in a terminal `columns` wide (NO_COLOR: the rows are compared as text). */
+/** Opens `rollout ...args` in a terminal `columns` wide, in colour as people see it (the rows are read back as text). */
 function open(args: string, columns: number, extraEnv: Record<string, string> = {}): Terminal {
-  terminal = openTerminal(`node ${BIN} ${args}`, { cwd: world.dir, env: { ...env, NO_COLOR: '1', ...extraEnv }, columns, rows: 30 });
+  terminal = openTerminal(`node ${BIN} ${args}`, { cwd: world.dir, env: { ...env, ...extraEnv }, columns, rows: 30 });
   return terminal;
 }
 
@@ -66,6 +66,7 @@ describe('rollout run on a terminal', () => {
     const t = open('run', 120);
     await holdThenBreak(t, /^rollout run · e2e · 10% \(stage 1\/3\)\n[^]*^last decision .*HOLD → hold/m);
     await t.waitFor(/run ended/, 30_000);
+    expect(t.screenWithEscapes()).toMatch(/\x1b\[[\d;]*m/);
     const rows = allRows(t);
     const text = rows.join('\n');
     // The 125+-column hold line was cut, never wrapped: no row is wider than the terminal.
