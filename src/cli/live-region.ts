@@ -2,13 +2,11 @@
  * A block redrawn in place on a terminal (`run`'s live view, `status --watch`), with log lines
  * printed above it. log-update erases exactly what the last frame took; every line is cut to the
  * terminal's width first, so no line wraps and a frame never takes more rows than it counted.
+ * Imported only when a live view is drawn: its width measuring (Intl.Segmenter) costs start-up time.
  */
 import cliTruncate from 'cli-truncate';
 import { createLogUpdate } from 'log-update';
 import type { Output } from './output.js';
-
-/** Below this many columns, views use their compact layout. */
-export const COMPACT_BELOW_COLUMNS = 100;
 
 /** A block on screen that a new frame replaces. */
 export interface LiveRegion {
@@ -28,11 +26,6 @@ export function fitToWidth(block: string, columns: number): string {
     .split('\n')
     .map((line) => cliTruncate(line, columns, { position: 'end' }))
     .join('\n');
-}
-
-/** Whether a view `columns` wide should use its compact layout. */
-export function isCompact(columns: number | undefined): boolean {
-  return columns !== undefined && columns < COMPACT_BELOW_COLUMNS;
 }
 
 /** A live region on `out`'s stdout, which must be a terminal. */

@@ -35,6 +35,14 @@ export interface TerminalSize {
   rows: number;
 }
 
+/** Below this many columns, views use their compact layout. */
+export const COMPACT_BELOW_COLUMNS = 100;
+
+/** Whether a view `columns` wide should use its compact layout (never off a terminal). */
+export function isCompact(columns: number | undefined): boolean {
+  return columns !== undefined && columns < COMPACT_BELOW_COLUMNS;
+}
+
 export interface OutputOptions {
   json?: boolean;
   color?: boolean;

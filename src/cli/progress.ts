@@ -3,7 +3,6 @@
  * n/m, time left. Redrawn in place on a terminal; nothing at all elsewhere, so CI logs and --json
  * stay clean. Injected through the command context, so tests can see it.
  */
-import cliTruncate from 'cli-truncate';
 import type { NetworkWait } from '../net/retry.js';
 import { formatDuration } from '../plan/duration.js';
 import { processSecrets, type Secrets } from '../plan/secrets.js';
@@ -16,23 +15,40 @@ export interface Progress {
   clear(): void;
 }
 
+/** Cuts a line to a width (cli-truncate, loaded on the first line that needs it). */
+type Cut = (text: string, columns: number) => string;
+let loadedCut: Cut | undefined;
+
 /**
  * A progress line on `stream` (stderr) when it is a terminal; silent otherwise. The line is cut to
- * the terminal's width: a wrapped line would leave its first rows behind when it is redrawn.
+ * the terminal's width: a wrapped line would leave its first rows behind when it is redrawn. The
+ * cutter is loaded with the first line (its width tables cost start-up time most commands never
+ * need); a line superseded or cleared while it loads is never drawn.
  */
 export function createProgress(stream: { isTTY?: boolean; columns?: number; write(text: string): unknown }, secrets: Secrets = processSecrets): Progress {
   if (!stream.isTTY) return { show: () => undefined, clear: () => undefined };
-  let shown = false;
+  let drawn = false;
+  /** Counts shows and clears: only the latest may draw. */
+  let latest = 0;
+  // One column spare: a line that fills the last column leaves the cursor past it on some terminals.
+  const draw = (line: string, cut?: Cut) => {
+    stream.write(`\r\x1b[K${cut && stream.columns ? cut(line, stream.columns - 1) : line}`);
+    drawn = true;
+  };
   return {
     show(text) {
       const line = secrets.redact(text);
-      // One column spare: a line that fills the last column leaves the cursor past it on some terminals.
-      stream.write(`\r\x1b[K${stream.columns ? cliTruncate(line, stream.columns - 1) : line}`);
-      shown = true;
+      if (!stream.columns || loadedCut) return draw(line, loadedCut);
+      const ticket = ++latest;
+      void import('cli-truncate').then(({ default: cut }) => {
+        loadedCut = cut;
+        if (ticket === latest) draw(line, cut);
+      });
     },
     clear() {
-      if (shown) stream.write('\r\x1b[K');
-      shown = false;
+      latest++;
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
     },
   };
 }

@@ -10,8 +10,8 @@ import type { Clock } from '../clock.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { describeMove, type HistoryEvent } from '../state/types.js';
-import { createLiveRegion, isCompact } from './live-region.js';
-import type { Output } from './output.js';
+import type { LiveRegion } from './live-region.js';
+import { isCompact, type Output } from './output.js';
 import { paintStatus, paintVerdict, renderCompactReadings, renderReadings } from './readings-table.js';
 import { formatLogTime, formatTime } from './time.js';
 
@@ -22,12 +22,12 @@ export interface RunView {
 }
 
 /** The view for `out`: JSON lines, plain lines, or a live terminal view. */
-export function createRunView(plan: Plan, out: Output, clock: Clock): RunView {
+export async function createRunView(plan: Plan, out: Output, clock: Clock): Promise<RunView> {
   if (out.json) return { show: (event) => out.print(JSON.stringify(runEventJson(event, clock.now()))), close: () => undefined };
   if (!out.isTTY) {
     return { show: (event) => out.print(`${formatLogTime(clock.now(), out.utc)} ${describeRunEvent(plan, event, out.color)}`), close: () => undefined };
   }
-  return createLiveView(plan, out, clock);
+  return createLiveView(plan, out, clock, (await import('./live-region.js')).createLiveRegion(out));
 }
 
 /** One event as its JSON line: history events keep their own fields and time. */
@@ -121,7 +121,7 @@ function whereNow(plan: Plan, live: LiveState, color: ChalkInstance): string {
 
 /**
  * The live view's block as of `now` (so the bar moves between polls); `compact` for a terminal
- * narrower than COMPACT_BELOW_COLUMNS: shorter header and bar, one metric a line.
+ * narrower than COMPACT_BELOW_COLUMNS (output.ts): shorter header and bar, one metric a line.
  */
 export function renderLiveBlock(plan: Plan, live: LiveState, now: number, color: ChalkInstance, options: { compact?: boolean; utc?: boolean } = {}): string {
   const { poll, end } = live;
@@ -146,8 +146,7 @@ const REFRESH_MS = 1000;
 /** An event that changes where the rollout stands (or ends it), so the last poll's stage is stale. */
 const moves = (e: HistoryEvent) => e.from !== e.to || e.action === 'complete';
 
-function createLiveView(plan: Plan, out: Output, clock: Clock): RunView {
-  const region = createLiveRegion(out);
+function createLiveView(plan: Plan, out: Output, clock: Clock, region: LiveRegion): RunView {
   const live: LiveState = {};
   const draw = () => region.render(renderLiveBlock(plan, live, clock.now(), out.color, { compact: isCompact(region.columns()), utc: out.utc }));
   // Between polls only the bar and the time left change; a refresh keeps them honest.

@@ -6,8 +6,7 @@ import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { LastRollback } from '../rollout/next-step.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';
-import { createLiveRegion, isCompact } from './live-region.js';
-import type { Output } from './output.js';
+import { isCompact, type Output } from './output.js';
 import { renderCompactReadings, renderJudgement, renderVerdict } from './readings-table.js';
 import { formatTime } from './time.js';
 import { sparkline } from './sparkline.js';
@@ -67,10 +66,10 @@ export interface StatusDisplay {
 }
 
 /** The display for `out`; `watch` on a terminal redraws one live region instead of printing again. */
-export function createStatusDisplay(out: Output, watch: boolean): StatusDisplay {
+export async function createStatusDisplay(out: Output, watch: boolean): Promise<StatusDisplay> {
   const options = () => ({ compact: out.isTTY && isCompact(out.terminalSize()?.columns), utc: out.utc });
   if (!watch || !out.isTTY) return { show: (screen) => out.print(renderStatus(screen, out.color, options())), close: () => undefined };
-  const region = createLiveRegion(out);
+  const region = (await import('./live-region.js')).createLiveRegion(out);
   return { show: (screen) => region.render(renderStatus(screen, out.color, options())), close: () => region.done() };
 }
 

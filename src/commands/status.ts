@@ -38,7 +38,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
     target: await buildTarget(plan.target, ctx),
     meter: createMeter(plan, stateDirOf(plan, options), ctx),
   };
-  const display = createStatusDisplay(ctx.out, Boolean(options.watch && !options.json));
+  const display = await createStatusDisplay(ctx.out, Boolean(options.watch && !options.json));
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);

@@ -2,8 +2,8 @@
 import { Chalk } from 'chalk';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createLiveRegion, fitToWidth, isCompact } from '../../src/cli/live-region.js';
-import { createOutput } from '../../src/cli/output.js';
+import { createLiveRegion, fitToWidth } from '../../src/cli/live-region.js';
+import { createOutput, isCompact } from '../../src/cli/output.js';
 
 describe('fitToWidth', () => {
   it('cuts each line to the width by what shows, keeps colours and closes them', () => {

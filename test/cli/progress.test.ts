@@ -51,14 +51,26 @@ describe('network waits', () => {
     onWait?.({ what: 'PUT http://127.0.0.1/flag', phase: 'answer', attempt: 2, attempts: 4, leftMs: 7_200 });
     onWait?.(undefined);
     expect(written).toEqual(['\r\x1b[Kwaiting for an answer from PUT http://127.0.0.1/flag: attempt 2/4, 7s left', '\r\x1b[K']);
-    // Cut to the terminal (a column spare), never wrapped: `\r\x1b[K` clears one row only.
-    const narrow: string[] = [];
-    createProgress({ isTTY: true, columns: 30, write: (t) => narrow.push(t) }).show('waiting for an answer from PUT http://127.0.0.1/flag: attempt 2/4');
-    expect(narrow).toEqual(['\r\x1b[Kwaiting for an answer from P…']);
     const piped: string[] = [];
     createProgress({ isTTY: false, write: (t) => piped.push(t) }).show('x');
     expect(piped).toEqual([]);
     expect(describeWait({ what: 'GET u', phase: 'backoff', attempt: 3, attempts: 4, leftMs: 200 })).toBe('retrying GET u: attempt 3/4, 1s left');
+  });
+
+  it('on a terminal of known width the line is cut to it, never wrapped: `\\r\\x1b[K` clears one row only', async () => {
+    const narrow: string[] = [];
+    const progress = createProgress({ isTTY: true, columns: 30, write: (t) => narrow.push(t) });
+    // Cleared at once (perhaps before the cutter loaded): never drawn late, under what came next.
+    progress.show('a line cleared at once');
+    progress.clear();
+    progress.show('waiting for an answer from PUT http://127.0.0.1/flag: attempt 2/4');
+    await expect.poll(() => narrow.at(-1)).toBe('\r\x1b[Kwaiting for an answer from P…');
+    const early = narrow.findIndex((t) => t.includes('cleared at once'));
+    if (early >= 0) expect(narrow[early + 1]).toBe('\r\x1b[K');
+    narrow.length = 0;
+    progress.show('waiting for an answer from PUT http://127.0.0.1/flag: attempt 3/4');
+    progress.clear();
+    expect(narrow).toEqual(['\r\x1b[Kwaiting for an answer from P…', '\r\x1b[K']);
   });
 });
 

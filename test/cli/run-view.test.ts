@@ -81,9 +81,9 @@ describe('the live view', () => {
     expect(end('complete', 100).join('\n')).not.toMatch(/bake|last decision|HOLD/);
   });
 
-  it('prints the end in full below the last frame, and draws nothing after it', () => {
+  it('prints the end in full below the last frame, and draws nothing after it', async () => {
     const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 40, rows: 24 }), utc: true });
-    const view = createRunView(plan, out, clock);
+    const view = await createRunView(plan, out, clock);
     view.show(poll);
     const reason = 'interrupted: the target is at 50% (stage 2/3), as state records. Continue with `rollout run`';
     view.show({ type: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 50, reason });
@@ -96,9 +96,9 @@ describe('the live view', () => {
     expect(out.stdout).toHaveLength(written);
   });
 
-  it('closed without an end (an error stopped the run), the last frame no longer claims the polled stage', () => {
+  it('closed without an end (an error stopped the run), the last frame no longer claims the polled stage', async () => {
     const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 120, rows: 24 }) });
-    const view = createRunView(plan, out, clock);
+    const view = await createRunView(plan, out, clock);
     view.show(poll);
     view.close();
     const lastFrame = out.stdout.at(-1)!;
@@ -106,9 +106,9 @@ describe('the live view', () => {
     expect(lastFrame).not.toMatch(/50% \(stage 2\/3\)|bake \[|last decision/);
   });
 
-  it('redraws in place with every line cut to the terminal width, logs events above the block', () => {
+  it('redraws in place with every line cut to the terminal width, logs events above the block', async () => {
     const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 40, rows: 24 }) });
-    const view = createRunView(plan, out, clock);
+    const view = await createRunView(plan, out, clock);
     view.show(poll);
     const first = out.stdout.join('');
     for (const line of first.trimEnd().split('\n')) expect([...stripVTControlCharacters(line)].length).toBeLessThanOrEqual(40);
@@ -126,9 +126,9 @@ describe('the live view', () => {
 });
 
 describe('plain and JSON lines', () => {
-  it('prints one timestamped line per event without a terminal', () => {
+  it('prints one timestamped line per event without a terminal', async () => {
     const out = memoryOutput();
-    const view = createRunView(plan, out, clock);
+    const view = await createRunView(plan, out, clock);
     view.show(poll);
     view.show(rollback);
     expect(out.stdout).toEqual([
@@ -137,9 +137,9 @@ describe('plain and JSON lines', () => {
     ]);
   });
 
-  it('prints one JSON object per line with --json; history events keep their own fields', () => {
+  it('prints one JSON object per line with --json; history events keep their own fields', async () => {
     const out = memoryOutput({ json: true });
-    createRunView(plan, out, clock).show(rollback);
+    (await createRunView(plan, out, clock)).show(rollback);
     expect(out.stdout).toHaveLength(1);
     expect(out.stdout[0]!.trimEnd()).not.toContain('\n');
     expect(JSON.parse(out.stdout[0]!)).toEqual({ type: 'event', ...(rollback as Extract<RunEvent, { type: 'event' }>).event });
