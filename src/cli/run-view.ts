@@ -123,7 +123,7 @@ function whereNow(plan: Plan, live: LiveState, color: ChalkInstance): string {
  * The live view's block as of `now` (so the bar moves between polls); `compact` for a terminal
  * narrower than COMPACT_BELOW_COLUMNS (output.ts): shorter header and bar, one metric a line.
  */
-export function renderLiveBlock(plan: Plan, live: LiveState, now: number, color: ChalkInstance, options: { compact?: boolean; utc?: boolean } = {}): string {
+export function renderLiveBlock(plan: Plan, live: LiveState, now: number, color: ChalkInstance, options: { compact?: boolean } = {}): string {
   const { poll, end } = live;
   const lines = [color.bold(`${options.compact ? '' : 'rollout run · '}${plan.name} · ${whereNow(plan, live, color)}`)];
   const over = end !== undefined || live.stopped;
@@ -148,7 +148,7 @@ const moves = (e: HistoryEvent) => e.from !== e.to || e.action === 'complete';
 
 function createLiveView(plan: Plan, out: Output, clock: Clock, region: LiveRegion): RunView {
   const live: LiveState = {};
-  const draw = () => region.render(renderLiveBlock(plan, live, clock.now(), out.color, { compact: isCompact(region.columns()), utc: out.utc }));
+  const draw = () => region.render(renderLiveBlock(plan, live, clock.now(), out.color, { compact: isCompact(region.columns()) }));
   // Between polls only the bar and the time left change; a refresh keeps them honest.
   const timer = setInterval(() => live.poll && !live.end && draw(), REFRESH_MS);
   timer.unref();

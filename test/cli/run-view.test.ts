@@ -74,7 +74,7 @@ describe('the live view', () => {
     expect(moved.split('\n')[0]).toBe('rollout run · view · rollback 50% → 0%');
     expect(moved).not.toMatch(/bake \[/);
     const end = (outcome: 'rolled-back' | 'complete' | 'timeout', percent: number) =>
-      renderLiveBlock(plan, { ...polled, end: { type: 'run-end', outcome, exitCode: 0, percent, reason: 'why' } }, clock.now(), color, { utc: true }).split('\n');
+      renderLiveBlock(plan, { ...polled, end: { type: 'run-end', outcome, exitCode: 0, percent, reason: 'why' } }, clock.now(), color).split('\n');
     expect(end('rolled-back', 0)[0]).toBe('rollout run · view · rolled back to 0% · exit 0');
     expect(end('complete', 100)[0]).toBe('rollout run · view · complete at 100% (stage 3/3) · exit 0');
     expect(end('timeout', 50)[0]).toBe('rollout run · view · timed out at 50% (stage 2/3) · exit 0');
