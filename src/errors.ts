@@ -70,11 +70,40 @@ export class TargetError extends failingWith(ExitCode.targetFailed) {}
 /** The shared state store could not be reached or written (exit 6: nothing was applied). */
 export class StateStoreError extends failingWith(ExitCode.targetFailed) {}
 
-/** SIGINT/SIGTERM stopped the command after it left target and state in agreement (exit 130). */
+/**
+ * SIGINT, SIGTERM or SIGHUP (or a closed output pipe) stopped the command after it left target
+ * and state in agreement (exit 130). Printed as it is, not as an error: someone asked for it.
+ */
 export class InterruptedError extends RolloutError {
   constructor(message = 'interrupted') {
     super(message, ExitCode.interrupted);
   }
+}
+
+/** Ctrl-C (or a signal) at a prompt: the command stops before changing anything (exit 130). */
+export class CancelledError extends InterruptedError {}
+
+/**
+ * The operator answered "no" to a confirmation: a deliberate decline, not bad usage. Exit 3, as
+ * for a held rollout: the rollout stays where it is, and `rollout advance && …` does not go on.
+ */
+export class DeclinedError extends failingWith(ExitCode.held) {
+  constructor(what = 'not confirmed') {
+    super(`${what}; nothing changed`);
+  }
+}
+
+const commitFailures = new WeakSet<object>();
+
+/** Marks `err` as a failed change of the target: its own exit code stands even when a signal arrived meanwhile. */
+export function markCommitFailure<E>(err: E): E {
+  if (typeof err === 'object' && err !== null) commitFailures.add(err);
+  return err;
+}
+
+/** True for an error marked by markCommitFailure. */
+export function isCommitFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && commitFailures.has(err);
 }
 
 /**

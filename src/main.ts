@@ -3,9 +3,10 @@
  * place that decides how the process exits. Kept tiny: everything else is imported lazily
  * (bin/rollout.js answers `--version` before even this module loads).
  */
-import { ExitCode, InterruptedError, RolloutError } from './errors.js';
+import { DeclinedError, ExitCode, InterruptedError, isCommitFailure, RolloutError } from './errors.js';
 import { processSecrets } from './plan/secrets.js';
 import { shutdown } from './shutdown.js';
+import { watchStops } from './stop-signals.js';
 
 declare const __ROLLOUT_VERSION__: string | undefined;
 /** Injected by the build from package.json. */
@@ -15,20 +16,14 @@ export const VERSION = typeof __ROLLOUT_VERSION__ === 'string' ? __ROLLOUT_VERSI
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const wantsJson = argv.includes('--json');
   const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(ExitCode.interrupted); // second signal: stop now
-    controller.abort(new InterruptedError(`interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopWatching = watchStops(controller);
   try {
     const { runProgram } = await import('./cli/program.js');
     return await runProgram(argv, { env, signal: controller.signal, version: VERSION });
   } catch (err) {
-    return reportError(err, wantsJson, env);
+    return reportError(asInterruption(err, controller.signal), wantsJson, env);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopWatching();
     await shutdown();
   }
 }
@@ -42,7 +37,18 @@ function reportError(err: unknown, json: boolean, env: NodeJS.ProcessEnv): numbe
   if (json) {
     process.stdout.write(`${processSecrets.redact(JSON.stringify({ error: message, hint, exitCode }))}\n`);
   }
-  process.stderr.write(processSecrets.redact(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`));
+  // An interruption or a "no" was asked for: it is said plainly, in one line, not as an error.
+  const asked = err instanceof InterruptedError || err instanceof DeclinedError;
+  process.stderr.write(processSecrets.redact(asked ? `${message}\n` : `error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`));
   if (!known && env.ROLLOUT_DEBUG && err instanceof Error && err.stack) process.stderr.write(processSecrets.redact(`${err.stack}\n`));
   return exitCode;
+}
+
+/**
+ * An error thrown after the command was stopped is, most likely, the stop itself (a read cut
+ * short): it ends as the interruption. A failed change of the target keeps its own error.
+ */
+function asInterruption(err: unknown, signal: AbortSignal): unknown {
+  if (!signal.aborted || err instanceof RolloutError && (err instanceof InterruptedError || err instanceof DeclinedError || isCommitFailure(err))) return err;
+  return signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError();
 }

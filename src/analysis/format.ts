@@ -27,3 +27,13 @@ export function formatRelative(fraction: number): string {
   const percent = fraction * 100;
   return `${percent >= 0 ? '+' : ''}${trim(percent, 1)}%`;
 }
+
+/**
+ * Recorded readings in words, each in its metric's unit: "error_rate 14.96%, p95 850ms". A metric
+ * the plan no longer has reads as a count; null reads as "no data".
+ */
+export function formatReadings(metrics: Record<string, number | null>, units: ReadonlyMap<string, MetricUnit>): string {
+  return Object.entries(metrics)
+    .map(([name, value]) => `${name} ${value === null ? 'no data' : formatValue(value, units.get(name) ?? 'count')}`)
+    .join(', ');
+}

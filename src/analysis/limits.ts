@@ -33,8 +33,10 @@ export function parseLimit(text: string, unit: MetricUnit, hasBaseline: boolean)
   const op = match[1] as LimitOp;
   const number = match[2] as string;
   const suffix = match[4] ?? '';
-  const signed = number.startsWith('+') || number.startsWith('-');
-  if (signed) {
+  // "+20%" and "-10%" are changes from a baseline; a bare "-1" is an absolute limit below zero,
+  // which the plan's range check refuses in the metric's own terms.
+  const relative = number.startsWith('+') || (number.startsWith('-') && (hasBaseline || suffix === '%'));
+  if (relative) {
     if (suffix !== '%') {
       return { message: `relative limit "${text}" needs a percentage`, hint: 'write it as e.g. "> +20%"' };
     }
@@ -82,25 +84,4 @@ export function breaches(limit: Limit, value: number): boolean {
 /** "up" for > and >=, "down" for < and <=. */
 export function limitDirection(limit: Limit): 'up' | 'down' {
   return limit.op === '>' || limit.op === '>=' ? 'up' : 'down';
-}
-
-/**
- * Checks that a warning and a critical limit point the same way and that critical is the stricter
- * (reached later, or at the same point); returns the problem or undefined.
- */
-export function checkLimitPair(warning: Limit, critical: Limit): LimitProblem | undefined {
-  if (limitDirection(warning) !== limitDirection(critical)) {
-    return {
-      message: `warning "${warning.text}" and critical "${critical.text}" point different ways`,
-      hint: 'both should use > (higher is worse) or both < (lower is worse)',
-    };
-  }
-  const stricter = limitDirection(critical) === 'up' ? critical.value >= warning.value : critical.value <= warning.value;
-  if (!stricter) {
-    return {
-      message: `critical "${critical.text}" is less strict than warning "${warning.text}"`,
-      hint: 'critical is the worse condition: swap the two values',
-    };
-  }
-  return undefined;
 }

@@ -13,7 +13,7 @@ import type { RunEvent } from '../analysis/run-loop.js';
 import { processSecrets } from '../plan/secrets.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent } from '../state/types.js';
-import { renderReport } from './deployment-report.js';
+import { currentRolloutStart, renderReport } from './deployment-report.js';
 import type { Output } from './output.js';
 
 /** The GitHub Actions side of a run. */
@@ -92,16 +92,18 @@ export function annotateReadings(plan: Plan, judgement: Judgement | undefined, e
 }
 
 /**
- * Appends the deployment report of `events` (and where the HTML report was written, if it was) to
- * the job's step summary, when running under GitHub
- * Actions with $GITHUB_STEP_SUMMARY set; a failure is only a warning.
+ * Appends the deployment report of the rollout under way in `events` (from its last `start` on; and
+ * where the HTML report was written, if it was) to the job's step summary, when running under
+ * GitHub Actions with $GITHUB_STEP_SUMMARY set; a failure is only a warning.
  */
 export async function appendStepSummary(plan: Plan, events: HistoryEvent[], env: NodeJS.ProcessEnv, out: Output, htmlReport?: string): Promise<void> {
   const summaryFile = env.GITHUB_STEP_SUMMARY;
   if (!summaryFile || !inGithubActions(env)) return;
   const charts = htmlReport ? `\n\nThe report with charts is in \`${htmlReport}\`: upload it as an artifact to keep it.` : '';
   try {
-    await appendFile(summaryFile, `${plan.secrets.redact(renderReport(plan, events, 'markdown') + charts)}\n`);
+    // This rollout's stages only: the job ran this rollout, not the earlier ones in its history.
+    const report = renderReport(plan, events, 'markdown', currentRolloutStart(events));
+    await appendFile(summaryFile, `${plan.secrets.redact(report + charts)}\n`);
   } catch (err) {
     out.error(`warning: could not append the report to $GITHUB_STEP_SUMMARY: ${err instanceof Error ? err.message : String(err)}`);
   }

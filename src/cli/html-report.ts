@@ -85,14 +85,14 @@ function header(plan: Plan, events: HistoryEvent[], samples: MetricSample[]): st
   ].join('\n');
 }
 
-function stageTable(events: HistoryEvent[]): string {
-  const stages = stageRecords(events);
+function stageTable(events: HistoryEvent[], plan: Plan): string {
+  const stages = stageRecords(events, plan);
   if (stages.length === 0) return '<p>No stage has been applied yet.</p>';
-  const rows = stages.map((s, i) => {
-    const cells = [String(i + 1), `${s.percent}%`, s.enteredAt, s.enteredBy, s.durationMs === undefined ? '—' : formatDuration(s.durationMs), decisionOf(s), s.outcome?.reason ?? ''];
+  const rows = stages.map((s) => {
+    const cells = [String(s.stage ?? '—'), `${s.percent}%`, String(s.attempt), s.enteredAt, s.enteredBy, s.durationMs === undefined ? '—' : formatDuration(s.durationMs), decisionOf(s), s.outcome?.reason ?? ''];
     return `<tr>${cells.map((c) => `<td>${escapeMarkup(c)}</td>`).join('')}</tr>`;
   });
-  return `<table><thead><tr><th>stage</th><th>percent</th><th>entered</th><th>by</th><th>lasted</th><th>decision</th><th>reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table><thead><tr><th>stage</th><th>percent</th><th>attempt</th><th>entered</th><th>by</th><th>lasted</th><th>decision</th><th>reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 const STYLE = `
@@ -138,7 +138,7 @@ export function renderHtmlReport(plan: Plan, events: HistoryEvent[], samples: Me
     legend(events),
     `<section class="percent"><h2>Percent applied <span class="meta">hover a marker for the decision, its reason and readings</span></h2>${percentChart(events, time, units)}</section>`,
     ...metrics,
-    `<section class="stages"><h2>Stages</h2>${stageTable(events)}</section>`,
+    `<section class="stages"><h2>Stages</h2>${stageTable(events, plan)}</section>`,
     `<footer>rollout report of ${escapeMarkup(plan.name)}: ${events.length} history events, ${samples.length} samples. Times in UTC.</footer>`,
     '</body></html>',
   ].join('\n');

@@ -4,7 +4,7 @@
  */
 import { checkbox, input, select } from '@inquirer/prompts';
 import type { Asker } from './asker.js';
-import { InterruptedError } from '../errors.js';
+import { cancellable } from './prompter.js';
 
 /** An Asker that prompts on the terminal; `signal` (Ctrl-C, SIGTERM) cancels the open prompt. */
 export function createWizardAsker(signal: AbortSignal): Asker {
@@ -37,15 +37,7 @@ export function createWizardAsker(signal: AbortSignal): Asker {
   };
 }
 
-/**
- * Runs one prompt. Ctrl-C in a prompt arrives as the prompt's own error (the terminal is in raw
- * mode, so no SIGINT); both it and an aborted signal end the command as an interruption.
- */
-async function ask<T>(prompt: () => Promise<T>): Promise<T> {
-  try {
-    return await prompt();
-  } catch (err) {
-    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) throw new InterruptedError('init cancelled; nothing was written');
-    throw err;
-  }
+/** Runs one prompt; Ctrl-C or the signal cancels the wizard (exit 130). */
+function ask<T>(prompt: () => Promise<T>): Promise<T> {
+  return cancellable(prompt, 'init cancelled; nothing was written');
 }

@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { COMMAND_GROUPS, COMPLETION_EXAMPLE, COMPLETION_SUMMARY, groupItems, helpEpilogue, HELP_GROUPS, optionDescription, UNMAPPED_VERBS } from './help-text.js';
+import { createProgress } from './progress.js';
 import { canPrompt, createPrompter } from './prompter.js';
 
 export interface ProgramEnv {
@@ -18,8 +20,11 @@ export interface ProgramEnv {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Action = (options: any, ctx: CommandContext) => Promise<CommandResult>;
 
-/** Builds the commander program; `run` receives each parsed command (tests intercept it). */
-export function buildProgram(version: string, run: (action: Action, options: Record<string, unknown>) => Promise<void>): Command {
+/**
+ * Builds the commander program; `run` receives each parsed command (tests intercept it). The
+ * `completion` command listed is a stand-in, replaced by the completion library's own when it runs.
+ */
+export function buildProgram(version: string, run: (action: Action, options: Record<string, unknown>) => Promise<void>, listCompletion = true): Command {
   const program = new Command('rollout')
     .description('Progressive rollouts from a YAML plan: apply a percentage, watch the metrics, advance, hold or roll back.')
     .version(version, '-V, --version')
@@ -28,7 +33,10 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .showSuggestionAfterError(true)
     .exitOverride()
     // The entry point prints commander's errors (with a hint), so commander itself stays quiet.
-    .configureOutput({ outputError: () => undefined });
+    .configureOutput({ outputError: () => undefined })
+    // Set before any command is added: subcommands inherit it.
+    .configureHelp({ optionDescription, groupItems })
+    .addHelpText('after', helpEpilogue);
 
   /** A command taking the plan path and the common options. */
   const planCommand = (name: string, summary: string, example: string) =>
@@ -76,6 +84,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .action(action(async () => (await import('../commands/status.js')).statusCommand));
 
   stateCommand('advance', 'judge now and apply the next stage when healthy and baked', 'rollout advance --yes')
+    .alias('promote')
     .option('-y, --yes', 'do not ask for confirmation', false)
     .option('--force', 'override a hold (needs --reason; recorded as force)', false)
     .option('--reason <text>', 'why (with --force)')
@@ -84,20 +93,28 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .action(action(async () => (await import('../commands/advance.js')).advanceCommand));
 
   stateCommand('hold', 'pause the rollout by hand', 'rollout hold --reason "investigating p95 spike"')
+    .alias('pause')
     .option('--reason <text>', 'why (required)')
     .action(action(async () => (await import('../commands/hold.js')).holdCommand));
 
   stateCommand('resume', 'lift a hold made by hand', 'rollout resume').action(action(async () => (await import('../commands/resume.js')).resumeCommand));
 
-  stateCommand('rollback', 'roll back to rollback.to (or --to N); --emergency: 0 % now, no questions', 'rollout rollback --emergency')
+  const rollback = stateCommand('rollback', 'roll back to rollback.to (or --to N); --emergency: 0 % now, no questions', 'rollout rollback --emergency')
     .option('--emergency', 'set 0 % at once: no prompt, no metric reads, takes over the lock, runs emergency actions', false)
     .option('--to <percent>', 'where to roll back to: 0, previous, or a stage percentage below the current one')
     .option('--call-timeout <duration>', 'with --emergency: deadline of each target call (default 10s)')
     .option('--name <rollout>', 'with --emergency: the rollout by name, from its recorded target, without the plan (finds it in --state-dir, ./.rollout or --state)')
-    .option('-y, --yes', 'do not ask for confirmation', false)
-    .option('--reason <text>', 'why, for history and notifications')
-    .option('--verify', 'afterwards, watch the metrics for interval × failureLimit and report recovery', false)
     .action(action(async () => (await import('../commands/rollback.js')).rollbackCommand));
+  withRollbackOptions(rollback);
+
+  // Argo's `abort` reverts every step: the stable version gets all traffic again.
+  const abort = stateCommand('abort', "roll back to 0 %, every stage reverted (as Argo Rollouts' abort; = `rollback --to 0`)", 'rollout abort --reason "error budget burnt"').action(
+    action(async () => {
+      const { rollbackCommand } = await import('../commands/rollback.js');
+      return (options, ctx) => rollbackCommand({ ...options, to: '0' }, ctx);
+    }),
+  );
+  withRollbackOptions(abort);
 
   stateCommand('run', 'unattended: apply, bake, judge, advance, hold or roll back until done (for CI)', 'rollout run --until 50 --timeout 2h')
     .option('--until <percent>', 'stop after the stage with this percentage')
@@ -170,16 +187,37 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
       await run(async (o, ctx) => (await import('../commands/demo.js')).demoCommand(o, ctx), { ...opts, plan: '' });
     });
 
+  if (listCompletion) {
+    program
+      .command('completion')
+      .description(COMPLETION_SUMMARY)
+      .argument('<shell>', 'bash | zsh | fish')
+      .addHelpText('after', COMPLETION_EXAMPLE)
+      .exitOverride();
+  }
+  for (const command of program.commands) command.helpGroup(HELP_GROUPS[COMMAND_GROUPS[command.name()] ?? 'setup']);
+  program.commandsGroup(HELP_GROUPS.setup).helpCommand('help [command]', 'display help for a command');
   return program;
+}
+
+/** Options shared by `rollback` and `abort`. */
+function withRollbackOptions(command: Command): Command {
+  return command
+    .option('-y, --yes', 'do not ask for confirmation', false)
+    .option('--reason <text>', 'why, for history and notifications')
+    .option('--verify', 'afterwards, watch the metrics for interval × failureLimit and report recovery', false);
 }
 
 /** Parses argv, runs the chosen command and returns its exit code. */
 export async function runProgram(argv: string[], world: ProgramEnv): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // `completion` prints a script; `complete -- <words>` is what the script calls at each Tab.
+  const verb = argv.find((arg) => !arg.startsWith('-'));
+  const completing = verb === 'completion' || verb === 'complete';
   const program = buildProgram(world.version, async (action, options) => {
     const isTTY = Boolean(process.stdout.isTTY);
-    // Loaded here, not at the top: `--help` and usage errors never need chalk or the progress line.
-    const [{ createOutput, wantsColor }, { createProgress }] = await Promise.all([import('./output.js'), import('./progress.js')]);
+    // Loaded here, not at the top: `--help` and usage errors never need chalk.
+    const { createOutput, wantsColor } = await import('./output.js');
     const out = createOutput({
       json: Boolean(options.json),
       color: wantsColor(options.color as boolean | undefined, world.env, isTTY),
@@ -188,27 +226,33 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
     });
     const ctx: CommandContext = {
       out,
-      prompter: createPrompter(canPrompt(world.env, process.stdin.isTTY)),
+      prompter: createPrompter(canPrompt(world.env, process.stdin.isTTY), world.signal),
       clock: systemClock,
       env: world.env,
       signal: world.signal,
       progress: createProgress(process.stderr),
     };
     exitCode = (await action(options, ctx)).exitCode;
-  });
+  }, !completing);
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.ok;
   }
-  // `init`'s options come from the source and target types' registries: loaded for init alone.
+  // `init`'s options come from the source and target types' registries: loaded for init alone
+  // (and for completing an `init` command line: `rollout complete -- init --na`).
   const init = program.commands.find((command) => command.name() === 'init');
-  if (init && (argv[0] === 'init' || (argv[0] === 'help' && argv[1] === 'init'))) (await import('./init-options.js')).addInitOptions(init);
+  const completingInit = verb === 'complete' && argv[argv.indexOf('--') + 1] === 'init';
+  if (init && (completingInit || argv[0] === 'init' || (argv[0] === 'help' && argv[1] === 'init'))) (await import('./init-options.js')).addInitOptions(init);
+  if (completing) (await import('./completion.js')).addCompletion(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are successes; anything else commander rejects is bad usage.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      // An Argo Rollouts verb without a counterpart here says what to run instead.
+      const unmapped = err.code === 'commander.unknownCommand' ? UNMAPPED_VERBS[argv[0] ?? ''] : undefined;
+      if (unmapped) throw new UsageError(`unknown command '${argv[0]}'`, unmapped);
       throw new UsageError(err.message.replace(/^error: /, ''), 'run `rollout --help` for the commands and their options');
     }
     throw err;

@@ -3,7 +3,7 @@
  * the stage boundaries and a marker for every decision. Every chart spans the same time, so they
  * line up one above the other; hovering shows the exact values in the metric's unit.
  */
-import { formatValue } from '../analysis/format.js';
+import { formatReadings, formatValue } from '../analysis/format.js';
 import { judgeMetric, type ReadingStatus } from '../analysis/judge.js';
 import type { EventAction, Limit, MetricConfig, MetricUnit } from '../plan/types.js';
 import { describeMove, type HistoryEvent } from '../state/types.js';
@@ -78,12 +78,9 @@ function timeRange(start: number, end: number, time: Timeline): string {
   return end - start < 1000 ? `${stamp(start, time)} UTC` : `${stamp(start, time)}–${stamp(end, time)} UTC`;
 }
 
-const readingText = (name: string, value: number | null, units: ReadonlyMap<string, MetricUnit>): string =>
-  `${name} ${value === null ? 'no data' : formatValue(value, units.get(name) ?? 'count')}`;
-
 /** An event in one line: what, where, when, who, why, and the readings it was decided on. */
 export function describeEvent(event: HistoryEvent, units: ReadonlyMap<string, MetricUnit>, time: Timeline): string {
-  const readings = Object.entries(event.metrics).map(([name, v]) => readingText(name, v, units)).join(', ');
+  const readings = formatReadings(event.metrics, units);
   const verdict = event.verdict ? ` (${event.verdict})` : '';
   return `${event.action} ${describeMove(event)}${verdict} at ${stamp(Date.parse(event.time), time)} UTC by ${event.actor}: ${event.reason}${readings ? ` [${readings}]` : ''}`;
 }

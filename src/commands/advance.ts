@@ -6,6 +6,7 @@
 import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
 import { describeAdvance, printAdvanceJudgement, printAdvanceOutcome, type AdvanceOutcome } from '../cli/advance-view.js';
 import { annotateReadings } from '../cli/github-actions.js';
+import { confirmOrDecline } from '../cli/prompter.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { commitChange } from '../rollout/commit.js';
@@ -77,7 +78,7 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
       const action = options.force && decision.action === 'advance' ? 'force' : decision.action;
       const outcome = { action, toStage: decision.toStage, from: state.percent, to: stage.percent, reason: decision.reason, judgement } as const;
       if (options.dryRun) return finish({ ...outcome, dryRun: true }, ExitCode.ok);
-      await confirm(ctx, options, `Advance ${describeAdvance(plan, state.percent, stage.percent, decision.toStage)}?`);
+      await confirmOrDecline(ctx.prompter, `Advance ${describeAdvance(plan, state.percent, stage.percent, decision.toStage)}?`, options.yes);
       const event = historyEvent(plan, ctx, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement, verdict: judgement ? undefined : 'skipped' });
       await commitChange(rollout, { from: state.percent, to: stage.percent, next: enterStage(plan, state, decision.toStage, ctx.clock.now()), events: [event] });
       await notifyEvents(plan, [event], ctx);
@@ -105,9 +106,4 @@ function heldReason(decision: Decision, rollout: Rollout, state: RolloutState, c
   if (decision.action !== 'hold' || decision.retryInMs !== undefined) return decision.reason;
   const left = bakeLeftMs(rollout.plan, state, ctx.clock.now());
   return left > 0 ? `${decision.reason} (bake done in ${formatDuration(left)})` : decision.reason;
-}
-
-async function confirm(ctx: CommandContext, options: AdvanceOptions, question: string): Promise<void> {
-  if (options.yes) return;
-  if (!(await ctx.prompter.confirm(question, '--yes'))) throw new UsageError('not confirmed; nothing changed', 'answer yes, or pass --yes');
 }

@@ -12,6 +12,8 @@ export async function checkCommand(options: StateOptions, ctx: CommandContext): 
   const store = await openStore(plan, options, ctx);
   const state = await peekState(store, ctx).finally(() => store.close());
   const judgement = await createMeter(plan, stateDirOf(plan, options), ctx).judge(state);
+  // Readings cut short by Ctrl-C are not a verdict: the command ends as interrupted (exit 130).
+  ctx.signal.throwIfAborted();
   annotateReadings(plan, judgement, ctx.env, ctx.out);
   const exitCode = verdictExitCode(judgement);
   if (options.json) {

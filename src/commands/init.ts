@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkLimitPair, parseLimit } from '../analysis/limits.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, formatProblem, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
+import { checkLimits } from '../plan/limit-checks.js';
 import { parsePlan } from '../plan/load-plan.js';
 import { NAME_PATTERN } from '../plan/schema.js';
 import { Secrets } from '../plan/secrets.js';
@@ -59,7 +59,11 @@ export async function initCommand(options: InitOptions, ctx: CommandContext): Pr
   const text = renderPlan(answers, schemaReference(dirname(file)));
   const variables = referencedVariables(answers);
   // Checked as the loader will check it; the variables only have to exist, not hold real secrets.
-  parsePlan(text, file, { env: Object.fromEntries(variables.map((v) => [v, 'set-at-run-time'])), secrets: new Secrets() });
+  parsePlan(text, file, {
+    env: Object.fromEntries(variables.map((v) => [v, 'set-at-run-time'])),
+    secrets: new Secrets(),
+    onWarning: (p) => ctx.out.error(`warning: ${formatProblem({ ...p, file: shown })}`),
+  });
   await mkdir(dirname(file), { recursive: true });
   try {
     await writeFile(file, text, { flag: options.force ? 'w' : 'wx' });
@@ -209,22 +213,23 @@ function parseStages(text: string): { stages: number[]; problem?: string } {
 
 async function askLimits(options: InitOptions, asker: Asker, id: CommonMetricId, unit: MetricUnit): Promise<MetricAnswer> {
   const common = COMMON_METRICS[id];
-  const limitProblem = (v: string) => {
-    const parsed = parseLimit(v, unit, false);
-    return 'message' in parsed ? `${parsed.message} (${parsed.hint})` : undefined;
+  // The plan loader's own rules; their warnings are printed once the plan is checked as a whole.
+  const limitProblem = (texts: { warning?: string; critical?: string }, field: 'warning' | 'critical') => {
+    const error = checkLimits(texts, unit, false).findings.find((f) => f.field === field && f.severity === 'error');
+    return error && `${error.message} (${error.hint})`;
   };
-  const warning = await answer(asker, given(options, `--${common.flag}-warning`), { flag: `--${common.flag}-warning`, message: `${capitalise(common.label)}: warning (holds the stage)`, default: common.warning, validate: limitProblem });
+  const warning = await answer(asker, given(options, `--${common.flag}-warning`), {
+    flag: `--${common.flag}-warning`,
+    message: `${capitalise(common.label)}: warning (holds the stage)`,
+    default: common.warning,
+    validate: (v) => limitProblem({ warning: v }, 'warning'),
+  });
   const critical = await answer(asker, given(options, `--${common.flag}-critical`), {
     flag: `--${common.flag}-critical`,
     message: `${capitalise(common.label)}: critical (rolls back)`,
     default: common.critical,
-    validate: (v) => {
-      const own = limitProblem(v);
-      if (own) return own;
-      const [w, c] = [parseLimit(warning, unit, false), parseLimit(v, unit, false)];
-      const pair = 'message' in w || 'message' in c ? undefined : checkLimitPair(w, c);
-      return pair && `${pair.message} (${pair.hint})`;
-    },
+    // A mixed-up pair may be the warning's fault; the hint names which.
+    validate: (v) => limitProblem({ critical: v }, 'critical') ?? limitProblem({ warning, critical: v }, 'critical') ?? limitProblem({ warning, critical: v }, 'warning'),
   });
   return { id, warning, critical };
 }
@@ -257,7 +262,7 @@ function schemaReference(planDir: string): string {
       return path.startsWith('.') || path.startsWith('/') ? path : `./${path}`;
     }
   }
-  return './node_modules/rollout/schema/rollout-plan.schema.json';
+  return './node_modules/rollout-cli/schema/rollout-plan.schema.json';
 }
 
 function report(answers: InitAnswers, file: string, variables: string[], options: InitOptions, ctx: CommandContext): void {

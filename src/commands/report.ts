@@ -33,7 +33,7 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
     return { exitCode: ExitCode.ok };
   }
   const { plan, events } = await readHistory(options, ctx);
-  ctx.out.print(renderReport(plan, events, format, ctx.out.utc));
+  ctx.out.print(renderReport(plan, events, format, 0, ctx.out.utc));
   await appendStepSummary(plan, events, ctx.env, ctx.out);
   return { exitCode: ExitCode.ok };
 }

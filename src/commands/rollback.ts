@@ -4,6 +4,7 @@
  * the target's emergency actions and notifies — and still works when metrics, the lock or state
  * are broken (src/rollout/emergency.ts).
  */
+import { confirmOrDecline } from '../cli/prompter.js';
 import { ExitCode, TargetError, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan, TargetConfig } from '../plan/types.js';
@@ -44,9 +45,7 @@ async function rollbackRequest(rollout: Rollout, options: RollbackOptions, by: s
   const { plan } = rollout;
   const from = (await rollout.store.load())?.percent ?? 0;
   const to = parseTo(options.to, plan, from);
-  if (!options.yes && !(await ctx.prompter.confirm(`${plan.name} is being run by another process; ask it to roll back from ${from}%?`, '--yes'))) {
-    throw new UsageError('not confirmed; nothing changed', 'answer yes, or pass --yes');
-  }
+  await confirmOrDecline(ctx.prompter, `${plan.name} is being run by another process; ask it to roll back from ${from}%?`, options.yes);
   return newRequest('rollback', by, ctx.clock.now(), { reason: options.reason ?? 'rolled back by hand', ...(to === undefined ? {} : { to }) });
 }
 
@@ -61,9 +60,7 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
   const to = parseTo(options.to, plan, from);
   const destination = rollbackDestination(plan, to ?? plan.rollback.to, from);
   if (drift.drift) ctx.out.error(`warning: drift: ${drift.message}; rolling back from the target's ${from}%`);
-  if (!options.yes && !(await ctx.prompter.confirm(`Roll ${plan.name} back: ${from}% → ${destination.percent}%?`, '--yes'))) {
-    throw new UsageError('not confirmed; nothing changed', 'answer yes, or pass --yes');
-  }
+  await confirmOrDecline(ctx.prompter, `Roll ${plan.name} back: ${from}% → ${destination.percent}%?`, options.yes);
   const reason = options.reason ?? 'rolled back by hand';
   const event = historyEvent(plan, ctx, { action: 'rollback', from, to: destination.percent, reason });
   const next = rolledBack(plan, state, destination, ctx.clock.now());

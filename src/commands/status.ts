@@ -42,6 +42,8 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
+      // Reads cut short by Ctrl-C are not a status: the command ends as interrupted (exit 130).
+      ctx.signal.throwIfAborted();
       if (options.json) ctx.out.printJson(snapshot);
       else display.show({ plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now() });
       if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : ExitCode.ok };

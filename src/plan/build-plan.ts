@@ -3,18 +3,17 @@
  * ascending stages, known sources, the right query field for each source, limits in the metric's
  * unit that agree with each other. Every problem is collected with the path it belongs to.
  */
-import { checkLimitPair, parseLimit } from '../analysis/limits.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
 import { buildComparisonMetric, comparisonQueries, type RawCompare } from './compare.js';
 import { durationMs as ms, formatDuration } from './duration.js';
+import { checkLimits } from './limit-checks.js';
 import type { DataPath, PathProblem } from './locate.js';
 import type { RawPlan, RawSource } from './schema.js';
 import type { Secrets } from './secrets.js';
 import type {
   AnalysisConfig,
   EventAction,
-  Limit,
   MetricConfig,
   NoDataPolicy,
   NotifyConfig,
@@ -49,17 +48,20 @@ export function checkRules(sections: PlanSections): PathProblem[] {
   return problems;
 }
 
-/** Builds the plan from a schema-valid raw plan; returns the problems instead when any rule is broken. */
+/** Builds the plan from a schema-valid raw plan; returns the problems instead when any rule is broken, and the warnings either way. */
 export function buildPlan(
   raw: RawPlan,
   context: { file: string; dir: string; secrets: Secrets },
-): { plan?: Plan; problems: PathProblem[] } {
-  const problems = checkRules({ ...raw, sources: raw.sources ?? {} });
-  if (problems.length > 0) return { problems };
+): { plan?: Plan; problems: PathProblem[]; warnings: PathProblem[] } {
+  const found = checkRules({ ...raw, sources: raw.sources ?? {} });
+  const problems = found.filter((p) => !p.warning);
+  const warnings = found.filter((p) => p.warning);
+  if (problems.length > 0) return { problems, warnings };
   const analysis = buildAnalysis(raw);
   const sources = buildSources(raw.sources ?? {}, context.dir);
   return {
     problems,
+    warnings,
     plan: {
       file: context.file,
       dir: context.dir,
@@ -229,24 +231,10 @@ function buildMetrics(
     const hasBaseline = m.baseline !== undefined;
     // Relative limits are unit-free; without a unit, plain numbers are counts.
     const unit = m.unit ?? (hasBaseline ? 'ratio' : 'count');
-    const limit = (field: 'warning' | 'critical'): Limit | undefined => {
-      const text = m[field];
-      if (text === undefined) return undefined;
-      const parsed = parseLimit(text, unit, hasBaseline);
-      if ('message' in parsed) {
-        problems.push({ path: [...at, field], ...parsed });
-        return undefined;
-      }
-      return parsed;
-    };
-    const warning = limit('warning');
-    const critical = limit('critical');
+    const { warning, critical, findings } = checkLimits(m, unit, hasBaseline);
+    for (const { field, severity, message, hint } of findings) problems.push({ path: [...at, field], message, hint, warning: severity === 'warning' });
     if (m.warning === undefined && m.critical === undefined) {
       problems.push({ path: at, message: `metric "${m.name}" has neither warning nor critical`, hint: 'add a limit such as critical: "> 5%"' });
-    }
-    if (warning && critical) {
-      const pair = checkLimitPair(warning, critical);
-      if (pair) problems.push({ path: [...at, 'critical'], ...pair });
     }
     return {
       name: m.name,

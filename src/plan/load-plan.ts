@@ -11,6 +11,7 @@ import type { core } from 'zod';
 import { PlanError, type PlanProblem } from '../errors.js';
 import { buildPlan, checkRules, type PathProblem, type PlanSections } from './build-plan.js';
 import { interpolate, type InterpolationReport } from './interpolate.js';
+import { allowedKeys, closestKey } from './known-keys.js';
 import { locate } from './locate.js';
 import { planSchema, type RawPlan } from './schema.js';
 import { processSecrets, type Secrets } from './secrets.js';
@@ -144,7 +145,7 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
   if (!parsed.success) {
     const all = problems.concat(
       parsed.error.issues.flatMap((issue) => describeIssue(issue, interpolated)),
-      checkRules(validSections(interpolated as Record<string, unknown>)),
+      checkRules(validSections(interpolated as Record<string, unknown>)).filter((p) => !p.warning),
     );
     throw invalid(all);
   }
@@ -152,6 +153,7 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
   const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets });
   problems.push(...built.problems);
   if (!built.plan || problems.length > 0) throw invalid(problems);
+  for (const problem of built.warnings) options.onWarning?.(located(problem));
   if (options.unsetIsWarning) for (const problem of unset) options.onWarning?.(located(problem));
   for (const short of found.tooShort) {
     options.onWarning?.(located({
@@ -213,12 +215,15 @@ function describeIssue(issue: core.$ZodIssue, data: unknown): PathProblem[] {
   const field = path.length ? path.join('.') : 'the plan';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({
-        path: [...path, key],
-        message: `unknown key "${key}"${path.length ? ` in ${field}` : ''}`,
-        hint: 'check the spelling; `rollout schema` lists every key',
-        atKey: true,
-      }));
+      return issue.keys.map((key) => {
+        const meant = closestKey(key, allowedKeys(data, path));
+        return {
+          path: [...path, key],
+          message: `unknown key "${key}"${path.length ? ` in ${field}` : ''}`,
+          hint: meant ? `did you mean \`${meant}\`? (\`rollout schema\` lists every key)` : 'check the spelling; `rollout schema` lists every key',
+          atKey: true,
+        };
+      });
     case 'invalid_union': {
       const discriminator = (issue as { discriminator?: string }).discriminator;
       const options = (issue as { options?: unknown[] }).options;

@@ -10,6 +10,8 @@ export interface PathProblem {
   hint?: string;
   /** Point at the key rather than its value. */
   atKey?: boolean;
+  /** Worth a word, but the plan is still valid (`validate` prints it and exits 0). */
+  warning?: boolean;
 }
 
 /**

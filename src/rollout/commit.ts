@@ -11,7 +11,7 @@
  * `command` targets are recorded while in flight (targets/in-flight.ts), so a write orphaned by a
  * killed command is ended before anyone applies a percentage.
  */
-import { TargetError } from '../errors.js';
+import { markCommitFailure, TargetError } from '../errors.js';
 import { staleWriteError } from '../state/actor.js';
 import { withPlanRecord } from '../state/transitions.js';
 import type { Change, RolloutState } from '../state/types.js';
@@ -32,14 +32,14 @@ export async function commitChange(rollout: Pick<Rollout, 'plan' | 'store' | 'ta
     try {
       await rollout.target.apply(change.to);
     } catch (err) {
-      throw await withRevert(rollout, change, err, 'applying');
+      throw markCommitFailure(await withRevert(rollout, change, err, 'applying'));
     }
   }
   try {
     await rollout.store.save(withPlanRecord(rollout.plan, change.next), change.events);
   } catch (err) {
-    if (!touchesTarget) throw err;
-    throw await withRevert(rollout, change, err, 'recording');
+    if (!touchesTarget) throw markCommitFailure(err);
+    throw markCommitFailure(await withRevert(rollout, change, err, 'recording'));
   }
 }
 

@@ -12,6 +12,7 @@ import { createStore } from '../state/create-store.js';
 import type { HistoryEvent, Lock, LockHolder, RolloutState, StateStore } from '../state/types.js';
 import { createTarget } from '../targets/create-target.js';
 import type { Target } from '../targets/target.js';
+import { reportingInterruption } from './interruption.js';
 import { createMeter, type Meter } from './meter.js';
 import { loadPlanForCommand } from './plan.js';
 
@@ -69,11 +70,15 @@ export async function openRollout(options: StateOptions, ctx: CommandContext): P
   return { plan, store, stateDir, target, meter: createMeter(plan, stateDir, ctx), close: () => store.close() };
 }
 
-/** Opens the rollout, runs `fn` holding its lock as `command`, and closes it: what every state-changing command does. */
+/**
+ * Opens the rollout, runs `fn` holding its lock as `command`, and closes it: what every
+ * state-changing command does. Interrupted, it ends with exit 130 saying where things stand.
+ */
 export async function withLockedRollout<T>(options: StateOptions, ctx: CommandContext, command: string, fn: (rollout: Rollout) => Promise<T>): Promise<T> {
   const rollout = await openRollout(options, ctx);
   try {
-    return await withLock(rollout, command, ctx, () => fn(rollout));
+    const spelling = { plan: options.plan, stateDir: options.stateDir };
+    return await withLock(rollout, command, ctx, () => reportingInterruption(rollout, command, spelling, ctx, () => fn(rollout)));
   } finally {
     await rollout.close();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breaches, checkLimitPair, parseLimit } from '../../src/analysis/limits.js';
+import { breaches, parseLimit } from '../../src/analysis/limits.js';
 import type { Limit, MetricUnit } from '../../src/plan/types.js';
 
 const limit = (text: string, unit: MetricUnit, baseline = false): Limit => {
@@ -62,20 +62,5 @@ describe('breaches', () => {
     ['<= 99%', 0.99, true],
   ])('%s breached by %d: %s', (text, value, expected) => {
     expect(breaches(limit(text, 'ratio'), value)).toBe(expected);
-  });
-});
-
-describe('checkLimitPair', () => {
-  it.each<[string, string, RegExp | undefined]>([
-    ['> 1%', '> 5%', undefined],
-    ['> 1%', '>= 1%', undefined],
-    ['< 99%', '< 95%', undefined],
-    ['> 5%', '> 1%', /less strict/],
-    ['< 95%', '< 99%', /less strict/],
-    ['> 1%', '< 5%', /point different ways/],
-  ])('warning %s, critical %s', (warning, critical, problem) => {
-    const result = checkLimitPair(limit(warning, 'ratio'), limit(critical, 'ratio'));
-    if (problem) expect(result?.message).toMatch(problem);
-    else expect(result).toBeUndefined();
   });
 });

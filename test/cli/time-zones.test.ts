@@ -68,7 +68,7 @@ describe('the commands in a time zone', () => {
     expect(history.stdout).toMatch(/│ advance\s+│ 10% → 100%\s+│/);
 
     const report = await world.rollout(['report'], tz);
-    expect(report.stdout).toMatch(new RegExp(`\\| 1 \\| 10% \\| ${DATE_TIME} ${offset.replace('+', '\\+')} \\|`));
+    expect(report.stdout).toMatch(new RegExp(`\\| 1 \\| 10% \\| 1 \\| ${DATE_TIME} ${offset.replace('+', '\\+')} \\|`));
 
     const json = JSON.parse((await world.rollout(['history', '--json'], tz)).stdout) as { time: string }[];
     for (const event of json) expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -88,7 +88,7 @@ describe('the commands in a time zone', () => {
       expect(history.stdout).toMatch(new RegExp(`${DATE_TIME} UTC`));
       expect(history.stdout).not.toContain('+05:30');
     }
-    expect((await world.rollout(['report', '--utc'], tz)).stdout).toMatch(new RegExp(`\\| 1 \\| 10% \\| ${DATE_TIME} UTC \\|`));
+    expect((await world.rollout(['report', '--utc'], tz)).stdout).toMatch(new RegExp(`\\| 1 \\| 10% \\| 1 \\| ${DATE_TIME} UTC \\|`));
     const run = await world.rollout(['run', '--utc'], tz);
     expect(run.stdout.trim().split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
   });

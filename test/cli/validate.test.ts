@@ -46,7 +46,7 @@ describe('rollout validate', () => {
   it('shows the commands when run without arguments, and the version', async () => {
     const r = await runCli([]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Commands:[\s\S]*validate/);
+    expect(r.stdout).toMatch(/Plans:\n {2}validate/);
     const v = await runCli(['--version']);
     expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
   });

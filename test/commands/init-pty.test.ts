@@ -96,4 +96,22 @@ describe('rollout init wizard in a terminal', () => {
     expect(await session.waitFor(/EXIT=\d+/)).toMatch(/init cancelled; nothing was written[\s\S]*EXIT=130/);
     expect(existsSync(join(dir, 'rollout.yaml'))).toBe(false);
   }, 30_000);
+
+  it('re-asks a limit in the wrong unit with the number meant, as validate would say it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-init-pty-'));
+    const flags = ['--name', 'units', '--target', 'env-file', '--env-path', '.env', '--key', 'APP_PERCENT', '--stages', '10,100', '--bake', '10s'];
+    const source = ['--source', 'prometheus', '--source-url', 'http://127.0.0.1:9090', '--source-token-env', '', '--metrics', 'error_rate', '--error-rate-warning', '> 1%'];
+    const session = startWizard(dir, [...flags, ...source]);
+    await session.waitFor(/\? Error rate: critical/);
+    session.send('C-u');
+    session.send('-l', '> 5');
+    session.send('Enter');
+    await session.waitFor(/limit "> 5" is above 1[\s\S]*did you mean "> 0\.05"/);
+    session.send('C-u');
+    session.send('-l', '> 0.05');
+    session.send('Enter');
+    await session.waitFor(/EXIT=0/);
+    const plan = await loadPlan(join(dir, 'rollout.yaml'), { env: {}, secrets: new Secrets() });
+    expect(plan.metrics[0]?.critical).toMatchObject({ op: '>', value: 0.05 });
+  }, 30_000);
 });

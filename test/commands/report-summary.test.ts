@@ -38,3 +38,25 @@ it('writes no summary outside GitHub Actions', async () => {
     expect(existsSync(summary)).toBe(false);
   }
 });
+
+it('after a rollback and a new start, the summary holds only the new attempt, numbered by the plan', async () => {
+  // A service of its own: the flag the other tests advanced would read as drift here.
+  const ownService = await startFakeService();
+  try {
+    const own = mkdtempSync(join(tmpdir(), 'rollout-report-'));
+    writeFileSync(join(own, 'rollout.yaml'), servicePlan(ownService));
+    for (const args of [['advance', '--yes'], ['rollback', '--yes', '--reason', 'first try'], ['advance', '--yes']]) {
+      expect((await runCli(args, { cwd: own, env })).code, args.join(' ')).toBe(0);
+    }
+    const summary = join(own, 'summary.md');
+    const r = await runCli(['report', '--format', 'junit'], { cwd: own, env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } });
+    expect(r.stdout).toContain('name="stage 1 (10%), attempt 1"');
+    expect(r.stdout).toContain('name="stage 1 (10%), attempt 2"');
+    const text = readFileSync(summary, 'utf8');
+    expect(text).toMatch(/^\| 1 \| 10% \| 2 \| /m);
+    expect(text).not.toMatch(/^\| 1 \| 10% \| 1 \| /m);
+    expect(text).not.toContain('first try');
+  } finally {
+    await ownService.close();
+  }
+});

@@ -26,6 +26,8 @@ export interface FakeService {
   holdNextPut(): () => void;
   /** Like holdNextPut, for the next read of the metrics route: a command is held mid-judgement. */
   holdNextMetricsRead(): () => void;
+  /** Like holdNextPut, for the next GET of the flag: a command is held while it reads the target. */
+  holdNextFlagRead(): () => void;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export interface FakeService {
 export async function startFakeService(): Promise<FakeService> {
   let nextPutGate: Promise<void> | undefined;
   let nextMetricsGate: Promise<void> | undefined;
+  let nextFlagReadGate: Promise<void> | undefined;
   const gate = (): { promise: Promise<void>; release: () => void } => {
     let release!: () => void;
     const promise = new Promise<void>((resolve) => (release = resolve));
@@ -57,10 +60,20 @@ export async function startFakeService(): Promise<FakeService> {
       nextMetricsGate = promise;
       return release;
     },
+    holdNextFlagRead() {
+      const { promise, release } = gate();
+      nextFlagReadGate = promise;
+      return release;
+    },
     close: () => service.server.close(),
   };
   service.server = await startTestServer(async (req, res) => {
-    if (req.url === '/flag' && req.method === 'GET') return sendJson(res, 200, { percentage: service.percentage });
+    if (req.url === '/flag' && req.method === 'GET') {
+      const held = nextFlagReadGate;
+      nextFlagReadGate = undefined;
+      if (held) await held;
+      return sendJson(res, 200, { percentage: service.percentage });
+    }
     if (req.url === '/flag' && req.method === 'PUT') {
       const body = JSON.parse(req.body) as { percentage: number };
       if (service.putDelayMs) await new Promise((r) => setTimeout(r, service.putDelayMs));
