@@ -21,21 +21,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { runProgram } = await import('./cli/program.js');
     return await runProgram(argv, { env, signal: controller.signal, version: VERSION });
   } catch (err) {
-    return reportError(asInterruption(err, controller.signal), wantsJson, env);
+    return await reportError(asInterruption(err, controller.signal), wantsJson, env);
   } finally {
     stopWatching();
     await shutdown();
   }
 }
 
-/** Prints an error (redacted) and returns its exit code. */
-function reportError(err: unknown, json: boolean, env: NodeJS.ProcessEnv): number {
+/** Prints an error (redacted; with --json also as the error document on stdout) and returns its exit code. */
+async function reportError(err: unknown, json: boolean, env: NodeJS.ProcessEnv): Promise<number> {
   const known = err instanceof RolloutError;
   const exitCode = known ? err.exitCode : ExitCode.unexpected;
   const message = err instanceof Error ? err.message : String(err);
   const hint = known ? err.hint : 'this is a bug in rollout; rerun with ROLLOUT_DEBUG=1 and report the output';
   if (json) {
-    process.stdout.write(`${processSecrets.redact(JSON.stringify({ error: message, hint, exitCode }))}\n`);
+    const { errorDocument } = await import('./cli/json-documents.js');
+    process.stdout.write(`${processSecrets.redact(JSON.stringify(errorDocument(err, exitCode, hint)))}\n`);
   }
   // An interruption or a "no" was asked for: it is said plainly, in one line, not as an error.
   const asked = err instanceof InterruptedError || err instanceof DeclinedError;

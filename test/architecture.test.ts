@@ -30,7 +30,9 @@ async function importGraph(types: boolean): Promise<Graph> {
     tsConfig: join(ROOT, 'tsconfig.json'),
     detectiveOptions: { ts: { skipTypeImports: !types, skipAsyncImports: false } },
   });
-  expect(result.warnings().skipped, 'imports madge could not resolve').toEqual([]);
+  // Packages resolved only through an `exports` map (e.g. @bomb.sh/tab/commander) are beyond madge; tsc checks those.
+  const ours = result.warnings().skipped.filter((specifier) => specifier.startsWith('.'));
+  expect(ours, 'imports of our own files madge could not resolve').toEqual([]);
   return result.obj();
 }
 

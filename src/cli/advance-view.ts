@@ -1,4 +1,4 @@
-/** What `rollout advance` prints: the judgement it went by, and one line (or a --json document) on what it did. */
+/** What `rollout advance` prints: the judgement it went by, and one line on what it did (--json: json-documents.ts). */
 import type { Judgement } from '../analysis/judge.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
@@ -26,20 +26,9 @@ export function describeAdvance(plan: Plan, from: number, to: number, toStage: n
   return `${plan.name}: ${from}% → ${to}% (stage ${toStage + 1}/${plan.stages.length})`;
 }
 
-/** Prints the outcome of an advance: one line for people, or the --json document with its exit code. */
-export function printAdvanceOutcome(out: Output, view: { plan: Plan; planFile: string; outcome: AdvanceOutcome; exitCode: number; json: boolean }): void {
-  const { outcome: o } = view;
-  if (!view.json) return out.print(renderOutcome(view.plan, view.planFile, o, out));
-  out.printJson({
-    action: o.action,
-    dryRun: o.dryRun ?? false,
-    from: o.from,
-    to: o.to,
-    reason: o.reason,
-    verdict: o.judgement?.verdict,
-    readings: o.judgement?.readings.map((r) => ({ name: r.name, status: r.status, value: r.value, display: r.display, reason: r.reason })),
-    exitCode: view.exitCode,
-  });
+/** Prints the outcome of an advance, one line for people. */
+export function printAdvanceOutcome(out: Output, view: { plan: Plan; planFile: string; outcome: AdvanceOutcome }): void {
+  out.print(renderOutcome(view.plan, view.planFile, view.outcome, out));
 }
 
 function renderOutcome(plan: Plan, planFile: string, o: AdvanceOutcome, { color }: Output): string {

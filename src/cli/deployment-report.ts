@@ -8,7 +8,8 @@ import type { Plan } from '../plan/types.js';
 import type { HistoryEvent } from '../state/types.js';
 import { formatTime } from './time.js';
 
-export type ReportFormat = 'markdown' | 'json' | 'junit';
+/** The text formats; `json` is a document of json-documents.ts. */
+export type ReportFormat = 'markdown' | 'junit';
 
 /** One stage as it happened. */
 export interface StageRecord {
@@ -73,7 +74,8 @@ export function decisionOf(stage: StageRecord): string {
   return `${o.action === 'force' ? 'forced' : 'advanced'} to ${o.to}%`;
 }
 
-function failed(stage: StageRecord): boolean {
+/** True when the stage ended in a rollback. */
+export function failed(stage: StageRecord): boolean {
   return stage.outcome?.action === 'rollback' || stage.outcome?.action === 'emergency-rollback';
 }
 
@@ -102,9 +104,6 @@ export function renderReport(plan: Plan, history: HistoryEvent[], format: Report
   const stages = stageRecords(events, plan, from);
   const units = new Map(plan.metrics.map((m) => [m.name, m.unit]));
   const metricsText = (metrics: Record<string, number | null>): string => formatReadings(metrics, units) || '—';
-  if (format === 'json') {
-    return JSON.stringify({ plan: plan.name, description, stages: stages.map((s) => ({ ...s, decision: decisionOf(s), failed: failed(s) })), events }, null, 2);
-  }
   if (format === 'junit') {
     const cases = stages.map((s) => {
       const name = stageName(s);

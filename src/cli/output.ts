@@ -25,7 +25,7 @@ export interface Output {
    * above its frame instead of under it, where the next redraw would miscount; undefined ends that.
    */
   wrapErrors(around: ((write: () => void) => void) | undefined): void;
-  /** One JSON document (or one line of JSON lines) for stdout. */
+  /** One JSON document for stdout, on one line: a stream of them is JSON lines. */
   printJson(value: unknown): void;
 }
 
@@ -84,7 +84,7 @@ export function createOutput(options: OutputOptions = {}): Output {
     wrapErrors: (wrap) => {
       around = wrap;
     },
-    printJson: (value) => write(`${secrets.redact(JSON.stringify(value, null, 2))}\n`),
+    printJson: (value) => write(`${secrets.redact(JSON.stringify(value))}\n`),
   };
 }
 

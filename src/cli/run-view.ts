@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { describeMove, type HistoryEvent } from '../state/types.js';
+import { runEventDocument } from './json-documents.js';
 import type { LiveRegion } from './live-region.js';
 import { isCompact, type Output } from './output.js';
 import { paintStatus, paintVerdict, renderCompactReadings, renderReadings } from './readings-table.js';
@@ -23,17 +24,11 @@ export interface RunView {
 
 /** The view for `out`: JSON lines, plain lines, or a live terminal view. */
 export async function createRunView(plan: Plan, out: Output, clock: Clock): Promise<RunView> {
-  if (out.json) return { show: (event) => out.print(JSON.stringify(runEventJson(event, clock.now()))), close: () => undefined };
+  if (out.json) return { show: (event) => out.printJson(runEventDocument(plan, event, clock.now())), close: () => undefined };
   if (!out.isTTY) {
     return { show: (event) => out.print(`${formatLogTime(clock.now(), out.utc)} ${describeRunEvent(plan, event, out.color)}`), close: () => undefined };
   }
   return createLiveView(plan, out, clock, (await import('./live-region.js')).createLiveRegion(out));
-}
-
-/** One event as its JSON line: history events keep their own fields and time. */
-export function runEventJson(event: RunEvent, now: number): Record<string, unknown> {
-  if (event.type === 'event') return { type: 'event', ...event.event };
-  return { time: new Date(now).toISOString(), ...event };
 }
 
 function stageLabel(plan: Plan, stageIndex: number, percent: number): string {

@@ -4,17 +4,19 @@ import type { Judgement } from '../analysis/judge.js';
 import type { ExitCode } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
-import type { LastRollback } from '../rollout/next-step.js';
+import type { LastRollback, NextStep } from '../rollout/next-step.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';
 import { isCompact, type Output } from './output.js';
 import { renderCompactReadings, renderJudgement, renderVerdict } from './readings-table.js';
 import { formatTime } from './time.js';
 import { sparkline } from './sparkline.js';
 
-/** Everything the status screen shows, also its --json document. */
+/** Everything the status screen shows, also what its --json document is built from (json-documents.ts). */
 export interface StatusSnapshot {
   plan: string;
   stage: { index: number; of: number; percent: number } | null;
+  /** How many stages the plan has. */
+  stages: number;
   /** What state last applied. */
   percent: number;
   /** Why the plan no longer fits the state (stages edited), if it does not. */
@@ -35,7 +37,7 @@ export interface StatusSnapshot {
   readings: Judgement['readings'];
   /** After a rollback: why, when, who, and the recovery check's result. */
   rollback?: LastRollback;
-  next: string;
+  next: NextStep;
   /** What `--exit-code` exits with: as `check`, or 5 on drift, a changed plan or an unfinished emergency. */
   exitCode: ExitCode;
 }
@@ -101,7 +103,7 @@ export function renderStatus({ plan, snapshot: s, judgement, trends, now }: Stat
         : renderJudgement(plan, judgement, c, { trends, reasons: true }),
     );
   }
-  lines.push(`next: ${s.next}`);
+  lines.push(`next: ${s.next.text}`);
   return lines.join('\n');
 }
 

@@ -6,6 +6,7 @@
 import { bakeLeftMs, decide, type Decision } from '../analysis/decide.js';
 import { describeAdvance, printAdvanceJudgement, printAdvanceOutcome, type AdvanceOutcome } from '../cli/advance-view.js';
 import { annotateReadings } from '../cli/github-actions.js';
+import { advanceDocument } from '../cli/json-documents.js';
 import { confirmOrDecline } from '../cli/prompter.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
@@ -66,7 +67,8 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
   if (judgement && !options.json) printAdvanceJudgement(ctx.out, plan, judgement);
   annotateReadings(plan, judgement, ctx.env, ctx.out);
   const finish = (outcome: AdvanceOutcome, exitCode: ExitCode): CommandResult => {
-    printAdvanceOutcome(ctx.out, { plan, planFile: options.plan, outcome, exitCode, json: options.json });
+    if (options.json) ctx.out.printJson(advanceDocument(plan, outcome, exitCode));
+    else printAdvanceOutcome(ctx.out, { plan, planFile: options.plan, outcome });
     return { exitCode };
   };
 

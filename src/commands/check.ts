@@ -1,5 +1,6 @@
 /** `rollout check [plan]`: one judgement now, no changes. Exit 0 healthy, 3 hold, 4 critical. */
 import { annotateReadings } from '../cli/github-actions.js';
+import { checkDocument } from '../cli/json-documents.js';
 import { renderCheck } from '../cli/readings-table.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { createMeter, verdictExitCode } from '../rollout/meter.js';
@@ -17,7 +18,7 @@ export async function checkCommand(options: StateOptions, ctx: CommandContext): 
   annotateReadings(plan, judgement, ctx.env, ctx.out);
   const exitCode = verdictExitCode(judgement);
   if (options.json) {
-    ctx.out.printJson({ plan: plan.name, verdict: judgement.verdict, reasons: judgement.reasons, inWarmup: judgement.warmingUp, readings: judgement.readings, exitCode });
+    ctx.out.printJson(checkDocument(plan, judgement, exitCode, ctx.clock.now()));
     return { exitCode };
   }
   ctx.out.print(renderCheck(plan, judgement, ctx.out.color));

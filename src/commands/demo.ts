@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { demoDocument } from '../cli/json-documents.js';
 import { writeDemoPlan } from '../demo/demo-plan.js';
 import { BAD_FROM_PERCENT, startSimulatedService, type Scenario, type SimulatedService } from '../demo/simulated-service.js';
 import { ExitCode, InterruptedError, RolloutError, UsageError } from '../errors.js';
@@ -68,7 +69,7 @@ export async function demoCommand(options: DemoOptions, ctx: CommandContext): Pr
   const service = await startSimulatedService();
   const say = narrator(options, ctx);
   try {
-    say({ type: 'demo-start', url: service.url, flag: service.flagUrl, metrics: service.metricsUrl, summary: service.summaryUrl, dir }, [
+    say({ kind: 'demo-start', url: service.url, flag: service.flagUrl, metrics: service.metricsUrl, summary: service.summaryUrl, dir }, [
       ctx.out.color.bold('rollout demo') + ` — a simulated service on ${service.url}, with a real \`rollout run\` against it`,
       `  flag API  GET/PUT ${service.flagUrl}  { "percentage": n }`,
       `  metrics   ${service.metricsUrl} (Prometheus text) and ${service.summaryUrl} (JSON)`,
@@ -86,7 +87,7 @@ export async function demoCommand(options: DemoOptions, ctx: CommandContext): Pr
     // With --keep, Ctrl-C is how the demo ends, not an interruption.
     if (options.keep && last) await keepServing(service, last, say, ctx);
     say(
-      { type: 'demo-end', ok: passed, outcomes },
+      { kind: 'demo-end', ok: passed, outcomes },
       passed
         ? ['', ctx.out.color.green.bold('demo passed: ') + outcomes.map((o) => SCENARIOS[o.scenario].shown).join('; '), 'next: `rollout init` writes a plan for your own service']
         : ['', ctx.out.color.red.bold('demo failed: ') + failed.map(describeMiss).join('; ')],
@@ -118,7 +119,7 @@ async function runScenario(scenario: Scenario, counter: string, { service, dir, 
   const shown = SCENARIOS[scenario];
   service.reset(scenario);
   const plan = await writeDemoPlan(dir, scenario, service);
-  say({ type: 'demo-run', scenario, plan, expected: shown.expected }, [
+  say({ kind: 'demo-run', scenario, plan, expected: shown.expected }, [
     '',
     ctx.out.color.bold(`${counter} ${shown.story}`),
     `    expected: ${shown.expected}`,
@@ -132,7 +133,7 @@ async function runScenario(scenario: Scenario, counter: string, { service, dir, 
   const ok = exitCode === shown.exitCode && service.percentage === shown.percent;
   const outcome: Outcome = { scenario, plan, exitCode, percent: service.percentage, criticalBlips, seconds, ok };
   const blips = scenario === 'flaky' ? `, ${criticalBlips} critical blip${criticalBlips === 1 ? '' : 's'} ridden out` : '';
-  say({ type: 'demo-result', ...outcome }, [
+  say({ kind: 'demo-result', ...outcome }, [
     `${ok ? ctx.out.color.green('✓') : ctx.out.color.red('✗')} ${scenario}: run exited ${exitCode} with the flag at ${service.percentage}%${blips} (${seconds}s)`,
   ]);
   return outcome;
@@ -162,7 +163,7 @@ function describeMiss(o: Outcome): string {
 
 /** --keep: the service stays up, with the commands to explore it, until Ctrl-C. */
 async function keepServing(service: SimulatedService, last: Outcome, say: Narrator, ctx: CommandContext): Promise<void> {
-  say({ type: 'demo-keep', url: service.url, plan: last.plan, scenario: service.scenario }, [
+  say({ kind: 'demo-keep', url: service.url, plan: last.plan, scenario: service.scenario }, [
     '',
     ctx.out.color.bold(`The simulated service stays up at ${service.url} (scenario ${service.scenario}, flag at ${service.percentage}%).`),
     'In another terminal:',
@@ -179,7 +180,7 @@ async function keepServing(service: SimulatedService, last: Outcome, say: Narrat
   });
 }
 
-type Narrator = (json: Record<string, unknown>, lines: string[]) => void;
+type Narrator = (json: { kind: `demo-${string}` } & Record<string, unknown>, lines: string[]) => void;
 
 /**
  * The demo's own lines: a JSON object per line beside run's events with --json, else text.
@@ -187,7 +188,7 @@ type Narrator = (json: Record<string, unknown>, lines: string[]) => void;
  */
 function narrator(options: DemoOptions, ctx: CommandContext): Narrator {
   return (json, lines) => {
-    if (options.json) ctx.out.print(JSON.stringify(json));
+    if (options.json) ctx.out.printJson(demoDocument(json.kind, json));
     else for (const line of lines) ctx.out.print(line);
   };
 }

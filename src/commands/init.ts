@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { initDocument } from '../cli/json-documents.js';
 import { ExitCode, formatProblem, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
 import { checkLimits } from '../plan/limit-checks.js';
@@ -268,17 +269,9 @@ function schemaReference(planDir: string): string {
 function report(answers: InitAnswers, file: string, variables: string[], options: InitOptions, ctx: CommandContext): void {
   const unset = variables.filter((v) => !ctx.env[v]);
   if (options.json) {
-    ctx.out.printJson({
-      file,
-      name: answers.name,
-      stages: answers.stages,
-      bake: answers.bake,
-      target: answers.target.type,
-      source: answers.source?.kind.type ?? null,
-      metrics: answers.metrics,
-      variables,
-      unset,
-    });
+    ctx.out.printJson(
+      initDocument({ file, name: answers.name, stages: answers.stages, bake: answers.bake, target: answers.target.type, source: answers.source?.kind.type ?? null, metrics: answers.metrics, variables, unset }),
+    );
     return;
   }
   const metrics = answers.source ? `${answers.metrics.length} metric${answers.metrics.length === 1 ? '' : 's'} from ${answers.source.kind.type}` : 'no metrics';

@@ -4,13 +4,14 @@
  * who holds the lock. No plan needed: where a rollout recorded its target, the target is read
  * (bounded) to spot drift. Exit code: the worst rollout's, as `status --exit-code` would give it.
  */
-import Table from 'cli-table3';
+import { listDocument } from '../cli/json-documents.js';
+import { renderListTable, type ListedRollout, type ListStatus } from '../cli/list-view.js';
 import { ExitCode } from '../errors.js';
-import { formatDuration, parseDuration } from '../plan/duration.js';
+import { parseDuration } from '../plan/duration.js';
 import { withDeadline } from '../rollout/deadline.js';
 import { buildTarget } from '../rollout/open.js';
 import { describeLocation, openStoreByLocation, planFromRecord, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
-import type { LockHolder, StoredRollout } from '../state/types.js';
+import type { StoredRollout } from '../state/types.js';
 import { compareDrift } from '../targets/drift.js';
 import type { CommandContext, CommandResult } from '../context.js';
 
@@ -18,24 +19,6 @@ import type { CommandContext, CommandResult } from '../context.js';
 export interface ListOptions extends Omit<NamedRolloutOptions, 'plan'> {
   /** Deadline of each target read (default 5s). */
   callTimeout?: string;
-}
-
-/** How a rollout stands, worst last. */
-export type ListStatus = 'not started' | 'baking' | 'complete' | 'held' | 'paused' | 'rolled back' | 'drift' | 'emergency' | 'unreadable';
-
-/** One row of the listing, also its --json item. */
-export interface ListedRollout {
-  name: string;
-  stage: { index: number; of: number } | null;
-  percent: number;
-  status: ListStatus;
-  /** What the status rests on: the pause, hold or drift, in words. */
-  detail?: string;
-  timeInStageMs?: number;
-  /** The target's percentage, when its record could be rebuilt and it answered. */
-  targetPercent?: number;
-  lockHolder?: LockHolder;
-  exitCode: ExitCode;
 }
 
 const STATUS_EXIT: Record<ListStatus, ExitCode> = {
@@ -70,25 +53,14 @@ export async function listCommand(options: ListOptions, ctx: CommandContext): Pr
   const rows = await Promise.all(stored.map((r) => describeRollout(r, now, readMs ?? DEFAULT_READ_MS, ctx)));
   const exitCode = SEVERITY.find((code) => rows.some((r) => r.exitCode === code)) ?? ExitCode.ok;
   if (options.json) {
-    ctx.out.printJson({ where, rollouts: rows, exitCode });
+    ctx.out.printJson(listDocument(where, rows, exitCode));
     return { exitCode };
   }
   if (rows.length === 0) {
     ctx.out.print(`no rollouts in ${where}`);
     return { exitCode };
   }
-  const table = new Table({ head: ['rollout', 'stage', 'percent', 'status', 'in stage', 'lock'], style: { head: [], border: [] }, wordWrap: true });
-  for (const r of rows) {
-    table.push([
-      r.name,
-      r.stage ? `${r.stage.index}/${r.stage.of}` : '-',
-      `${r.percent}%${r.targetPercent !== undefined && r.targetPercent !== r.percent ? ` (target ${r.targetPercent}%)` : ''}`,
-      `${r.status}${r.detail ? `: ${r.detail}` : ''}`,
-      r.timeInStageMs === undefined ? '-' : formatDuration(r.timeInStageMs),
-      r.lockHolder ? `${r.lockHolder.actor} (${r.lockHolder.command}, pid ${r.lockHolder.pid} on ${r.lockHolder.host})` : '-',
-    ]);
-  }
-  ctx.out.print(`rollouts in ${where}\n${table.toString()}`);
+  ctx.out.print(`rollouts in ${where}\n${renderListTable(rows)}`);
   return { exitCode };
 }
 

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { renderReport, type ReportFormat } from '../cli/deployment-report.js';
 import { appendStepSummary } from '../cli/github-actions.js';
 import { renderHtmlReport } from '../cli/html-report.js';
+import { reportDocument } from '../cli/json-documents.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, StateStore } from '../state/types.js';
@@ -14,11 +15,11 @@ export interface ReportOptions extends StateOptions {
   format?: string;
 }
 
-const FORMATS: (ReportFormat | 'html')[] = ['markdown', 'json', 'junit', 'html'];
+const FORMATS: (ReportFormat | 'json' | 'html')[] = ['markdown', 'json', 'junit', 'html'];
 
 /** Prints the report; under GitHub Actions also appends it, in Markdown, to the step summary. */
 export async function reportCommand(options: ReportOptions, ctx: CommandContext): Promise<CommandResult> {
-  const format = (options.json ? 'json' : (options.format ?? 'markdown')) as ReportFormat | 'html';
+  const format = (options.json ? 'json' : (options.format ?? 'markdown')) as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`unknown report format "${format}"`, `use --format ${FORMATS.join(', --format ')}`);
   if (format === 'html') {
     const plan = await loadPlanForCommand(options.plan, ctx);
@@ -33,7 +34,8 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
     return { exitCode: ExitCode.ok };
   }
   const { plan, events } = await readHistory(options, ctx);
-  ctx.out.print(renderReport(plan, events, format, 0, ctx.out.utc));
+  if (format === 'json') ctx.out.printJson(reportDocument(plan, events));
+  else ctx.out.print(renderReport(plan, events, format, 0, ctx.out.utc));
   await appendStepSummary(plan, events, ctx.env, ctx.out);
   return { exitCode: ExitCode.ok };
 }

@@ -4,6 +4,7 @@
  * the target's emergency actions and notifies — and still works when metrics, the lock or state
  * are broken (src/rollout/emergency.ts).
  */
+import { emergencyRollbackDocument, rollbackDocument } from '../cli/json-documents.js';
 import { confirmOrDecline } from '../cli/prompter.js';
 import { ExitCode, TargetError, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
@@ -71,7 +72,7 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
     ctx.out.error(`verifying recovery: ${plan.analysis.failureLimit} polls, ${plan.analysis.intervalMs / 1000}s apart…`);
     recovered = (await watchRecovery(plan, rollout.store, next, rollout.meter, ctx)).recovered;
   }
-  if (options.json) ctx.out.printJson({ action: 'rollback', from, to: destination.percent, reason, recovered, notifications: deliveries });
+  if (options.json) ctx.out.printJson(rollbackDocument(plan, { from, to: destination.percent, reason, recovered, deliveries }));
   else {
     ctx.out.print(`${ctx.out.color.yellow('rolled back')} ${plan.name}: ${from}% → ${destination.percent}%`);
     if (recovered !== undefined) ctx.out.print(recovered ? 'metrics recovered' : ctx.out.color.red('metrics NOT recovered: investigate now'));
@@ -99,12 +100,15 @@ async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): 
   const target = await buildTarget(quickAttempts(plan.target, callMs), ctx);
   const outcome = await emergencyRollback(plan, target, openStore, ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
-  if (options.json) {
-    ctx.out.printJson({ action: 'emergency-rollback', from: outcome.from, to: 0, ok: outcome.ok, readBack: outcome.readBack, problems: outcome.problems, notifications: outcome.deliveries });
-  }
   if (!outcome.ok) {
-    throw new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${outcome.failure}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
+    const failed = new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${outcome.failure}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
+    if (!options.json) throw failed;
+    // One document, with what did and did not happen; the error goes to stderr as the entry point would print it.
+    ctx.out.printJson(emergencyRollbackDocument(plan, outcome));
+    ctx.out.error(`error: ${failed.message}\nhint: ${failed.hint}`);
+    return { exitCode: failed.exitCode };
   }
+  if (options.json) ctx.out.printJson(emergencyRollbackDocument(plan, outcome));
   const taken = outcome.tookOverFrom;
   const tookOver = taken ? `; took the lock from ${taken.actor} (pid ${taken.pid} on ${taken.host}, ${taken.command})` : '';
   const confirmed = outcome.readBack === undefined ? '; the target cannot be read back to confirm' : '; the target reads 0%';

@@ -146,7 +146,7 @@ function howToGoOn(plan: Plan, outcome: RunOutcome, options: RunOptions): string
   const where = state.stageIndex >= 0 ? ` (stage ${state.stageIndex + 1}/${plan.stages.length})` : '';
   return (
     `${outcome.reason}: the target is at ${state.percent}%${where}, as state records. ` +
-    `Continue with ${rolloutCommand('run', spelling)}, or roll back with ${rolloutCommand('rollback', spelling)}`
+    `Continue with \`${rolloutCommand('run', spelling)}\`, or roll back with \`${rolloutCommand('rollback', spelling)}\``
   );
 }
 

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { stateMigrateDocument } from '../cli/json-documents.js';
 import { ConflictError, ExitCode, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { lockHolder } from '../state/actor.js';
@@ -71,7 +72,7 @@ export async function stateMigrateCommand(options: StateMigrateOptions, ctx: Com
       );
       const what = summarize(plan, content);
       if (options.json) {
-        ctx.out.printJson({ plan: plan.name, from: source.shown, to: destination.shown, copied, state: content.state ?? null, events: content.events.length });
+        ctx.out.printJson(stateMigrateDocument(plan, { from: source.shown, to: destination.shown, copied, state: content.state, events: content.events.length }));
       } else if (copied) {
         ctx.out.print(`copied ${plan.name} from ${source.shown} to ${destination.shown}: ${what}`);
         ctx.out.print(`${source.shown} is left as it was; point every command at ${destination.shown} from now on`);

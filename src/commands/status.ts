@@ -5,6 +5,7 @@
  */
 import { bakeLeftMs, decide } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
+import { statusDocument } from '../cli/json-documents.js';
 import { createStatusDisplay, metricTrends, type StatusSnapshot } from '../cli/status-view.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
@@ -44,7 +45,8 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
       // Reads cut short by Ctrl-C are not a status: the command ends as interrupted (exit 130).
       ctx.signal.throwIfAborted();
-      if (options.json) ctx.out.printJson(snapshot);
+      // --watch --json: one document per refresh, one per line (JSON lines).
+      if (options.json) ctx.out.printJson(statusDocument(snapshot, ctx.clock.now()));
       else display.show({ plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now() });
       if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
@@ -85,6 +87,7 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
     snapshot: {
       plan: plan.name,
       stage: started && !planChange ? { index: state.stageIndex + 1, of: plan.stages.length, percent: state.percent } : null,
+      stages: plan.stages.length,
       percent: state?.percent ?? 0,
       planChange,
       emergency: fenced,

@@ -4,6 +4,7 @@
  * to answer, the request is withdrawn and nothing changes.
  */
 import type { CommandContext, CommandResult } from '../context.js';
+import { askedRunDocument } from '../cli/json-documents.js';
 import { ConflictError } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { detectActor, LockedError } from '../state/actor.js';
@@ -64,7 +65,7 @@ async function askRun(rollout: Pick<Rollout, 'plan' | 'store'>, holder: LockHold
       if (answer) {
         answered = true;
         ctx.progress?.clear();
-        if (ctx.out.json) ctx.out.printJson({ action: request.kind, askedRun: true, applied: answer.applied, message: answer.message, exitCode: answer.exitCode });
+        if (ctx.out.json) ctx.out.printJson(askedRunDocument(plan, request.kind, answer));
         else ctx.out.print(answer.message);
         return { exitCode: answer.exitCode as CommandResult['exitCode'] };
       }

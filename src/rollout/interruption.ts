@@ -40,10 +40,8 @@ async function storedVersion(rollout: Pick<Locked, 'store'>): Promise<number | u
 async function interrupted(rollout: Locked, command: string, spelling: CommandSpelling, signal: AbortSignal, versionBefore: number | undefined): Promise<InterruptedError> {
   const { plan } = rollout;
   const why = signal.reason instanceof Error ? signal.reason.message : 'interrupted';
-  const goOn =
-    command === 'rollback'
-      ? `Run ${rolloutCommand('rollback', spelling)} again to finish, or ${rolloutCommand('status', spelling)} to look first`
-      : `Continue with ${rolloutCommand(command, spelling)}, or roll back with ${rolloutCommand('rollback', spelling)}`;
+  const run = (verb: string) => `\`${rolloutCommand(verb, spelling)}\``;
+  const goOn = command === 'rollback' ? `Run ${run('rollback')} again to finish, or ${run('status')} to look first` : `Continue with ${run(command)}, or roll back with ${run('rollback')}`;
   try {
     const state = await rollout.store.load();
     const where = state && state.stageIndex >= 0 ? `${state.percent}% (stage ${state.stageIndex + 1}/${plan.stages.length})` : `${state?.percent ?? 0}% (not started)`;

@@ -50,14 +50,14 @@ export interface CommandSpelling {
 
 const DEFAULT_PLAN = './rollout.yaml';
 
-/** `rollout <verb> [plan] [--state-dir d] [flags]`, quoted where a shell would need it. */
+/** `rollout <verb> [plan] [--state-dir d] [flags]`: a shell command, quoted where a shell would need it. */
 export function rolloutCommand(verb: string, spelling: CommandSpelling, flags = ''): string {
   const quote = (s: string) => (/^[\w./@:=+-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
   const parts = ['rollout', verb];
   if (spelling.plan !== DEFAULT_PLAN && spelling.plan !== 'rollout.yaml') parts.push(quote(spelling.plan));
   if (flags) parts.push(flags);
   if (spelling.stateDir) parts.push('--state-dir', quote(spelling.stateDir));
-  return `\`${parts.join(' ')}\``;
+  return parts.join(' ');
 }
 
 /** What the next step is decided from. */
@@ -75,46 +75,83 @@ export interface NextStepInput {
   rollback?: LastRollback;
 }
 
-/** The next action, in words, with a command that will work now. */
-export function nextStep(input: NextStepInput): string {
+/** What to do next, as a machine reads it: a verb and the exact shell command (null: nothing to run). */
+export interface NextAction {
+  action: 'emergency-rollback' | 'fix-target' | 'adopt' | 'rollback' | 'investigate' | 'start' | 'advance' | 'complete' | 'none' | 'resume' | 'wait' | 'watch';
+  command: string | null;
+}
+
+/** The next step: the action, other actions that also fit, and the sentence people read. */
+export interface NextStep extends NextAction {
+  alternatives: NextAction[];
+  text: string;
+}
+
+/** The next action, with a command that will work now, and its sentence. */
+export function nextStep(input: NextStepInput): NextStep {
   const { plan, state, decision, spelling, target } = input;
-  const run = (verb: string, flags = '') => rolloutCommand(verb, spelling, flags);
-  if (input.fenced) return `finish the emergency: ${run('rollback', '--emergency')}`;
+  const cmd = (verb: string, flags = '') => rolloutCommand(verb, spelling, flags);
+  // People read commands in backquotes; the JSON's `command` is the bare shell command.
+  const shown = (command: string) => `\`${command}\``;
+  const step = (action: NextAction['action'], command: string | null, text: (shown: string) => string, ...alternatives: NextAction[]): NextStep => ({
+    action,
+    command,
+    alternatives,
+    text: text(command === null ? '' : shown(command)),
+  });
+  const also = (action: NextAction['action'], command: string): NextAction => ({ action, command });
+  if (input.fenced) return step('emergency-rollback', cmd('rollback', '--emergency'), (c) => `finish the emergency: ${c}`);
   // Every command that moves the target reads it first, so none would work now but the emergency.
-  if (target.error) return `the target does not answer: fix it, then ${run('status')} again; if the canary is failing, ${run('rollback', '--emergency')}`;
-  if (input.planChange) return `the plan changed: ${run('advance', '--adopt')} carries on under the new stages, or ${run('rollback')}`;
+  if (target.error) {
+    const emergency = cmd('rollback', '--emergency');
+    return step('fix-target', cmd('status'), (c) => `the target does not answer: fix it, then ${c} again; if the canary is failing, ${shown(emergency)}`, also('emergency-rollback', emergency));
+  }
+  if (input.planChange) {
+    const back = cmd('rollback');
+    return step('adopt', cmd('advance', '--adopt'), (c) => `the plan changed: ${c} carries on under the new stages, or ${shown(back)}`, also('rollback', back));
+  }
   if (target.drift && target.percent !== undefined) {
     const where = describeAdoption(plan, target.percent);
     const notStarted = !state || (state.stageIndex < 0 && !state.rolledBack);
+    const back = cmd('rollback', notStarted ? '--to 0' : '');
     return notStarted
-      ? `adopt the rollout already at ${target.percent}%: ${run('advance', '--adopt')} takes it as ${where}, or ${run('rollback', '--to 0')} sets 0%`
-      : `drift: ${run('advance', '--adopt')} takes the target's ${target.percent}% as ${where}, or ${run('rollback')} lowers it`;
+      ? step('adopt', cmd('advance', '--adopt'), (c) => `adopt the rollout already at ${target.percent}%: ${c} takes it as ${where}, or ${shown(back)} sets 0%`, also('rollback', back))
+      : step('adopt', cmd('advance', '--adopt'), (c) => `drift: ${c} takes the target's ${target.percent}% as ${where}, or ${shown(back)} lowers it`, also('rollback', back));
   }
   const first = plan.stages[0]?.percent;
   if (state?.rolledBack && decision.action === 'start') {
     const rb = input.rollback;
-    if (rb?.recovered === false) return `metrics did NOT recover after the rollback: investigate now (${run('history')}); ${run('rollback', '--emergency')} runs the emergency actions`;
-    return `investigate why it was rolled back (${run('history')}); once fixed, ${run('advance')} starts again at ${first}%`;
+    if (rb?.recovered === false) {
+      const emergency = cmd('rollback', '--emergency');
+      return step('investigate', cmd('history'), (c) => `metrics did NOT recover after the rollback: investigate now (${c}); ${shown(emergency)} runs the emergency actions`, also('emergency-rollback', emergency));
+    }
+    const again = cmd('advance');
+    return step('investigate', cmd('history'), (c) => `investigate why it was rolled back (${c}); once fixed, ${shown(again)} starts again at ${first}%`, also('start', again));
   }
   const nextStage = state ? plan.stages[state.stageIndex + 1] : plan.stages[0];
   switch (decision.action) {
     case 'start':
-      return `start: ${run('advance')} applies ${first}%`;
+      return step('start', cmd('advance'), (c) => `start: ${c} applies ${first}%`);
     case 'advance':
-      return `advance possible now: ${run('advance')} → ${nextStage?.percent}%`;
+      return step('advance', cmd('advance'), (c) => `advance possible now: ${c} → ${nextStage?.percent}%`);
     case 'complete':
-      return `complete: ${run('advance')} marks the rollout complete`;
+      return step('complete', cmd('advance'), (c) => `complete: ${c} marks the rollout complete`);
     case 'done':
-      return 'done: the rollout is complete at 100%';
+      return step('none', null, () => 'done: the rollout is complete at 100%');
     case 'critical':
-      return `roll back: ${run('rollback')} (${decision.reason})`;
-    case 'hold':
-      if (state?.paused) return `paused by ${state.paused.by}: ${state.paused.reason}; ${run('resume')} lifts it`;
-      return decision.retryInMs !== undefined
-        ? `advance possible in ${formatDuration(decision.retryInMs)}: then ${run('advance')}`
-        : `hold: ${decision.reason}; follow it with ${run('status', '--watch')}`;
+      return step('rollback', cmd('rollback'), (c) => `roll back: ${c} (${decision.reason})`);
+    case 'hold': {
+      if (state?.paused) {
+        const { by, reason } = state.paused;
+        return step('resume', cmd('resume'), (c) => `paused by ${by}: ${reason}; ${c} lifts it`);
+      }
+      const retryInMs = decision.retryInMs;
+      return retryInMs !== undefined
+        ? step('wait', cmd('advance'), (c) => `advance possible in ${formatDuration(retryInMs)}: then ${c}`)
+        : step('watch', cmd('status', '--watch'), (c) => `hold: ${decision.reason}; follow it with ${c}`);
+    }
     default:
-      return decision.reason;
+      return step('none', null, () => decision.reason);
   }
 }
 

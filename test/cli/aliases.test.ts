@@ -36,7 +36,7 @@ it('`promote` is `advance`: the same answer to --dry-run, and the same step when
   const viaAdvance = await rollout('advance', '--dry-run', '--json');
   const viaPromote = await rollout('promote', '--dry-run', '--json');
   expect(viaAdvance.code).toBe(0);
-  expect(viaAdvance.stdout).toMatch(/"to": 10/);
+  expect(viaAdvance.stdout).toMatch(/"to":10/);
   expect(timeless(viaPromote.stdout)).toBe(timeless(viaAdvance.stdout));
   expect((await rollout('promote', '--yes')).code).toBe(0);
   expect((await rollout('advance', '--yes')).code).toBe(0);

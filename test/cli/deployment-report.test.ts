@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderReport, stageRecords } from '../../src/cli/deployment-report.js';
 import { appendStepSummary } from '../../src/cli/github-actions.js';
+import { reportDocument } from '../../src/cli/json-documents.js';
 import { createOutput } from '../../src/cli/output.js';
 import type { EventAction } from '../../src/plan/types.js';
 import type { HistoryEvent } from '../../src/state/types.js';
@@ -87,7 +88,7 @@ describe('stage numbering', () => {
   });
 
   it('json: each stage carries its plan stage number and attempt', () => {
-    const report = JSON.parse(renderReport(plan, history, 'json')) as { stages: { stage: number; attempt: number; percent: number }[] };
+    const report = reportDocument(plan, history) as unknown as { stages: { stage: number; attempt: number; percent: number }[] };
     expect(report.stages.map((s) => `${s.stage}/${s.attempt}`)).toEqual(['1/1', '2/1', '1/2', '2/2', '3/1', '4/1']);
   });
 });

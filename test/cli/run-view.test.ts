@@ -5,7 +5,8 @@ import { judgePoll } from '../../src/analysis/judge.js';
 import type { RunEvent } from '../../src/analysis/run-loop.js';
 import { annotation, annotationFor } from '../../src/cli/github-actions.js';
 import { memoryOutput } from '../../src/cli/output.js';
-import { createRunView, progressBar, renderLiveBlock, runEventJson } from '../../src/cli/run-view.js';
+import { runEventDocument } from '../../src/cli/json-documents.js';
+import { createRunView, progressBar, renderLiveBlock } from '../../src/cli/run-view.js';
 import { formatLogTime, formatTime } from '../../src/cli/time.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
@@ -142,8 +143,8 @@ describe('plain and JSON lines', () => {
     (await createRunView(plan, out, clock)).show(rollback);
     expect(out.stdout).toHaveLength(1);
     expect(out.stdout[0]!.trimEnd()).not.toContain('\n');
-    expect(JSON.parse(out.stdout[0]!)).toEqual({ type: 'event', ...(rollback as Extract<RunEvent, { type: 'event' }>).event });
-    expect(runEventJson(poll, 0)).toMatchObject({ type: 'poll', time: '1970-01-01T00:00:00.000Z', percent: 50 });
+    expect(JSON.parse(out.stdout[0]!)).toEqual({ schemaVersion: 1, kind: 'event', verdict: null, ...(rollback as Extract<RunEvent, { type: 'event' }>).event });
+    expect(runEventDocument(plan, poll, 0)).toMatchObject({ schemaVersion: 1, kind: 'poll', time: '1970-01-01T00:00:00.000Z', stage: 2, stages: 3, percent: 50 });
   });
 });
 

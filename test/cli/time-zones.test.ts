@@ -51,7 +51,7 @@ const offsetNow = (zone: string) => {
 const DATE_TIME = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d';
 
 describe('the commands in a time zone', () => {
-  it.each(['America/New_York', 'Asia/Kolkata'])('TZ=%s: run lines, history, status and report show local time with the offset; JSON stays UTC', async (zone) => {
+  it.each(['America/New_York', 'Asia/Kolkata'])('TZ=%s: run lines, history, status and report show local time with the offset; JSON stays UTC (--utc or not)', async (zone) => {
     const offset = offsetNow(zone);
     const tz = { TZ: zone };
     const run = await world.rollout(['run'], tz);
@@ -70,8 +70,11 @@ describe('the commands in a time zone', () => {
     const report = await world.rollout(['report'], tz);
     expect(report.stdout).toMatch(new RegExp(`\\| 1 \\| 10% \\| 1 \\| ${DATE_TIME} ${offset.replace('+', '\\+')} \\|`));
 
-    const json = JSON.parse((await world.rollout(['history', '--json'], tz)).stdout) as { time: string }[];
-    for (const event of json) expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    for (const utc of [[], ['--utc']]) {
+      const json = JSON.parse((await world.rollout(['history', '--json', ...utc], tz)).stdout) as { events: { time: string }[] };
+      expect(json.events.length).toBeGreaterThan(0);
+      for (const event of json.events) expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
   });
 
   it('status after a rollback dates it in local time; --utc before or after the command switches every command to UTC', async () => {

@@ -29,11 +29,16 @@ describe('rollout validate', () => {
     expect(r.stderr).not.toContain('tok-123');
   });
 
-  it('--json prints one document with the error and exit code', async () => {
+  it('--json prints one validate document listing the problem located, and the exit code', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollout-validate-'));
     const r = await runCli(['validate', 'missing.yaml', '--json'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 2, error: expect.stringContaining('missing.yaml:1:1: cannot read the plan: no such file') });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      kind: 'validate',
+      valid: false,
+      exitCode: 2,
+      problems: [{ file: 'missing.yaml', line: 1, column: 1, message: expect.stringContaining('cannot read the plan: no such file') }],
+    });
   });
 
   it('exits 2 for unknown commands and options, suggesting the closest command', async () => {

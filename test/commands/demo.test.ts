@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
+import { expectStream } from '../helpers/json-contract.js';
 
-type Line = Record<string, unknown> & { type: string };
+type Line = Record<string, unknown> & { kind: string };
 
 function parseLines(stdout: string): Line[] {
   return stdout
@@ -20,16 +21,16 @@ function runsOf(lines: Line[]): Map<string, Line[]> {
   const runs = new Map<string, Line[]>();
   let current: Line[] | undefined;
   for (const line of lines) {
-    if (line.type === 'demo-run') runs.set(String(line.scenario), (current = []));
+    if (line.kind === 'demo-run') runs.set(String(line.scenario), (current = []));
     current?.push(line);
-    if (line.type === 'demo-result') current = undefined;
+    if (line.kind === 'demo-result') current = undefined;
   }
   return runs;
 }
 
 /** History events (advance, rollback, …) of a run. */
 function historyOf(run: Line[]): Array<{ action: string; from: number; to: number; verdict?: string }> {
-  return run.filter((l) => l.type === 'event') as never;
+  return run.filter((l) => l.kind === 'event') as never;
 }
 
 describe('rollout demo', () => {
@@ -38,7 +39,8 @@ describe('rollout demo', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = parseLines(r.stdout);
-    expect(lines[0]).toMatchObject({ type: 'demo-start', flag: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/flags\/demo$/) });
+    expectStream('demo', r.stdout);
+    expect(lines[0]).toMatchObject({ kind: 'demo-start', flag: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/flags\/demo$/) });
     const runs = runsOf(lines);
     expect([...runs.keys()]).toEqual(['healthy', 'bad']);
 
@@ -51,22 +53,22 @@ describe('rollout demo', () => {
       ['advance', 50, 100],
       ['complete', 100, 100],
     ]);
-    expect(healthy.find((l) => l.type === 'run-end')).toMatchObject({ outcome: 'complete', exitCode: 0, percent: 100 });
-    expect(healthy.at(-1)).toMatchObject({ type: 'demo-result', ok: true, exitCode: 0, percent: 100 });
+    expect(healthy.find((l) => l.kind === 'run-end')).toMatchObject({ outcome: 'complete', exitCode: 0, percent: 100 });
+    expect(healthy.at(-1)).toMatchObject({ kind: 'demo-result', ok: true, exitCode: 0, percent: 100 });
 
     const bad = runs.get('bad') ?? [];
     const badHistory = historyOf(bad);
     expect(badHistory.find((e) => e.action === 'rollback')).toMatchObject({ from: 25, to: 0, verdict: 'critical' });
     expect(badHistory.some((e) => e.action === 'advance' && e.to > 25)).toBe(false);
     // Two critical polls in a row at 25 % (failureLimit 2), the second one rolling back.
-    const criticalPolls = bad.filter((l) => l.type === 'poll' && l.verdict === 'critical');
+    const criticalPolls = bad.filter((l) => l.kind === 'poll' && l.verdict === 'critical');
     expect(criticalPolls.map((p) => [p.percent, p.consecutiveCritical])).toEqual([[25, 1], [25, 2]]);
-    expect(bad.find((l) => l.type === 'recovery')).toMatchObject({ recovered: true });
-    expect(bad.find((l) => l.type === 'run-end')).toMatchObject({ outcome: 'rolled-back', exitCode: 4, percent: 0 });
-    expect(bad.at(-1)).toMatchObject({ type: 'demo-result', ok: true, exitCode: 4, percent: 0 });
+    expect(bad.find((l) => l.kind === 'recovery')).toMatchObject({ recovered: true });
+    expect(bad.find((l) => l.kind === 'run-end')).toMatchObject({ outcome: 'rolled-back', exitCode: 4, percent: 0 });
+    expect(bad.at(-1)).toMatchObject({ kind: 'demo-result', ok: true, exitCode: 4, percent: 0 });
 
     const end = lines.at(-1);
-    expect(end).toMatchObject({ type: 'demo-end', ok: true });
+    expect(end).toMatchObject({ kind: 'demo-end', ok: true });
     expect(existsSync(String(lines[0]?.dir))).toBe(false); // the temporary plans are cleaned up
   }, 90_000);
 
@@ -74,12 +76,12 @@ describe('rollout demo', () => {
     const r = await runCli(['demo', '--scenario', 'flaky', '--json'], { timeoutMs: 60_000 });
     expect(r.code).toBe(0);
     const run = runsOf(parseLines(r.stdout)).get('flaky') ?? [];
-    const polls = run.filter((l) => l.type === 'poll');
+    const polls = run.filter((l) => l.kind === 'poll');
     expect(polls.some((p) => p.verdict === 'critical' && p.consecutiveCritical === 1)).toBe(true);
     expect(polls.every((p) => Number(p.consecutiveCritical) < 2)).toBe(true);
     expect(historyOf(run).some((e) => e.action === 'rollback')).toBe(false);
-    expect(run.find((l) => l.type === 'run-end')).toMatchObject({ outcome: 'complete', exitCode: 0, percent: 100 });
-    expect(run.at(-1)).toMatchObject({ type: 'demo-result', ok: true, criticalBlips: expect.any(Number) });
+    expect(run.find((l) => l.kind === 'run-end')).toMatchObject({ outcome: 'complete', exitCode: 0, percent: 100 });
+    expect(run.at(-1)).toMatchObject({ kind: 'demo-result', ok: true, criticalBlips: expect.any(Number) });
     expect(Number(run.at(-1)?.criticalBlips)).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
@@ -109,7 +111,7 @@ describe('rollout demo', () => {
     expect(flag).toEqual({ percentage: 100 });
     const status = await runCli(['status', plan, '--json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ plan: 'demo-healthy', completed: true, stage: { percent: 100 }, target: { percent: 100, drift: false } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ plan: 'demo-healthy', completed: true, percent: 100, target: { percent: 100, drift: false } });
     const rollback = await runCli(['rollback', plan, '--emergency']);
     expect(rollback.code).toBe(0);
     expect(await (await fetch(`${String(keep.url)}/api/flags/demo`)).json()).toEqual({ percentage: 0 });
@@ -117,7 +119,7 @@ describe('rollout demo', () => {
     demo.child.kill('SIGINT');
     const result = await demo.result;
     expect(result.code).toBe(0);
-    expect(parseLines(result.stdout).at(-1)).toMatchObject({ type: 'demo-end', ok: true });
+    expect(parseLines(result.stdout).at(-1)).toMatchObject({ kind: 'demo-end', ok: true });
     expect(existsSync(plan)).toBe(false);
   }, 60_000);
 

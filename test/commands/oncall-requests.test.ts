@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/state/types.js';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { servicePlan, startFakeService, type FakeService } from '../helpers/fake-service.js';
+import { expectDocument } from '../helpers/json-contract.js';
 import { usePostgresRollout } from '../helpers/postgres-rollout.js';
 
 const ci = { APP_TOKEN: 'app-secret-token', ROLLOUT_ACTOR: 'ci-bot' };
@@ -127,10 +128,10 @@ describe('PostgreSQL state', () => {
     const hold = await runCli(['hold', '--reason', 'db check'], { cwd: elsewhere, env: shared(alice) });
     expect(hold.stdout).toMatch(/the run paused e2e at 10%/);
     const resume = await runCli(['resume', '--json'], { cwd: elsewhere, env: shared(alice) });
-    expect(JSON.parse(resume.stdout)).toMatchObject({ action: 'resume', askedRun: true, applied: true });
+    expect(expectDocument('resume', resume.stdout)).toMatchObject({ kind: 'resume', action: 'resume', askedRun: true, applied: true });
     run.child.kill('SIGINT');
     expect((await run.result).code).toBe(130);
-    const events = JSON.parse((await runCli(['history', '--json'], { cwd: elsewhere, env: shared(alice) })).stdout) as HistoryEvent[];
+    const { events } = JSON.parse((await runCli(['history', '--json'], { cwd: elsewhere, env: shared(alice) })).stdout) as { events: HistoryEvent[] };
     expect(events.map((e) => `${e.action} ${e.actor}`)).toEqual(['start ci-bot', 'hold alice', 'resume alice']);
   });
 });

@@ -82,7 +82,7 @@ describe('status on a rollout not started whose target is already up', () => {
     const adopt = await rollout(...suggested(status.stdout, 'advance'), '--yes');
     expect(adopt.stderr).toMatch(/drift adopted/);
     expect(adopt.code).toBe(3);
-    expect(JSON.parse((await rollout('status', '--json')).stdout)).toMatchObject({ stage: { index: 2, percent: 30 }, target: { drift: false }, exitCode: 0 });
+    expect(JSON.parse((await rollout('status', '--json')).stdout)).toMatchObject({ stage: 2, percent: 30, target: { drift: false }, exitCode: 0 });
     expect(service.percentage).toBe(30);
   });
 

@@ -227,7 +227,7 @@ describe('status, check, history, report', () => {
     expect(r.stdout).toMatch(/error_rate .*2%.*> 1%.*> 5%.*warning/);
     expect(r.stdout).toMatch(/next: hold: error_rate 2% breaches warning > 1%/);
     const json = JSON.parse((await rollout('status', '--json')).stdout);
-    expect(json).toMatchObject({ plan: 'e2e', stage: { index: 1, of: 5, percent: 10 }, verdict: 'hold', target: { percent: 10, drift: false } });
+    expect(json).toMatchObject({ plan: 'e2e', stage: 1, stages: 5, percent: 10, verdict: 'hold', target: { percent: 10, drift: false } });
   });
 
   it('status --watch refreshes every interval until interrupted (exit 130)', async () => {
@@ -241,8 +241,9 @@ describe('status, check, history, report', () => {
     watching.child.kill('SIGINT');
     const r = await watching.result;
     expect(r.code).toBe(130);
-    const documents = r.stdout.split(/\n(?=\{)/).map((doc) => JSON.parse(doc) as { plan?: string; verdict?: string; exitCode?: number });
-    expect(documents.at(-1)).toMatchObject({ exitCode: 130, error: expect.stringContaining('interrupted') });
+    // JSON lines: one document per refresh, and the interrupt as a last error document.
+    const documents = r.stdout.trim().split('\n').map((doc) => JSON.parse(doc) as { plan?: string; verdict?: string; exitCode?: number });
+    expect(documents.at(-1)).toMatchObject({ kind: 'error', exitCode: 130, message: expect.stringContaining('interrupted') });
     const snapshots = documents.filter((d) => d.plan === 'e2e');
     expect(snapshots.length).toBeGreaterThanOrEqual(4);
     expect(snapshots[0]?.verdict).toBe('healthy');
@@ -280,7 +281,7 @@ describe('status, check, history, report', () => {
     await rollout('rollback', '--yes', '--reason', 'p95 regression');
     const h = await rollout('history');
     expect(h.stdout).toMatch(/start[\s\S]*advance[\s\S]*rollback/);
-    expect(JSON.parse((await rollout('history', '--json')).stdout)).toHaveLength(3);
+    expect(JSON.parse((await rollout('history', '--json')).stdout).events).toHaveLength(3);
     const md = (await rollout('report')).stdout;
     expect(md).toMatch(/\| 1 \| 10% \|.*\| alice \|.*advanced to 25%/);
     expect(md).toMatch(/\| 2 \| 25% \|.*rollback to 0%.*p95 regression/);

@@ -51,7 +51,7 @@ describe('--state-dir', () => {
     expect(existsSync(join(world.dir, '.rollout'))).toBe(false);
 
     const status = await rollout('status', '--json', '--state-dir', stateDir);
-    expect(JSON.parse(status.stdout)).toMatchObject({ stage: { index: 1, percent: 10 }, target: { percent: 10, drift: false } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ stage: 1, percent: 10, target: { percent: 10, drift: false } });
     // Without it, status looks beside the plan, finds nothing and sees the target as drifted.
     expect(JSON.parse((await rollout('status', '--json')).stdout)).toMatchObject({ stage: null, target: { percent: 10, drift: true } });
 
@@ -94,7 +94,7 @@ describe('resume', () => {
     const r = await rollout('resume');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('e2e is not paused; nothing to resume');
-    expect(JSON.parse((await rollout('resume', '--json')).stdout)).toEqual({ action: 'none', reason: 'not paused' });
+    expect(JSON.parse((await rollout('resume', '--json')).stdout)).toMatchObject({ kind: 'resume', action: 'none', reason: 'not paused' });
     expect(world.moves()).toEqual(['start 0→10']);
     expect(world.state()).toMatchObject({ version: 1 });
   });

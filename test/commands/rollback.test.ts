@@ -119,8 +119,8 @@ describe('rollback --emergency when the target fails', () => {
     expect(world.state()).toMatchObject({ percent: 25, stageIndex: 1, rolledBack: false });
     expect(world.history().at(-1)).toMatchObject({ action: 'emergency-rollback', from: 25, to: 0, reason: expect.stringMatching(/target FAILED: the target still reads 25%/) });
     expect(world.delivered()).toEqual(['emergency-rollback']);
-    const status = JSON.parse((await rollout('status', '--json')).stdout) as { stage: { percent: number }; target: { percent: number; drift: boolean } };
-    expect(status).toMatchObject({ stage: { percent: 25 }, target: { percent: 25, drift: false } });
+    const status = JSON.parse((await rollout('status', '--json')).stdout) as { stage: number; percent: number; target: { percent: number; drift: boolean } };
+    expect(status).toMatchObject({ stage: 2, percent: 25, target: { percent: 25, drift: false } });
 
     // Once the flag API is back, the same command goes through and is recorded.
     world.service.refusePut = () => false;

@@ -45,7 +45,7 @@ target:
 `;
 }
 
-type Line = { type: string; [key: string]: unknown };
+type Line = { kind: string; [key: string]: unknown };
 
 async function run(service: SimulatedService): Promise<{ code: number | null; lines: Line[]; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'rollout-compare-'));
@@ -55,7 +55,7 @@ async function run(service: SimulatedService): Promise<{ code: number | null; li
   return { code: r.code, lines: r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Line), dir };
 }
 
-const events = (lines: Line[]) => lines.filter((l) => l.type === 'event') as unknown as Array<{ action: string; from: number; to: number; reason: string }>;
+const events = (lines: Line[]) => lines.filter((l) => l.kind === 'event') as unknown as Array<{ action: string; from: number; to: number; reason: string }>;
 
 let service: SimulatedService | undefined;
 afterEach(async () => {
@@ -73,7 +73,7 @@ describe('rollout run with a comparison metric, against the simulated service', 
     expect(rollback?.reason).toMatch(/errors canary 2(\.\d+)?% vs baseline 1(\.\d+)?%, \d+(\.\d)?% sure it is worse \(needs 99%\)/);
     expect(service.percentage).toBe(0);
     // Before deciding, the polls said how sure the test was, undecided.
-    const polls = lines.filter((l) => l.type === 'poll') as unknown as Array<{ readings: Array<{ status: string; comparison?: { canaryTotal: number } }> }>;
+    const polls = lines.filter((l) => l.kind === 'poll') as unknown as Array<{ readings: Array<{ status: string; comparison?: { canaryTotal: number } }> }>;
     const totals = polls.map((p) => p.readings[0]?.comparison?.canaryTotal ?? 0);
     // The counts grow poll after poll: the run kept them in its state.
     expect(Math.max(...totals)).toBeGreaterThan(totals.find((t) => t > 0) ?? Infinity);
@@ -100,7 +100,7 @@ describe('rollout run with a comparison metric, against the simulated service', 
       ['advance', 50, 100],
       ['complete', 100, 100],
     ]);
-    const okReasons = lines.filter((l) => l.type === 'poll').flatMap((l) => (l.readings as Array<{ status: string; reason: string }>).filter((r) => r.status === 'ok').map((r) => r.reason));
+    const okReasons = lines.filter((l) => l.kind === 'poll').flatMap((l) => (l.readings as Array<{ status: string; reason: string }>).filter((r) => r.status === 'ok').map((r) => r.reason));
     expect(okReasons.some((reason) => /sure it is not \+50% or worse \(needs 99%\)/.test(reason))).toBe(true);
     expect(service.percentage).toBe(100);
     // The state kept the last stage's evidence only: a stage starts its counts afresh.

@@ -17,7 +17,7 @@ const world = useServiceRollout('run-outcomes', { APP_TOKEN: 'app-secret-token',
   servicePlan(service, { stages: '[10, 50, 100]', extra: `notify:\n  - { type: webhook, url: "${receiver.url}/hook", on: [rollback, recovered, not-recovered] }\n` }),
 );
 
-type Line = Record<string, unknown> & { type: string };
+type Line = Record<string, unknown> & { kind: string };
 const run = () => world.rollout(['run', '--json']);
 const jsonLines = (r: CliResult): Line[] => r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 /** History without the hold events, which mark each hold as it begins. */
@@ -28,7 +28,7 @@ describe('rollout run, when the metrics or the target go wrong', () => {
     world.service.metricsQueue = [CRITICAL, WARNING, CRITICAL, WARNING, CRITICAL, HEALTHY];
     const r = await run();
     expect(r.code, r.stderr).toBe(0);
-    const counts = jsonLines(r).filter((l) => l.type === 'poll').map((l) => `${String(l.verdict)} ${String(l.consecutiveCritical)}`);
+    const counts = jsonLines(r).filter((l) => l.kind === 'poll').map((l) => `${String(l.verdict)} ${String(l.consecutiveCritical)}`);
     expect(counts.slice(0, 5)).toEqual(['critical 1', 'hold 0', 'critical 1', 'hold 0', 'critical 1']);
     expect(world.service.puts).toEqual([10, 50, 100]);
     expect(moves()).toEqual(['start 0→10', 'advance 10→50', 'advance 50→100', 'complete 100→100']);
@@ -40,8 +40,8 @@ describe('rollout run, when the metrics or the target go wrong', () => {
     expect(r.code, r.stderr).toBe(4);
     expect(world.service.puts).toEqual([10, 0]);
     const lines = jsonLines(r);
-    expect(lines.find((l) => l.type === 'recovery')).toMatchObject({ recovered: false, reason: expect.stringMatching(/still critical: error_rate 20% breaches critical > 5%/) });
-    expect(lines.at(-1)).toMatchObject({ type: 'run-end', outcome: 'rolled-back', exitCode: 4, percent: 0 });
+    expect(lines.find((l) => l.kind === 'recovery')).toMatchObject({ recovered: false, reason: expect.stringMatching(/still critical: error_rate 20% breaches critical > 5%/) });
+    expect(lines.at(-1)).toMatchObject({ kind: 'run-end', outcome: 'rolled-back', exitCode: 4, percent: 0 });
     expect(moves()).toEqual(['start 0→10', 'rollback 10→0', 'not-recovered 0→0']);
     expect(world.history().at(-1)).toMatchObject({ action: 'not-recovered', verdict: 'critical', metrics: { error_rate: 0.2 } });
     expect(world.delivered()).toEqual(['rollback', 'not-recovered']);
@@ -51,7 +51,7 @@ describe('rollout run, when the metrics or the target go wrong', () => {
     world.service.metricsQueue = [CRITICAL, CRITICAL, HEALTHY];
     const r = await run();
     expect(r.code, r.stderr).toBe(4);
-    expect(jsonLines(r).find((l) => l.type === 'recovery')).toMatchObject({ recovered: true });
+    expect(jsonLines(r).find((l) => l.kind === 'recovery')).toMatchObject({ recovered: true });
     expect(moves()).toEqual(['start 0→10', 'rollback 10→0', 'recovered 0→0']);
     expect(world.delivered()).toEqual(['rollback', 'recovered']);
   });

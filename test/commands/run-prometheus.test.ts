@@ -96,7 +96,7 @@ function planIn(dir: string): void {
 
 const runIn = (dir: string) => runCli(['run', '--json'], { cwd: dir, timeoutMs: 40_000 });
 const events = (stdout: string) =>
-  stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; action?: string; from?: number; to?: number });
+  stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action?: string; from?: number; to?: number });
 
 beforeAll(async () => {
   service = new CanaryService();
@@ -118,7 +118,7 @@ describe('rollout run with a real Prometheus', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(service.puts.map((p) => p.percent)).toEqual([10, 25, 50, 100]);
-    const moves = events(r.stdout).filter((e) => e.type === 'event').map((e) => e.action);
+    const moves = events(r.stdout).filter((e) => e.kind === 'event').map((e) => e.action);
     expect(moves).toEqual(['start', 'advance', 'advance', 'advance', 'complete']);
   });
 
@@ -131,7 +131,7 @@ describe('rollout run with a real Prometheus', () => {
     const r = await runIn(dir);
     expect(r.code).toBe(4);
     expect(service.puts.map((p) => p.percent)).toEqual([10, 25, 0]);
-    const rollback = events(r.stdout).find((e) => e.type === 'event' && e.action === 'rollback');
+    const rollback = events(r.stdout).find((e) => e.kind === 'event' && e.action === 'rollback');
     expect(rollback).toMatchObject({ from: 25, to: 0 });
     const delay = service.puts[2]!.at - service.onsetAt!;
     console.log(`onset → rollback write: ${delay} ms (bound ${BOUND_MS} ms = ${INTERVAL_MS} ms × ${FAILURE_LIMIT} + ${SLACK_MS} ms slack)`);

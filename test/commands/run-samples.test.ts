@@ -20,7 +20,7 @@ let service: FakeService;
 let dir: string;
 
 const rollout = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: dir, env: { ...env, ...extraEnv } });
-type Line = Record<string, unknown> & { type: string };
+type Line = Record<string, unknown> & { kind: string };
 const jsonLines = (r: CliResult): Line[] => r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 const samplesFile = () => join(dir, '.rollout', 'e2e.samples.jsonl');
 const storedSamples = (): MetricSample[] => readFileSync(samplesFile(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricSample);
@@ -39,7 +39,7 @@ describe('the poll log', () => {
   it('run keeps every poll, with the percentage and readings of each', async () => {
     const r = await rollout(['run', '--json']);
     expect(r.code).toBe(0);
-    const polls = jsonLines(r).filter((l) => l.type === 'poll') as Array<Line & { percent: number; verdict: string; readings: Array<{ name: string; value: number }> }>;
+    const polls = jsonLines(r).filter((l) => l.kind === 'poll') as Array<Line & { percent: number; verdict: string; readings: Array<{ name: string; value: number }> }>;
     const samples = storedSamples();
     expect(polls.length).toBeGreaterThanOrEqual(4);
     expect(samples.map((s) => [s.percent, s.verdict, s.metrics])).toEqual(

@@ -22,7 +22,7 @@ let dir: string;
 let canaryWatch: NodeJS.Timeout | undefined;
 
 /** One parsed line of `run --json`. */
-type Line = Record<string, unknown> & { type: string };
+type Line = Record<string, unknown> & { kind: string };
 
 const rollout = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: dir, env: { ...env, ...extraEnv } });
 const jsonLines = (r: CliResult): Line[] => r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
@@ -66,12 +66,12 @@ describe('rollout run', () => {
     expect(r.code).toBe(0);
     expect(service.puts).toEqual([10, 50, 100]);
     const lines = jsonLines(r);
-    expect(lines[0]).toMatchObject({ type: 'run-start', plan: 'e2e', percent: 0, stages: 3, resumed: false });
-    expect(lines.filter((l) => l.type === 'event').map((l) => `${l.action} ${l.from}→${l.to}`)).toEqual(['start 0→10', 'advance 10→50', 'advance 50→100', 'complete 100→100']);
-    const poll = lines.find((l) => l.type === 'poll');
+    expect(lines[0]).toMatchObject({ kind: 'run-start', plan: 'e2e', percent: 0, stages: 3, resumed: false });
+    expect(lines.filter((l) => l.kind === 'event').map((l) => `${l.action} ${l.from}→${l.to}`)).toEqual(['start 0→10', 'advance 10→50', 'advance 50→100', 'complete 100→100']);
+    const poll = lines.find((l) => l.kind === 'poll');
     expect(poll).toMatchObject({ verdict: 'healthy', decision: 'advance', readings: [{ name: 'error_rate', status: 'ok', value: 0.001 }, { name: 'p95_latency', status: 'ok' }] });
     expect(typeof poll?.time).toBe('string');
-    expect(lines.at(-1)).toMatchObject({ type: 'run-end', outcome: 'complete', exitCode: 0, percent: 100 });
+    expect(lines.at(-1)).toMatchObject({ kind: 'run-end', outcome: 'complete', exitCode: 0, percent: 100 });
     expect(storedState()).toMatchObject({ completed: true, percent: 100 });
     expect(r.stdout).not.toContain('app-secret-token');
   });
@@ -102,12 +102,12 @@ describe('rollout run', () => {
     expect(service.percentage).toBe(0);
     expect(service.puts).toEqual([10, 50, 0]);
     const lines = jsonLines(r);
-    const rollback = lines.find((l) => l.type === 'event' && l.action === 'rollback');
+    const rollback = lines.find((l) => l.kind === 'event' && l.action === 'rollback');
     expect(rollback).toMatchObject({ from: 50, to: 0, verdict: 'critical', reason: expect.stringMatching(/error_rate 20% breaches critical > 5% \(critical 2\/2\)/) });
     // The dead Slack is reported, and did not stop the rollback or the recovery watch.
-    expect(lines.find((l) => l.type === 'notify-failed')).toMatchObject({ action: 'rollback', receiver: 'slack' });
-    expect(lines.find((l) => l.type === 'recovery')).toMatchObject({ recovered: true });
-    expect(lines.at(-1)).toMatchObject({ type: 'run-end', outcome: 'rolled-back', exitCode: 4, percent: 0 });
+    expect(lines.find((l) => l.kind === 'notify-failed')).toMatchObject({ action: 'rollback', receiver: 'slack' });
+    expect(lines.find((l) => l.kind === 'recovery')).toMatchObject({ recovered: true });
+    expect(lines.at(-1)).toMatchObject({ kind: 'run-end', outcome: 'rolled-back', exitCode: 4, percent: 0 });
     expect(storedState()).toMatchObject({ percent: 0, stageIndex: -1, rolledBack: true });
     expect(moves()).toEqual(['start 0→10', 'advance 10→50', 'rollback 50→0', 'recovered 0→0']);
     const delivered = receiver.requests.map((req) => JSON.parse(req.body) as HistoryEvent);
@@ -143,7 +143,7 @@ describe('rollout run', () => {
     expect(timedOut.code).toBe(3);
     // Without --timeout the 10-minute bake would run until the helper kills it at 30 s.
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect(jsonLines(timedOut).at(-1)).toMatchObject({ type: 'run-end', outcome: 'timeout', exitCode: 3, percent: 10 });
+    expect(jsonLines(timedOut).at(-1)).toMatchObject({ kind: 'run-end', outcome: 'timeout', exitCode: 3, percent: 10 });
     expect(storedState()).toMatchObject({ percent: 10, stageIndex: 0 });
   });
 
@@ -187,7 +187,7 @@ describe('rollout run', () => {
     expect(service.percentage).toBe(50);
     expect(storedState().percent).toBe(50);
     expect(moves()).toEqual(['start 0→10', 'advance 10→50']);
-    expect(jsonLines(r).at(-1)).toMatchObject({ type: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 50 });
+    expect(jsonLines(r).at(-1)).toMatchObject({ kind: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 50 });
   });
 
   it('holds the lock while it bakes, and on SIGTERM changes nothing and exits 130', async () => {

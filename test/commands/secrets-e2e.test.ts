@@ -165,7 +165,7 @@ it('the servers really echoed every secret, so redaction had something to remove
   expect(stdout).toContain('"label ***"');
   expect(stderr).toMatch(/::warning title=rollout leaky%3A label \*\*\* nodata::/);
   expect(stderr).toMatch(/warning: notification to webhook \*\*\* failed: HTTP 500/);
-  expect(stdout).toMatch(/"to": "\*\*\*"/);
+  expect(stdout).toMatch(/"to":"\*\*\*"/);
   expect(readFileSync(summary, 'utf8')).toContain('label ***');
   // The basic-auth source's redirect to another origin was not followed: its credentials went nowhere.
   expect(stdout).toMatch(/answered 302, a redirect to another origin \(a login page\?\), not followed/);

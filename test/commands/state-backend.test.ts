@@ -38,8 +38,8 @@ describe('state: { backend: postgres } in the plan', () => {
     expect(existsSync(join(world.dir, '.rollout', 'e2e.json'))).toBe(false);
 
     const status = await rollout(['status', '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ stage: { index: 2, percent: 25 }, target: { percent: 25, drift: false } });
-    const history = JSON.parse((await rollout(['history', '--json'])).stdout) as { action: string }[];
+    expect(JSON.parse(status.stdout)).toMatchObject({ stage: 2, percent: 25, target: { percent: 25, drift: false } });
+    const history = (JSON.parse((await rollout(['history', '--json'])).stdout) as { events: { action: string }[] }).events;
     expect(history.map((e) => e.action)).toEqual(['start', 'advance']);
     expect((await rollout(['rollback', '--yes'])).code).toBe(0);
     expect(await storedRows()).toEqual({ percent: 0, actions: ['start', 'advance', 'rollback'] });

@@ -17,9 +17,10 @@ const env = { APP_TOKEN: 'app-secret-token', ROLLOUT_ACTOR: 'alice' };
 const world = usePostgresRollout('migrate');
 
 const rollout = (...args: string[]) => runCli(args, { cwd: world.dir, env });
+/** History as the file store keeps it, in the shape of `history --json` (an unjudged event's verdict is null there). */
 const fileHistory = (stateDir = join(world.dir, '.rollout')): HistoryEvent[] =>
-  readFileSync(join(stateDir, 'e2e.history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryEvent);
-const historyIn = async (...where: string[]) => JSON.parse((await rollout('history', '--json', ...where)).stdout) as HistoryEvent[];
+  readFileSync(join(stateDir, 'e2e.history.jsonl'), 'utf8').trim().split('\n').map((l) => ({ verdict: null, ...(JSON.parse(l) as object) }) as unknown as HistoryEvent);
+const historyIn = async (...where: string[]) => (JSON.parse((await rollout('history', '--json', ...where)).stdout) as { events: HistoryEvent[] }).events;
 const actions = (events: HistoryEvent[]) => events.map((e) => `${e.action} ${e.from}→${e.to}`);
 
 describe('rollout state migrate', () => {
@@ -46,11 +47,11 @@ describe('rollout state migrate', () => {
     await migrated.close();
     const status = await rollout('status', '--state', world.url);
     expect(status.stdout).toMatch(/e2e {2}stage 3\/5 at 50%/);
-    expect(JSON.parse((await rollout('status', '--json', '--state', world.url)).stdout)).toMatchObject({ stage: { index: 3, of: 5, percent: 50 }, target: { drift: false } });
+    expect(JSON.parse((await rollout('status', '--json', '--state', world.url)).stdout)).toMatchObject({ stage: 3, stages: 5, percent: 50, target: { drift: false } });
 
     const again = await rollout('state', 'migrate', '--to', world.url, '--json');
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ copied: false, events: 5, state: { stageIndex: 2, percent: 50 } });
+    expect(JSON.parse(again.stdout)).toMatchObject({ copied: false, events: 5, state: { stage: 3, percent: 50 } });
 
     expect((await rollout('advance', '--yes', '--state', world.url)).code).toBe(0);
     expect(world.service.percentage).toBe(75);

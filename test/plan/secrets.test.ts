@@ -1,6 +1,7 @@
 /** Secrets are registered with every form they take on the way out, and redacted in each. */
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/cli/deployment-report.js';
+import { reportDocument } from '../../src/cli/json-documents.js';
 import { annotation } from '../../src/cli/github-actions.js';
 import { describeUrl } from '../../src/net/http.js';
 import { interpolate, type InterpolationReport } from '../../src/plan/interpolate.js';
@@ -107,8 +108,7 @@ target: { type: command, set: [echo, "{{percent}}"] }
       { time: '2025-01-01T00:00:00.000Z', plan: 'rep', actor: 'ci', action: 'start', from: 0, to: 10, metrics: { [`m ${secret}`]: 1 }, reason: 'start' },
       { time: '2025-01-01T00:01:00.000Z', plan: 'rep', actor: 'ci', action: 'rollback', from: 10, to: 0, metrics: { [`m ${secret}`]: 2 }, reason: `bad ${secret}` },
     ];
-    for (const format of ['markdown', 'json', 'junit'] as const) {
-      const text = renderReport(plan, events, format);
+    for (const text of [renderReport(plan, events, 'markdown'), renderReport(plan, events, 'junit'), JSON.stringify(reportDocument(plan, events))]) {
       expect(text).toContain('***');
       expect(text).not.toMatch(/tok/);
     }

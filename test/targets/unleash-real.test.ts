@@ -49,7 +49,7 @@ target:
 `,
   );
   const cli = (args: string[], token = unleash.token) => runCli(args, { cwd: dir, env: { UNLEASH_API_TOKEN: token, ROLLOUT_ACTOR: 'alice' } });
-  const history = async () => JSON.parse((await cli(['history', '--json'])).stdout) as HistoryEvent[];
+  const history = async () => (JSON.parse((await cli(['history', '--json'])).stdout) as { events: HistoryEvent[] }).events;
   return { feature, strategyId, cli, history };
 }
 

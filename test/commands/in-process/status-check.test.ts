@@ -36,7 +36,7 @@ describe('status', () => {
     expect(r.stdout).toContain('verdict: HOLD — error_rate 2% breaches warning > 1%\nnext: hold: error_rate 2% breaches warning > 1%; follow it with `rollout status ');
     expect(appliesTo(h.target)).toEqual([10]);
     const json = JSON.parse((await status({ json: true })).stdout);
-    expect(json).toMatchObject({ plan: 'e2e', stage: { index: 1, of: 3, percent: 10 }, timeInStageMs: 240_000, bakeLeftMs: 360_000, verdict: 'hold', target: { percent: 10, drift: false } });
+    expect(json).toMatchObject({ plan: 'e2e', stage: 1, stages: 3, percent: 10, timeInStageMs: 240_000, bakeLeftMs: 360_000, verdict: 'hold', target: { percent: 10, drift: false } });
   });
 
   it('healthy and baked: the next action is the advance; without --exit-code it exits 0 whatever the verdict', async () => {
