@@ -4,7 +4,7 @@
  * terminal, scrollback included, holds exactly one frame, cut to the width, showing the final state.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { BIN, startCli } from '../helpers/cli.js';
 import type { FakeService } from '../helpers/fake-service.js';
 import { useServiceRollout } from '../helpers/service-rollout.js';
 import { openTerminal, type Terminal } from '../helpers/tmux.js';
@@ -162,5 +162,22 @@ describe('rollout status --watch on a terminal', () => {
     expect(count(text, new RegExp(`${ERRORS}`)), text).toBeGreaterThanOrEqual(1);
     if (columns < 100) expect(text).not.toMatch(/┌/);
     else expect(count(text, /^┌/), text).toBe(1);
+  }, 60_000);
+});
+
+describe('without a terminal', () => {
+  it('run prints plain lines and status --watch each refresh in full: not one escape sequence', async () => {
+    world.service.metrics = HEALTHY;
+    const run = await world.rollout(['run', '--until', '10']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toMatch(/\x1b/);
+    expect(run.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
+    const watching = startCli(['status', '--watch', '--interval', '300ms'], { cwd: world.dir, env });
+    await expect.poll(() => world.service.server.requests.filter((r) => r.url === '/metrics.json').length, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(3);
+    watching.child.kill('SIGINT');
+    const status = await watching.result;
+    expect(status.code).toBe(130);
+    expect(status.stdout).not.toMatch(/\x1b/);
+    expect(count(status.stdout, /^next: /)).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });
