@@ -87,8 +87,7 @@ async function withRevert(rollout: Pick<Rollout, 'plan' | 'store' | 'target'>, c
     outcome = `putting the target back to ${back}% failed too (${revertError instanceof Error ? revertError.message : String(revertError)}); the next command will report the drift`;
   }
   const text = rollout.plan.secrets.redact(`${step} ${change.to}% failed: ${message} — ${outcome}`);
-  if (cause instanceof TargetError) return new TargetError(text, cause.hint);
-  // A store failure keeps its own class (conflict, store error) and exit code.
+  // The cause keeps its own class (target, conflict, store error), hint and exit code.
   if (cause instanceof Error) {
     cause.message = text;
     return cause;

@@ -200,4 +200,31 @@ describe('runLoop: stores, interruptions and what it shows', () => {
     const starts = world.pollStarts;
     expect(starts[1]! - starts[0]!).toBe(45 * SEC);
   });
+
+  it('keeps the comparison counts of the stage in state at every poll that brings new ones, healthy polls included', async () => {
+    const world = new World(makePlan());
+    const effects = world.effects();
+    const poll = effects.poll;
+    let n = 0;
+    effects.poll = async (state) => {
+      const judgement = await poll(state);
+      n++;
+      const counts = { canaryEvents: n, canaryTotal: 100 * n, baselineEvents: 0, baselineTotal: 100 * n };
+      return { ...judgement, evidence: { stageIndex: state.stageIndex, percent: state.percent, lastAt: n, counts: { errors: counts } } };
+    };
+    let guarded = 0;
+    effects.guard = async () => {
+      if (++guarded === 6) throw new Error('stop mid-bake');
+    };
+    await expect(world.runWith(effects)).rejects.toThrow('stop mid-bake');
+    expect(world.polls().map((p) => p.verdict)).toEqual(['healthy', 'healthy', 'healthy', 'healthy', 'healthy']);
+    expect(world.stored?.evidence?.lastAt).toBe(5);
+  });
+
+  it('rolls back holding the lock it always held: nothing to take back', async () => {
+    const world = new World(makePlan());
+    world.metric = byPoll([CRITICAL, CRITICAL]);
+    expect((await world.run()).kind).toBe('rolled-back');
+    expect(world.lockLog).toEqual([]);
+  });
 });

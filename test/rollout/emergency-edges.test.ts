@@ -193,6 +193,30 @@ describe('emergencyRollback edges', () => {
     expect((await reopened.history()).map((e) => e.action)).toEqual(['emergency-rollback']);
   });
 
+  it('records over a corrupt state file even when its fence could not be written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'em-corrupt-'));
+    writeFileSync(join(dir, 'em.json'), 'not json');
+    const real = createFileStore({ dir, plan: 'em' });
+    let saves = 0;
+    const flaky = { ...real, save: (n, e, o) => (++saves === 1 ? Promise.reject(new Error('disk full')) : real.save(n, e, o)) } as StateStore;
+    const outcome = await emergencyRollback(plan, new FakeTarget(50), async () => flaky, ctx(), { deadlines });
+    expect(outcome.problems.some((p) => p.startsWith('recording'))).toBe(false);
+    expect(await createFileStore({ dir, plan: 'em' }).load()).toMatchObject({ percent: 0, rolledBack: true });
+  });
+
+  it('a second read-back that fails after the re-set is named as such', async () => {
+    const { store } = await counted();
+    const target = new FakeTarget(50);
+    let reads = 0;
+    target.read = async () => {
+      if (++reads === 1) return 50;
+      throw new Error('read timed out');
+    };
+    const outcome = await emergencyRollback(plan, target, async () => store, ctx(), { deadlines });
+    expect(outcome.problems).toContain('read-back: read timed out');
+    expect(outcome.readBack).toBeUndefined();
+  });
+
   it('notifies the emergency to the plan\'s receivers', async () => {
     const seen: string[] = [];
     const server = createServer((req, res) => {
