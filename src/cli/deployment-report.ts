@@ -6,6 +6,7 @@ import { formatReadings } from '../analysis/format.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent } from '../state/types.js';
+import { formatTime } from './time.js';
 
 /** The text formats; `json` is a document of json-documents.ts. */
 export type ReportFormat = 'markdown' | 'junit';
@@ -91,8 +92,11 @@ export function currentRolloutStart(events: HistoryEvent[]): number {
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Renders the report of `plan` from its history (the stages entered from event `from` on), secrets redacted. */
-export function renderReport(plan: Plan, history: HistoryEvent[], format: ReportFormat, from = 0): string {
+/**
+ * Renders the report of `plan` from its history (the stages entered from event `from` on), secrets
+ * redacted; Markdown shows local times, or UTC with `utc`.
+ */
+export function renderReport(plan: Plan, history: HistoryEvent[], format: ReportFormat, from = 0, utc = false): string {
   // Redacted before escaping: an XML or Markdown escape inside a secret would hide it from the
   // output's redaction (history is stored redacted, but may predate a secret's registration).
   const events = plan.secrets.redactDeep(history);
@@ -126,13 +130,13 @@ export function renderReport(plan: Plan, history: HistoryEvent[], format: Report
     `| stage (of ${plan.stages.length}) | percent | attempt | entered | by | duration | metrics | decision | reason |`,
     '|---|---|---|---|---|---|---|---|---|',
     ...stages.map((s) =>
-      `| ${s.stage ?? '—'} | ${s.percent}% | ${s.attempt} | ${s.enteredAt} | ${escapeCell(s.enteredBy)} | ${s.durationMs === undefined ? '—' : formatDuration(s.durationMs)} | ${escapeCell(metricsText(s.metrics))} | ${decisionOf(s)} | ${escapeCell(s.outcome?.reason ?? '')} |`,
+      `| ${s.stage ?? '—'} | ${s.percent}% | ${s.attempt} | ${formatTime(s.enteredAt, utc)} | ${escapeCell(s.enteredBy)} | ${s.durationMs === undefined ? '—' : formatDuration(s.durationMs)} | ${escapeCell(metricsText(s.metrics))} | ${decisionOf(s)} | ${escapeCell(s.outcome?.reason ?? '')} |`,
     ),
   ];
   if (stages.length === 0) lines.push('', '_No stage has been applied yet._');
   const notes = stages.flatMap((s) => s.notes);
   if (notes.length) {
-    lines.push('', '## Other events', '', ...notes.map((n) => `- ${n.time} **${n.action}** by ${escapeCell(n.actor)} at ${n.to}%: ${escapeCell(n.reason)}`));
+    lines.push('', '## Other events', '', ...notes.map((n) => `- ${formatTime(n.time, utc)} **${n.action}** by ${escapeCell(n.actor)} at ${n.to}%: ${escapeCell(n.reason)}`));
   }
   return lines.join('\n');
 }

@@ -10,18 +10,46 @@ export interface Output {
   readonly color: ChalkInstance;
   /** stdout is a terminal (live views, in-place refresh). */
   readonly isTTY: boolean;
+  /** Human output shows times in UTC (--utc), not local time. */
+  readonly utc: boolean;
+  /** The terminal's size when stdout is one: live views cut their lines to its width. */
+  terminalSize(): TerminalSize | undefined;
   /** A line (or block) for stdout. */
   print(text: string): void;
+  /** Text for stdout exactly as given, no newline added: a live view's redraw. */
+  write(text: string): void;
   /** A line for stderr: warnings, errors, progress that must not pollute --json. */
   error(text: string): void;
+  /**
+   * While a live view is on screen it wraps each stderr write (`around(write)`), so the line lands
+   * above its frame instead of under it, where the next redraw would miscount; undefined ends that.
+   */
+  wrapErrors(around: ((write: () => void) => void) | undefined): void;
   /** One JSON document for stdout, on one line: a stream of them is JSON lines. */
   printJson(value: unknown): void;
+}
+
+/** Columns and rows of a terminal. */
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
+/** Below this many columns, views use their compact layout. */
+export const COMPACT_BELOW_COLUMNS = 100;
+
+/** Whether a view `columns` wide should use its compact layout (never off a terminal). */
+export function isCompact(columns: number | undefined): boolean {
+  return columns !== undefined && columns < COMPACT_BELOW_COLUMNS;
 }
 
 export interface OutputOptions {
   json?: boolean;
   color?: boolean;
   isTTY?: boolean;
+  utc?: boolean;
+  /** Default: process.stdout's size, when it is a terminal. */
+  terminalSize?: () => TerminalSize | undefined;
   secrets?: Secrets;
   write?: (text: string) => void;
   writeError?: (text: string) => void;
@@ -39,14 +67,30 @@ export function createOutput(options: OutputOptions = {}): Output {
   const secrets = options.secrets ?? processSecrets;
   const write = options.write ?? ((t: string) => process.stdout.write(t));
   const writeError = options.writeError ?? ((t: string) => process.stderr.write(t));
+  let around: ((write: () => void) => void) | undefined;
   return {
     json: options.json ?? false,
     color: new Chalk({ level: options.color ? 1 : 0 }),
     isTTY: options.isTTY ?? false,
+    utc: options.utc ?? false,
+    terminalSize: options.terminalSize ?? stdoutSize,
     print: (text) => write(`${secrets.redact(text)}\n`),
-    error: (text) => writeError(`${secrets.redact(text)}\n`),
+    write: (text) => write(secrets.redact(text)),
+    error(text) {
+      const write = () => writeError(`${secrets.redact(text)}\n`);
+      if (around) around(write);
+      else write();
+    },
+    wrapErrors: (wrap) => {
+      around = wrap;
+    },
     printJson: (value) => write(`${secrets.redact(JSON.stringify(value))}\n`),
   };
+}
+
+function stdoutSize(): TerminalSize | undefined {
+  const { columns, rows } = process.stdout;
+  return columns > 0 ? { columns, rows: rows > 0 ? rows : 24 } : undefined;
 }
 
 /** An Output that records what would be printed (tests, and the demo's narration). */

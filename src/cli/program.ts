@@ -28,6 +28,8 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
   const program = new Command('rollout')
     .description('Progressive rollouts from a YAML plan: apply a percentage, watch the metrics, advance, hold or roll back.')
     .version(version, '-V, --version')
+    // Global: recognised before or after the command (`rollout --utc history`, `rollout history --utc`).
+    .option('--utc', 'show times in UTC instead of local time (human output; --json is always UTC)')
     .showSuggestionAfterError(true)
     .exitOverride()
     // The entry point prints commander's errors (with a hint), so commander itself stays quiet.
@@ -216,7 +218,12 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
     const isTTY = Boolean(process.stdout.isTTY);
     // Loaded here, not at the top: `--help` and usage errors never need chalk.
     const { createOutput, wantsColor } = await import('./output.js');
-    const out = createOutput({ json: Boolean(options.json), color: wantsColor(options.color as boolean | undefined, world.env, isTTY), isTTY });
+    const out = createOutput({
+      json: Boolean(options.json),
+      color: wantsColor(options.color as boolean | undefined, world.env, isTTY),
+      isTTY,
+      utc: Boolean(program.opts().utc),
+    });
     const ctx: CommandContext = {
       out,
       prompter: createPrompter(canPrompt(world.env, process.stdin.isTTY), world.signal),

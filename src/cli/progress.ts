@@ -15,18 +15,40 @@ export interface Progress {
   clear(): void;
 }
 
-/** A progress line on `stream` (stderr) when it is a terminal; silent otherwise. */
-export function createProgress(stream: { isTTY?: boolean; write(text: string): unknown }, secrets: Secrets = processSecrets): Progress {
+/** Cuts a line to a width (cli-truncate, loaded on the first line that needs it). */
+type Cut = (text: string, columns: number) => string;
+let loadedCut: Cut | undefined;
+
+/**
+ * A progress line on `stream` (stderr) when it is a terminal; silent otherwise. The line is cut to
+ * the terminal's width: a wrapped line would leave its first rows behind when it is redrawn. The
+ * cutter is loaded with the first line (its width tables cost start-up time most commands never
+ * need); a line superseded or cleared while it loads is never drawn.
+ */
+export function createProgress(stream: { isTTY?: boolean; columns?: number; write(text: string): unknown }, secrets: Secrets = processSecrets): Progress {
   if (!stream.isTTY) return { show: () => undefined, clear: () => undefined };
-  let shown = false;
+  let drawn = false;
+  /** Counts shows and clears: only the latest may draw. */
+  let latest = 0;
+  // One column spare: a line that fills the last column leaves the cursor past it on some terminals.
+  const draw = (line: string, cut?: Cut) => {
+    stream.write(`\r\x1b[K${cut && stream.columns ? cut(line, stream.columns - 1) : line}`);
+    drawn = true;
+  };
   return {
     show(text) {
-      stream.write(`\r\x1b[K${secrets.redact(text)}`);
-      shown = true;
+      const line = secrets.redact(text);
+      if (!stream.columns || loadedCut) return draw(line, loadedCut);
+      const ticket = ++latest;
+      void import('cli-truncate').then(({ default: cut }) => {
+        loadedCut = cut;
+        if (ticket === latest) draw(line, cut);
+      });
     },
     clear() {
-      if (shown) stream.write('\r\x1b[K');
-      shown = false;
+      latest++;
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
     },
   };
 }

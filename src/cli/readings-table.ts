@@ -28,20 +28,37 @@ export function paintVerdict(verdict: Verdict, color: ChalkInstance): string {
 export function renderReadings(plan: Plan, judgement: Pick<Judgement, 'readings'>, color: ChalkInstance, trends?: Map<string, string>): string {
   const head = ['metric', 'value', 'warning', 'critical', 'reading', ...(trends ? ['trend'] : []), 'reason'];
   const table = new Table({ head, style: { head: color.level > 0 ? ['bold'] : [], border: color.level > 0 ? ['grey'] : [] }, wordWrap: true });
-  const byName = new Map(plan.metrics.map((m) => [m.name, m]));
-  for (const r of judgement.readings) {
-    const metric = byName.get(r.name);
-    table.push([
-      r.dryRun ? `${r.name} ${color.dim('(dry run)')}` : r.name,
-      r.display,
-      metric?.warning?.text ?? '—',
-      metric?.critical?.text ?? (metric?.compare ? describeComparisonLimit(metric.compare) : '—'),
-      paintStatus(r.status, color),
-      ...(trends ? [trends.get(r.name) ?? ''] : []),
-      r.status === 'ok' ? color.dim(r.reason) : r.reason,
-    ]);
+  for (const { reading: r, name, warning, critical } of readingRows(plan, judgement, color)) {
+    table.push([name, r.display, warning, critical, paintStatus(r.status, color), ...(trends ? [trends.get(r.name) ?? ''] : []), r.status === 'ok' ? color.dim(r.reason) : r.reason]);
   }
   return table.toString();
+}
+
+/** Each reading with its shown name and its metric's limits in words. */
+function readingRows(plan: Plan, judgement: Pick<Judgement, 'readings'>, color: ChalkInstance) {
+  const byName = new Map(plan.metrics.map((m) => [m.name, m]));
+  return judgement.readings.map((reading) => {
+    const metric = byName.get(reading.name);
+    return {
+      reading,
+      name: reading.dryRun ? `${reading.name} ${color.dim('(dry run)')}` : reading.name,
+      warning: metric?.warning?.text ?? '—',
+      critical: metric?.critical?.text ?? (metric?.compare ? describeComparisonLimit(metric.compare) : '—'),
+    };
+  });
+}
+
+/**
+ * The readings one metric a line, for a narrow terminal where the table would wrap:
+ * `error_rate 2% warning (warn > 1%, crit > 5%)`, the trend after the value when given.
+ */
+export function renderCompactReadings(plan: Plan, judgement: Pick<Judgement, 'readings'>, color: ChalkInstance, trends?: Map<string, string>): string {
+  return readingRows(plan, judgement, color)
+    .map(({ reading: r, name, warning, critical }) => {
+      const trend = trends?.get(r.name);
+      return `${name} ${r.display}${trend ? ` ${trend}` : ''} ${paintStatus(r.status, color)} ${color.dim(`(warn ${warning}, crit ${critical})`)}`;
+    })
+    .join('\n');
 }
 
 /** The readings table and the verdict line under it; `reasons` adds why the verdict is what it is. */

@@ -5,14 +5,16 @@
  * per event, for a pipeline to parse while the run is still going.
  */
 import type { ChalkInstance } from 'chalk';
-import type { PollView, RunEvent } from '../analysis/run-loop.js';
+import type { PollView, RunEvent, RunOutcomeKind } from '../analysis/run-loop.js';
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { describeMove, type HistoryEvent } from '../state/types.js';
 import { runEventDocument } from './json-documents.js';
-import type { Output } from './output.js';
-import { paintStatus, paintVerdict, renderReadings } from './readings-table.js';
+import type { LiveRegion } from './live-region.js';
+import { isCompact, type Output } from './output.js';
+import { paintStatus, paintVerdict, renderCompactReadings, renderReadings } from './readings-table.js';
+import { formatLogTime, formatTime } from './time.js';
 
 /** Shows a run's events; `close` stops the live view's refresh. */
 export interface RunView {
@@ -21,12 +23,12 @@ export interface RunView {
 }
 
 /** The view for `out`: JSON lines, plain lines, or a live terminal view. */
-export function createRunView(plan: Plan, out: Output, clock: Clock): RunView {
+export async function createRunView(plan: Plan, out: Output, clock: Clock): Promise<RunView> {
   if (out.json) return { show: (event) => out.printJson(runEventDocument(plan, event, clock.now())), close: () => undefined };
   if (!out.isTTY) {
-    return { show: (event) => out.print(`${new Date(clock.now()).toISOString()} ${describeRunEvent(plan, event, out.color)}`), close: () => undefined };
+    return { show: (event) => out.print(`${formatLogTime(clock.now(), out.utc)} ${describeRunEvent(plan, event, out.color)}`), close: () => undefined };
   }
-  return createLiveView(plan, out, clock);
+  return createLiveView(plan, out, clock, (await import('./live-region.js')).createLiveRegion(out));
 }
 
 function stageLabel(plan: Plan, stageIndex: number, percent: number): string {
@@ -79,47 +81,103 @@ export function progressBar(fraction: number, width = 24): string {
   return `${'█'.repeat(full)}${'░'.repeat(width - full)}`;
 }
 
-/** The live view's block for the latest poll, as of `now` (so the bar moves between polls). */
-export function renderLiveBlock(plan: Plan, poll: PollView, polledAt: number, now: number, color: ChalkInstance): string {
-  const left = Math.max(0, poll.enteredAt + poll.bakeMs - now);
-  const fraction = poll.bakeMs > 0 ? 1 - left / poll.bakeMs : 1;
-  const lines = [
-    color.bold(`rollout run · ${plan.name} · ${stageLabel(plan, poll.stageIndex, poll.percent)}`),
-    `bake [${progressBar(fraction)}] ${Math.floor(fraction * 100)}%  ${left > 0 ? `${formatDuration(left)} left` : 'done'}`,
-  ];
-  if (plan.metrics.length > 0) lines.push(renderReadings(plan, { readings: poll.readings }, color));
-  const ago = formatDuration(now - polledAt);
-  lines.push(`last decision (${ago} ago): ${paintVerdict(poll.verdict, color)} → ${poll.decision}: ${poll.reason}`);
+/** What the live view knows: the latest poll, a move recorded since, and how the run ended. */
+export interface LiveState {
+  poll?: { view: PollView; at: number };
+  /** The last history event after that poll that moved the rollout (its percent is now the truth). */
+  moved?: HistoryEvent;
+  end?: Extract<RunEvent, { type: 'run-end' }>;
+  /** Closed without an end (an error stops the run): the last poll is no longer where it stands. */
+  stopped?: boolean;
+}
+
+const OUTCOME_WORDS: Record<RunOutcomeKind, string> = {
+  complete: 'complete at',
+  until: 'stopped (--until) at',
+  paused: 'paused at',
+  approval: 'waiting for approval at',
+  'max-hold': 'held too long at',
+  timeout: 'timed out at',
+  'rolled-back': 'rolled back to',
+  interrupted: 'interrupted at',
+};
+
+/** Where the rollout stands: the run's end, else a move since the last poll, else that poll's stage. */
+function whereNow(plan: Plan, live: LiveState, color: ChalkInstance): string {
+  if (live.end) {
+    const { outcome, percent } = live.end;
+    const words = `${OUTCOME_WORDS[outcome]} ${stageLabel(plan, plan.stages.findIndex((s) => s.percent === percent), percent)} · exit ${live.end.exitCode}`;
+    return outcome === 'complete' ? color.green(words) : outcome === 'rolled-back' ? color.red(words) : color.yellow(words);
+  }
+  if (live.stopped) return color.red('stopped: see the error below');
+  if (live.moved) return `${live.moved.action} ${describeMove(live.moved)}`;
+  return live.poll ? stageLabel(plan, live.poll.view.stageIndex, live.poll.view.percent) : 'starting';
+}
+
+/**
+ * The live view's block as of `now` (so the bar moves between polls); `compact` for a terminal
+ * narrower than COMPACT_BELOW_COLUMNS (output.ts): shorter header and bar, one metric a line.
+ */
+export function renderLiveBlock(plan: Plan, live: LiveState, now: number, color: ChalkInstance, options: { compact?: boolean } = {}): string {
+  const { poll, end } = live;
+  const lines = [color.bold(`${options.compact ? '' : 'rollout run · '}${plan.name} · ${whereNow(plan, live, color)}`)];
+  const over = end !== undefined || live.stopped;
+  if (poll && !over && !live.moved) {
+    const left = Math.max(0, poll.view.enteredAt + poll.view.bakeMs - now);
+    const fraction = poll.view.bakeMs > 0 ? 1 - left / poll.view.bakeMs : 1;
+    lines.push(`bake [${progressBar(fraction, options.compact ? 10 : 24)}] ${Math.floor(fraction * 100)}%  ${left > 0 ? `${formatDuration(left)} left` : 'done'}`);
+  }
+  if (poll && plan.metrics.length > 0) lines.push((options.compact ? renderCompactReadings : renderReadings)(plan, { readings: poll.view.readings }, color));
+  // After the end, the full reason is printed below the frame (it may be long: how to carry on).
+  if (poll && !over) {
+    const decision = `${paintVerdict(poll.view.verdict, color)} → ${poll.view.decision}: ${poll.view.reason}`;
+    lines.push(options.compact ? decision : `last decision (${formatDuration(now - poll.at)} ago): ${decision}`);
+  }
   return lines.join('\n');
 }
 
-/** Cursor up `n` lines to column 0, then clear to the end of the screen. */
-const eraseUp = (n: number) => (n > 0 ? `\x1b[${n}A\r\x1b[J` : '');
-
 const REFRESH_MS = 1000;
 
-function createLiveView(plan: Plan, out: Output, clock: Clock): RunView {
-  let latest: { poll: PollView; at: number } | undefined;
-  /** Lines of the live block now on screen, to erase before the next draw. */
-  let drawn = 0;
-  const draw = (logLine?: string) => {
-    const block = latest ? renderLiveBlock(plan, latest.poll, latest.at, clock.now(), out.color) : undefined;
-    out.print(eraseUp(drawn) + [logLine, block].filter((part) => part !== undefined).join('\n'));
-    drawn = block ? block.split('\n').length : 0;
-  };
+/** An event that changes where the rollout stands (or ends it), so the last poll's stage is stale. */
+const moves = (e: HistoryEvent) => e.from !== e.to || e.action === 'complete';
+
+function createLiveView(plan: Plan, out: Output, clock: Clock, region: LiveRegion): RunView {
+  const live: LiveState = {};
+  const draw = () => region.render(renderLiveBlock(plan, live, clock.now(), out.color, { compact: isCompact(region.columns()) }));
   // Between polls only the bar and the time left change; a refresh keeps them honest.
-  const timer = setInterval(() => latest && draw(), REFRESH_MS);
+  const timer = setInterval(() => live.poll && !live.end && draw(), REFRESH_MS);
   timer.unref();
+  let closed = false;
+  const logLine = (event: RunEvent) => `${out.color.dim(formatTime(clock.now(), out.utc))} ${describeRunEvent(plan, event, out.color)}`;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(timer);
+    if (!live.end && live.poll) {
+      live.stopped = true;
+      draw();
+    }
+    region.done();
+  };
   return {
     show(event) {
+      if (closed) return;
       if (event.type === 'poll') {
-        latest = { poll: event, at: clock.now() };
+        live.poll = { view: event, at: clock.now() };
+        live.moved = undefined;
+      } else if (event.type === 'run-end') {
+        // The last frame shows where the run ended; the reason follows it in full, never cut.
+        live.end = event;
         draw();
+        close();
+        out.print(logLine(event));
+        return;
       } else {
-        const time = new Date(clock.now()).toLocaleTimeString();
-        draw(`${out.color.dim(time)} ${describeRunEvent(plan, event, out.color)}`);
+        if (event.type === 'event' && moves(event.event)) live.moved = event.event;
+        region.log(logLine(event));
       }
+      draw();
     },
-    close: () => clearInterval(timer),
+    close,
   };
 }

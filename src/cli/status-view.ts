@@ -6,8 +6,9 @@ import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { LastRollback, NextStep } from '../rollout/next-step.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';
-import type { Output } from './output.js';
-import { renderJudgement } from './readings-table.js';
+import { isCompact, type Output } from './output.js';
+import { renderCompactReadings, renderJudgement, renderVerdict } from './readings-table.js';
+import { formatTime } from './time.js';
 import { sparkline } from './sparkline.js';
 
 /** Everything the status screen shows, also what its --json document is built from (json-documents.ts). */
@@ -50,23 +51,32 @@ export function metricTrends(plan: Plan, events: Pick<HistoryEvent, 'metrics'>[]
   return new Map(plan.metrics.map((m) => [m.name, sparkline(recent.map((e) => e.metrics[m.name] ?? null))]));
 }
 
-/** One status screen to draw: `now` dates the bake restart; a `refresh` of --watch redraws in place. */
+/** One status screen to draw: `now` dates the bake restart and the rollback. */
 export interface StatusScreen {
   plan: Plan;
   snapshot: StatusSnapshot;
   judgement?: Judgement;
   trends: Map<string, string>;
   now: number;
-  refresh: boolean;
 }
 
-/** Prints one status screen; a refresh of --watch on a terminal first clears it, so it redraws in place. */
-export function printStatus(out: Output, screen: StatusScreen): void {
-  if (screen.refresh && out.isTTY) out.print('\x1b[H\x1b[2J');
-  out.print(renderStatus(screen, out.color));
+/** Shows status screens: each printed in full, or for --watch on a terminal redrawn in place. */
+export interface StatusDisplay {
+  show(screen: StatusScreen): void;
+  /** Leaves the last screen as it is. */
+  close(): void;
 }
 
-function renderStatus({ plan, snapshot: s, judgement, trends, now }: StatusScreen, c: ChalkInstance): string {
+/** The display for `out`; `watch` on a terminal redraws one live region instead of printing again. */
+export async function createStatusDisplay(out: Output, watch: boolean): Promise<StatusDisplay> {
+  const options = () => ({ compact: out.isTTY && isCompact(out.terminalSize()?.columns), utc: out.utc });
+  if (!watch || !out.isTTY) return { show: (screen) => out.print(renderStatus(screen, out.color, options())), close: () => undefined };
+  const region = (await import('./live-region.js')).createLiveRegion(out);
+  return { show: (screen) => region.render(renderStatus(screen, out.color, options())), close: () => region.done() };
+}
+
+/** The status screen as text; `compact` for a narrow terminal (one metric a line), times in UTC with `utc`. */
+export function renderStatus({ plan, snapshot: s, judgement, trends, now }: StatusScreen, c: ChalkInstance, options: { compact: boolean; utc: boolean }): string {
   const lines: string[] = [];
   const where = s.stage
     ? `stage ${s.stage.index}/${s.stage.of} at ${c.bold(`${s.stage.percent}%`)}`
@@ -77,7 +87,7 @@ function renderStatus({ plan, snapshot: s, judgement, trends, now }: StatusScree
         : 'not started';
   lines.push(`${c.bold(plan.name)}  ${where}${s.completed ? c.green(' (complete)') : ''}${s.paused ? c.yellow(`  PAUSED by ${s.paused.by}: ${s.paused.reason}`) : ''}`);
   if (s.emergency) lines.push(c.red(`EMERGENCY UNFINISHED: ${s.emergency}`));
-  if (s.rollback) lines.push(...renderRollback(s.rollback, now, c));
+  if (s.rollback) lines.push(...renderRollback(s.rollback, now, c, options.utc));
   if (s.planChange) lines.push(c.red(`PLAN CHANGED: ${s.planChange}`));
   if (s.stage && !s.completed) {
     lines.push(`in stage ${formatDuration(s.timeInStageMs ?? 0)}, bake ${s.bakeLeftMs ? `${formatDuration(s.bakeLeftMs)} left` : 'done'}`);
@@ -86,15 +96,21 @@ function renderStatus({ plan, snapshot: s, judgement, trends, now }: StatusScree
     }
   }
   lines.push(renderTarget(s.target, c));
-  if (judgement && plan.metrics.length > 0) lines.push(renderJudgement(plan, judgement, c, { trends, reasons: true }));
+  if (judgement && plan.metrics.length > 0) {
+    lines.push(
+      options.compact
+        ? `${renderCompactReadings(plan, judgement, c, trends)}\n${renderVerdict(judgement, c, { reasons: true })}`
+        : renderJudgement(plan, judgement, c, { trends, reasons: true }),
+    );
+  }
   lines.push(`next: ${s.next.text}`);
   return lines.join('\n');
 }
 
 /** Why, when and by whom the rollout was rolled back, and whether the metrics recovered. */
-function renderRollback(rb: LastRollback, now: number, c: ChalkInstance): string[] {
+function renderRollback(rb: LastRollback, now: number, c: ChalkInstance, utc: boolean): string[] {
   const ago = formatDuration(Math.max(0, now - Date.parse(rb.at)));
-  const lines = [c.yellow(`${rb.action === 'emergency-rollback' ? 'emergency rollback' : 'rolled back'} ${rb.from}% → ${rb.to}% by ${rb.by}, ${rb.at} (${ago} ago): ${rb.reason}`)];
+  const lines = [c.yellow(`${rb.action === 'emergency-rollback' ? 'emergency rollback' : 'rolled back'} ${rb.from}% → ${rb.to}% by ${rb.by}, ${formatTime(rb.at, utc)} (${ago} ago): ${rb.reason}`)];
   if (rb.recovered === undefined) lines.push('recovery: not checked (`rollout rollback --verify` watches for it)');
   else lines.push(rb.recovered ? c.green(`recovery: ${rb.recovery}`) : c.red(`recovery: ${rb.recovery}`));
   return lines;

@@ -9,6 +9,6 @@ import { readHistory, type StateOptions } from '../rollout/open.js';
 export async function historyCommand(options: StateOptions, ctx: CommandContext): Promise<CommandResult> {
   const { plan, events } = await readHistory(options, ctx);
   if (options.json) ctx.out.printJson(historyDocument(plan, events));
-  else ctx.out.print(renderHistory(plan.name, events));
+  else ctx.out.print(renderHistory(plan.name, events, ctx.out.utc));
   return { exitCode: ExitCode.ok };
 }

@@ -35,7 +35,7 @@ export async function reportCommand(options: ReportOptions, ctx: CommandContext)
   }
   const { plan, events } = await readHistory(options, ctx);
   if (format === 'json') ctx.out.printJson(reportDocument(plan, events));
-  else ctx.out.print(renderReport(plan, events, format));
+  else ctx.out.print(renderReport(plan, events, format, 0, ctx.out.utc));
   await appendStepSummary(plan, events, ctx.env, ctx.out);
   return { exitCode: ExitCode.ok };
 }

@@ -48,7 +48,7 @@ export async function runCommand(options: RunOptions, ctx: CommandContext): Prom
   const rollout = await openRollout(options, ctx);
   const { plan } = rollout;
   const github = createGithubActions(plan, ctx.env, ctx.out);
-  const view = createRunView(plan, ctx.out, ctx.clock);
+  const view = await createRunView(plan, ctx.out, ctx.clock);
   // Every poll goes to the poll log, for the report's charts and status's trends.
   const samples = createSampleRecorder(rollout.store, (message) => ctx.out.error(message));
   const emit = (event: RunEvent) => {

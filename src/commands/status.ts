@@ -6,7 +6,7 @@
 import { bakeLeftMs, decide } from '../analysis/decide.js';
 import type { Judgement } from '../analysis/judge.js';
 import { statusDocument } from '../cli/json-documents.js';
-import { metricTrends, printStatus, type StatusSnapshot } from '../cli/status-view.js';
+import { createStatusDisplay, metricTrends, type StatusSnapshot } from '../cli/status-view.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
@@ -39,6 +39,7 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
     target: await buildTarget(plan.target, ctx),
     meter: createMeter(plan, stateDirOf(plan, options), ctx),
   };
+  const display = await createStatusDisplay(ctx.out, Boolean(options.watch && !options.json));
   try {
     for (;;) {
       const { snapshot, judgement } = await takeSnapshot(view, ctx);
@@ -46,11 +47,12 @@ export async function statusCommand(options: StatusOptions, ctx: CommandContext)
       ctx.signal.throwIfAborted();
       // --watch --json: one document per refresh, one per line (JSON lines).
       if (options.json) ctx.out.printJson(statusDocument(snapshot, ctx.clock.now()));
-      else printStatus(ctx.out, { plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now(), refresh: options.watch ?? false });
+      else display.show({ plan, snapshot, judgement, trends: metricTrends(plan, await recentReadings(view.store)), now: ctx.clock.now() });
       if (!options.watch) return { exitCode: options.exitCode ? snapshot.exitCode : ExitCode.ok };
       await ctx.clock.sleep(refreshMs, ctx.signal);
     }
   } finally {
+    display.close();
     await view.store.close();
   }
 }

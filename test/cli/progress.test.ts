@@ -56,6 +56,22 @@ describe('network waits', () => {
     expect(piped).toEqual([]);
     expect(describeWait({ what: 'GET u', phase: 'backoff', attempt: 3, attempts: 4, leftMs: 200 })).toBe('retrying GET u: attempt 3/4, 1s left');
   });
+
+  it('on a terminal of known width the line is cut to it, never wrapped: `\\r\\x1b[K` clears one row only', async () => {
+    const narrow: string[] = [];
+    const progress = createProgress({ isTTY: true, columns: 30, write: (t) => narrow.push(t) });
+    // Cleared at once (perhaps before the cutter loaded): never drawn late, under what came next.
+    progress.show('a line cleared at once');
+    progress.clear();
+    progress.show('waiting for an answer from PUT http://127.0.0.1/flag: attempt 2/4');
+    await expect.poll(() => narrow.at(-1)).toBe('\r\x1b[Kwaiting for an answer from P…');
+    const early = narrow.findIndex((t) => t.includes('cleared at once'));
+    if (early >= 0) expect(narrow[early + 1]).toBe('\r\x1b[K');
+    narrow.length = 0;
+    progress.show('waiting for an answer from PUT http://127.0.0.1/flag: attempt 3/4');
+    progress.clear();
+    expect(narrow).toEqual(['\r\x1b[Kwaiting for an answer from P…', '\r\x1b[K']);
+  });
 });
 
 describe('the emergency against a flag API that never answers', () => {

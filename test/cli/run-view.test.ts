@@ -1,4 +1,5 @@
 /** `rollout run`'s output: the live view's block and redraw, plain log lines, JSON lines, GitHub annotations. */
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { judgePoll } from '../../src/analysis/judge.js';
 import type { RunEvent } from '../../src/analysis/run-loop.js';
@@ -6,6 +7,7 @@ import { annotation, annotationFor } from '../../src/cli/github-actions.js';
 import { memoryOutput } from '../../src/cli/output.js';
 import { runEventDocument } from '../../src/cli/json-documents.js';
 import { createRunView, progressBar, renderLiveBlock } from '../../src/cli/run-view.js';
+import { formatLogTime, formatTime } from '../../src/cli/time.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
 
@@ -40,9 +42,12 @@ const rollback: RunEvent = {
   event: { time: '2025-03-01T09:30:00.000Z', plan: 'view', actor: 'ci', action: 'rollback', from: 50, to: 0, verdict: 'critical', metrics: { error_rate: 0.09 }, reason: 'error_rate 9% breaches critical > 5% (critical 2/2)' },
 };
 
+const color = memoryOutput().color;
+const polled = { poll: { view: poll, at: clock.now() } };
+
 describe('the live view', () => {
   it('shows stage, a bake bar with time left, the metric table and the last decision', () => {
-    const block = renderLiveBlock(plan, poll, clock.now(), clock.now(), memoryOutput().color);
+    const block = renderLiveBlock(plan, polled, clock.now(), color);
     const lines = block.split('\n');
     expect(lines[0]).toBe('rollout run · view · 50% (stage 2/3)');
     expect(lines[1]).toBe(`bake [${progressBar(0.4)}] 40%  6m left`);
@@ -51,39 +56,91 @@ describe('the live view', () => {
   });
 
   it('moves the bar between polls', () => {
-    const later = renderLiveBlock(plan, poll, clock.now(), clock.now() + 3 * 60_000, memoryOutput().color);
+    const later = renderLiveBlock(plan, polled, clock.now() + 3 * 60_000, color);
     expect(later.split('\n')[1]).toBe(`bake [${progressBar(0.7)}] 70%  3m left`);
   });
 
-  it('redraws in place: erases its previous block, logs events above it', () => {
-    const out = memoryOutput({ isTTY: true });
-    const view = createRunView(plan, out, clock);
+  it('is compact below 100 columns: no "rollout run", a short bar, one metric a line, the decision alone', () => {
+    const lines = renderLiveBlock(plan, polled, clock.now(), color, { compact: true }).split('\n');
+    expect(lines).toEqual([
+      'view · 50% (stage 2/3)',
+      `bake [${progressBar(0.4, 10)}] 40%  6m left`,
+      'error_rate 2% warning (warn > 1%, crit > 5%)',
+      'HOLD → hold: error_rate 2% breaches warning > 1%',
+    ]);
+  });
+
+  it('after a move the stage is the event\'s, not the last poll\'s; the end shows the final state', () => {
+    const moved = renderLiveBlock(plan, { ...polled, moved: (rollback as Extract<RunEvent, { type: 'event' }>).event }, clock.now(), color);
+    expect(moved.split('\n')[0]).toBe('rollout run · view · rollback 50% → 0%');
+    expect(moved).not.toMatch(/bake \[/);
+    const end = (outcome: 'rolled-back' | 'complete' | 'timeout', percent: number) =>
+      renderLiveBlock(plan, { ...polled, end: { type: 'run-end', outcome, exitCode: 0, percent, reason: 'why' } }, clock.now(), color).split('\n');
+    expect(end('rolled-back', 0)[0]).toBe('rollout run · view · rolled back to 0% · exit 0');
+    expect(end('complete', 100)[0]).toBe('rollout run · view · complete at 100% (stage 3/3) · exit 0');
+    expect(end('timeout', 50)[0]).toBe('rollout run · view · timed out at 50% (stage 2/3) · exit 0');
+    expect(end('complete', 100).join('\n')).not.toMatch(/bake|last decision|HOLD/);
+  });
+
+  it('prints the end in full below the last frame, and draws nothing after it', async () => {
+    const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 40, rows: 24 }), utc: true });
+    const view = await createRunView(plan, out, clock);
     view.show(poll);
-    const height = out.stdout[0]!.trimEnd().split('\n').length;
+    const reason = 'interrupted: the target is at 50% (stage 2/3), as state records. Continue with `rollout run`';
+    view.show({ type: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 50, reason });
+    const lastFrame = out.stdout.at(-2)!;
+    expect(lastFrame).toContain('view · interrupted at 50% (stage 2/3) ·…');
+    expect(out.stdout.at(-1)).toBe(`${formatTime(clock.now(), true)} run ended: interrupted at 50% (exit 130): ${reason}\n`);
+    const written = out.stdout.length;
     view.show(poll);
-    expect(out.stdout[1]!.startsWith(`\x1b[${height}A\r\x1b[J`)).toBe(true);
+    view.close();
+    expect(out.stdout).toHaveLength(written);
+  });
+
+  it('closed without an end (an error stopped the run), the last frame no longer claims the polled stage', async () => {
+    const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 120, rows: 24 }) });
+    const view = await createRunView(plan, out, clock);
+    view.show(poll);
+    view.close();
+    const lastFrame = out.stdout.at(-1)!;
+    expect(lastFrame).toContain('rollout run · view · stopped: see the error below');
+    expect(lastFrame).not.toMatch(/50% \(stage 2\/3\)|bake \[|last decision/);
+  });
+
+  it('redraws in place with every line cut to the terminal width, logs events above the block', async () => {
+    const out = memoryOutput({ isTTY: true, terminalSize: () => ({ columns: 40, rows: 24 }) });
+    const view = await createRunView(plan, out, clock);
+    view.show(poll);
+    const first = out.stdout.join('');
+    for (const line of first.trimEnd().split('\n')) expect([...stripVTControlCharacters(line)].length).toBeLessThanOrEqual(40);
+    expect(first).toContain('…');
+    const height = first.trimEnd().split('\n').length;
+    out.stdout.length = 0;
     view.show(rollback);
-    expect(out.stdout[2]).toMatch(/rollback 50% → 0% by ci: error_rate 9%/);
-    expect(out.stdout[2]).toContain('rollout run · view');
+    const redraw = out.stdout.join('');
+    // Erases the block it drew (each row, cursor up), then the log line, then the block again.
+    expect(redraw.split('\x1b[2K').length - 1).toBeGreaterThanOrEqual(height);
+    expect(redraw).toMatch(/rollback 50% → 0% by ci: error_rate 9%[^\n]*\n/);
+    expect(redraw.slice(redraw.indexOf('rollback 50%'))).toContain('view · rollback 50% → 0%');
     view.close();
   });
 });
 
 describe('plain and JSON lines', () => {
-  it('prints one timestamped line per event without a terminal', () => {
+  it('prints one timestamped line per event without a terminal', async () => {
     const out = memoryOutput();
-    const view = createRunView(plan, out, clock);
+    const view = await createRunView(plan, out, clock);
     view.show(poll);
     view.show(rollback);
     expect(out.stdout).toEqual([
-      `${new Date(clock.now()).toISOString()} 50% (stage 2/3) HOLD → hold: error_rate 2% breaches warning > 1% [error_rate 2% warning]\n`,
-      `${new Date(clock.now()).toISOString()} rollback 50% → 0% by ci: error_rate 9% breaches critical > 5% (critical 2/2)\n`,
+      `${formatLogTime(clock.now())} 50% (stage 2/3) HOLD → hold: error_rate 2% breaches warning > 1% [error_rate 2% warning]\n`,
+      `${formatLogTime(clock.now())} rollback 50% → 0% by ci: error_rate 9% breaches critical > 5% (critical 2/2)\n`,
     ]);
   });
 
-  it('prints one JSON object per line with --json; history events keep their own fields', () => {
+  it('prints one JSON object per line with --json; history events keep their own fields', async () => {
     const out = memoryOutput({ json: true });
-    createRunView(plan, out, clock).show(rollback);
+    (await createRunView(plan, out, clock)).show(rollback);
     expect(out.stdout).toHaveLength(1);
     expect(out.stdout[0]!.trimEnd()).not.toContain('\n');
     expect(JSON.parse(out.stdout[0]!)).toEqual({ schemaVersion: 1, kind: 'event', verdict: null, ...(rollback as Extract<RunEvent, { type: 'event' }>).event });

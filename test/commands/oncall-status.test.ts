@@ -41,7 +41,7 @@ describe('status after run rolled back', () => {
     expect(service.percentage).toBe(0);
 
     const status = await rollout('status');
-    expect(status.stdout).toMatch(/rolled back 10% → 0% by ci-bot, \d{4}-\d\d-\d\dT[\d:.]+Z \(\d+s ago\): error_rate 20% breaches critical > 5%/);
+    expect(status.stdout).toMatch(/rolled back 10% → 0% by ci-bot, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(\d+s ago\): error_rate 20% breaches critical > 5%/);
     expect(status.stdout).toMatch(/recovery: metrics still critical after the rollback/);
     expect(status.stdout).toMatch(/next: metrics did NOT recover after the rollback: investigate now \(`rollout history`\)/);
     expect(status.stdout).not.toMatch(/next: start/);

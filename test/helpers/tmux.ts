@@ -8,6 +8,8 @@ export interface Terminal {
   screen(): string;
   /** The visible screen with its colours and attributes as escape sequences (SGR). */
   screenWithEscapes(): string;
+  /** Everything the terminal still holds: the scrollback, then the visible screen. */
+  scrollback(): string;
   /** Polls the screen until `pattern` shows (or fails after `timeoutMs` with the screen). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   close(): void;
@@ -15,17 +17,18 @@ export interface Terminal {
 
 let sessions = 0;
 
-/** Starts `command` (a shell command line) in a 200×50 terminal, in `cwd`, with `env` added. */
-export function openTerminal(command: string, options: { cwd: string; env?: Record<string, string> }): Terminal {
+/** Starts `command` (a shell command line) in a terminal of `columns`×`rows` (default 200×50), in `cwd`, with `env` added. */
+export function openTerminal(command: string, options: { cwd: string; env?: Record<string, string>; columns?: number; rows?: number }): Terminal {
   const name = `rollout-test-${process.pid}-${++sessions}`;
   const exports = Object.entries(options.env ?? {}).map(([k, v]) => `${k}='${v.replace(/'/g, "'\\''")}'`).join(' ');
   // CI must be unset inside: the tool never prompts under CI. Colour variables are unset too, as a
   // person's terminal has them, whatever the tmux server inherited. `; sleep 30` keeps the last screen readable.
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '200', '-y', '50', '-c', options.cwd, `env -u CI -u NO_COLOR -u FORCE_COLOR ${exports} ${command}; sleep 30`]);
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', String(options.columns ?? 200), '-y', String(options.rows ?? 50), '-c', options.cwd, `env -u CI -u NO_COLOR -u FORCE_COLOR ${exports} ${command}; sleep 30`]);
   const terminal: Terminal = {
     send: (...keys) => execFileSync('tmux', ['send-keys', '-t', name, ...keys]),
     screen: () => execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' }),
     screenWithEscapes: () => execFileSync('tmux', ['capture-pane', '-p', '-e', '-t', name], { encoding: 'utf8' }),
+    scrollback: () => execFileSync('tmux', ['capture-pane', '-p', '-S', '-', '-t', name], { encoding: 'utf8' }),
     async waitFor(pattern, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -114,9 +114,14 @@ describe('status', () => {
     };
     await expect(statusCommand({ plan: h.planFile, json: false, watch: true, interval: '30s' }, ctx)).rejects.toThrow('interrupted by SIGINT');
     expect(h.clock.sleeps).toEqual([30_000, 30_000]);
-    const screens = ctx.out.stdout.join('').split('\x1b[H\x1b[2J\n').filter(Boolean);
+    // One write per refresh: each erases exactly the rows the one before took (its lines and the cursor's row).
+    const screens = ctx.out.stdout;
     expect(screens).toHaveLength(3);
     expect(screens.map((s) => /in stage (\S+),/.exec(s)?.[1])).toEqual(['0ms', '30s', '1m']);
+    for (const [i, screen] of screens.entries()) {
+      const erased = screen.split('\x1b[2K').length - 1;
+      expect(erased).toBe(i === 0 ? 0 : screens[i - 1]!.replace(/^(\x1b\[(2K|1A|G))+/, '').split('\n').length);
+    }
   });
 });
 
