@@ -227,4 +227,19 @@ describe('runLoop: stores, interruptions and what it shows', () => {
     expect((await world.run()).kind).toBe('rolled-back');
     expect(world.lockLog).toEqual([]);
   });
+
+  it('a healthy bake appends nothing to history poll after poll: each append carries events', async () => {
+    const world = new World(makePlan());
+    const effects = world.effects();
+    const record = effects.record;
+    const appended: number[] = [];
+    effects.record = async (events) => {
+      appended.push(events.length);
+      return record(events);
+    };
+    world.metric = byPoll([WARNING, OK, OK, OK]);
+    await world.runWith(effects, { untilStage: 0 });
+    expect(world.polls().length).toBeGreaterThan(20);
+    expect(appended.every((n) => n > 0)).toBe(true);
+  });
 });
