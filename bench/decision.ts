@@ -142,6 +142,7 @@ async function rollout(plan: Plan, slots: Slot[]): Promise<{ kind: RunOutcome['k
       read = upTo;
       return judgeStagePoll(plan, { metrics: [value] }, state, clock.now());
     },
+    guard: async () => undefined,
     commit: async () => undefined,
     record: async () => undefined,
     notify: async () => undefined,

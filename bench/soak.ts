@@ -78,6 +78,7 @@ async function soak(): Promise<SoakRun> {
       }
       return judgement;
     },
+    guard: async () => undefined,
     commit: async () => undefined,
     record: async () => undefined,
     notify: async () => undefined,

@@ -97,7 +97,7 @@ export interface RunEffects {
    * Before each poll while the loop holds the lock: throws when state is no longer the loop's
    * own (an emergency rollback fenced it), so a fenced run stops instead of polling on.
    */
-  guard?(state: RolloutState): Promise<void>;
+  guard(state: RolloutState): Promise<void>;
   /** Applies the change to the target, then records it; on failure puts the target back and throws. */
   commit(change: Change): Promise<void>;
   /** Appends events without changing state. */
@@ -288,7 +288,7 @@ export async function runLoop(input: RunLoopInput): Promise<RunOutcome> {
         continue;
       }
 
-      if (!standingBy) await effects.guard?.(state);
+      if (!standingBy) await effects.guard(state);
       const judgement = await effects.poll(state);
       const now = clock.now();
       due = Math.max(due + intervalMs, clock.monotonic());

@@ -72,3 +72,20 @@ describe('decide keeps or resets the counters exactly', () => {
     expect(decide({ plan, state: last, judgement: judged('healthy'), now: T0 + 90 * MIN - 1000, mode: 'auto' }).decision).toEqual({ action: 'hold', reason: 'baking: advance possible in 1s', retryInMs: 1000 });
   });
 });
+
+describe('decide says why in words', () => {
+  const notStarted: RolloutState = { ...at10, stageIndex: -1, percent: 0, consecutiveCritical: 0, holdingSince: undefined, bakeRestart: undefined };
+  const baked = { ...at10, consecutiveCritical: 0, holdingSince: undefined, bakeRestart: undefined };
+  const two = ['a is bad', 'b is bad'];
+  it('names the start, the advance and the completion with their percentages and bake', () => {
+    expect(decide({ plan, state: notStarted, judgement: judged('healthy'), now: T0, mode: 'manual' }).decision.reason).toBe('start at 10%');
+    expect(decide({ plan, state: baked, judgement: judged('healthy'), now: T0 + 11 * MIN, mode: 'manual' }).decision.reason).toBe('healthy and baked: advance to 100%');
+    const top = { ...baked, stageIndex: 1, percent: 100 };
+    expect(decide({ plan, state: top, judgement: judged('healthy'), now: T0 + 91 * MIN, mode: 'manual' }).decision.reason).toBe('100% baked healthy for 1h 30m');
+  });
+  it('joins several reasons with "; " in a warm-up, a critical and a hold', () => {
+    expect(decide({ plan, state: baked, judgement: judged('hold', { reasons: two, warmingUp: true }), now: T0, mode: 'auto' }).decision.reason).toBe('a is bad; b is bad');
+    expect(decide({ plan, state: baked, judgement: judged('critical', { reasons: two }), now: T0 + 2 * MIN, mode: 'auto' }).decision.reason).toMatch(/^a is bad; b is bad/);
+    expect(decide({ plan, state: baked, judgement: judged('hold', { reasons: two }), now: T0 + 2 * MIN, mode: 'auto' }).decision.reason).toMatch(/a is bad; b is bad/);
+  });
+});

@@ -44,6 +44,28 @@ describe('judgeMetric edges', () => {
   });
 });
 
+describe('judgeMetric: what is never judged as a number', () => {
+  it('a value that comes with a no-data reason (a stale or partial read) is no data, never judged', () => {
+    expect(judgeMetric(rate, { name: 'rate', value: 0.001, noDataReason: 'stale: last sample 10m old' })).toEqual({ name: 'rate', dryRun: false, status: 'nodata', display: 'no data', reason: 'stale: last sample 10m old' });
+  });
+  it('every no-data reading displays "no data"', () => {
+    for (const reading of [
+      judgeMetric(rate, { name: 'rate', value: Number.NaN }),
+      judgeMetric(rate, { name: 'rate', value: -1 }),
+      judgeMetric(rel, { name: 'rel', value: 1, baseline: 0 }),
+    ]) expect(reading).toMatchObject({ status: 'nodata', display: 'no data' });
+  });
+  it('the relative difference is divided by the baseline, whatever its size', () => {
+    expect(judgeMetric(rel, { name: 'rel', value: 0.03, baseline: 0.02 }).relative).toBeCloseTo(0.5, 10);
+    expect(judgeMetric(rel, { name: 'rel', value: 30, baseline: 20 })).toMatchObject({ status: 'critical', display: '+50% vs baseline' });
+  });
+  it('a metric no source returned a value for reads "not read"', () => {
+    const judgement = judgePoll(plan, [enough]);
+    expect(judgement.readings[0]).toMatchObject({ name: 'rate', status: 'nodata', reason: 'not read' });
+    expect(judgement.reasons[0]).toBe('rate has no data (not read)');
+  });
+});
+
 describe('judgePoll edges', () => {
   it('a dry-run metric never changes the verdict, whatever it reads', () => {
     const j = judgePoll(plan, [{ name: 'rate', value: 0 }, { name: 'rel', value: 1, baseline: 1 }, { name: 'shadow', value: 0.9 }], { requests: enough });

@@ -78,6 +78,21 @@ describe('runLoop: requests from other commands', () => {
   });
 });
 
+describe('runLoop: requests when polls overrun the interval', () => {
+  it('still takes requests when it never sleeps (each poll longer than the interval)', async () => {
+    const world = new World(makePlan('[10, 50, 100]', { interval: '30s', bake: '10m' }));
+    world.pollMs = 45 * SEC;
+    world.inbox = [{ from: 2 * MIN, request: ask('rollback', { reason: 'pager' }) }];
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ kind: 'rolled-back', reason: 'rolled back by alice: pager' });
+    // At the first poll after it was posted, not at the next stage's sleep eight minutes later.
+    expect(world.actions()).toEqual(['start', 'rollback']);
+    expect(world.clock.monotonic() - world.pollStarts[0]!).toBeLessThan(3 * MIN);
+    // The rollback is recorded at the time it was acted on.
+    expect(world.stored?.enteredAt).toBe(world.clock.now());
+  });
+});
+
 describe('runLoop: standing by for approval', () => {
   it('looks for no requests and asks no guard with the lock let go, and shows its polls as standing-by', async () => {
     const world = new World(approvalPlan());

@@ -20,6 +20,8 @@ describe('planMismatch', () => {
     expect(planMismatch(three, at75)).toBe("the plan's stages changed from [10, 25, 50, 75, 100] to [10, 50, 100] while the rollout was at 75%");
     expect(planMismatch(three, { ...enterStage(five, notStarted(five), 4, 0), completed: true })).toMatch(/stages changed/);
     expect(planMismatch(five, { ...at75, stages: [10, 25, 50, 80, 100] })).toMatch(/stages changed/);
+    // A plan that only grew a stage at the end changed too.
+    expect(planMismatch(five, { ...enterStage(three, notStarted(three), 1, 0), stages: [10, 25, 50, 75] })).toMatch(/stages changed from \[10, 25, 50, 75\] to \[10, 25, 50, 75, 100\]/);
   });
 
   it('refuses a stage index the plan does not have', () => {
@@ -27,13 +29,15 @@ describe('planMismatch', () => {
     expect(planMismatch(five, { ...at10, stageIndex: 5 })).toBe('state is at stage 6 (10%), but the plan has 5 stages [10, 25, 50, 75, 100]');
     expect(planMismatch(five, { ...at10, stageIndex: -2 })).toMatch(/stage -1/);
     expect(planMismatch(five, { ...at10, stageIndex: 1.5 })).toMatch(/plan has 5 stages/);
+    const one = planFromYaml('version: 1\nname: g\nstages: [100]\ntarget: { type: command, set: [echo] }\n');
+    expect(planMismatch(one, { ...enterStage(one, notStarted(one), 0, 0), stageIndex: 2 })).toBe('state is at stage 3 (100%), but the plan has 1 stage [100]');
   });
 
   it('for state without recorded stages, the percentage must sit at its stage or between it and the next', () => {
     const legacy = { ...enterStage(five, notStarted(five), 3, 0), stages: undefined };
     expect(planMismatch(five, legacy)).toBeUndefined();
     expect(planMismatch(five, { ...legacy, percent: 80 })).toBeUndefined();
-    expect(planMismatch(five, { ...legacy, percent: 100 })).toMatch(/stage 4 of the plan is 75%/);
+    expect(planMismatch(five, { ...legacy, percent: 100 })).toBe('state says stage 4 at 100%, but stage 4 of the plan is 75% [10, 25, 50, 75, 100]');
     expect(planMismatch(three, legacy)).toMatch(/plan has 3 stages/);
     expect(planMismatch(three, { ...legacy, stageIndex: 1, percent: 75 })).toBeUndefined();
     expect(planMismatch(three, { ...legacy, stageIndex: 1, percent: 40 })).toMatch(/stage 2 of the plan is 50%/);

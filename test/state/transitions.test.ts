@@ -68,6 +68,7 @@ describe('transitions', () => {
     expect(between.holdingSince).toBeUndefined();
     expect(between.paused).toEqual(busy.paused);
     expect(adoptTarget(plan, busy, 5, 500)).toMatchObject({ stageIndex: -1, percent: 5 });
+    expect(adoptTarget(plan, busy, 10, 500)).toMatchObject({ stageIndex: 0, percent: 10 });
   });
 
   it('a rollback only lowers: previous is the highest stage below, a stage at or above becomes 0', () => {
