@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { CommandContext } from '../context.js';
 import { PlanError, UsageError } from '../errors.js';
+import { interpolate, type InterpolationReport } from '../plan/interpolate.js';
 import { MAX_PLAN_BYTES, parsePlan } from '../plan/load-plan.js';
+import { Secrets } from '../plan/secrets.js';
 import type { Plan } from '../plan/types.js';
 import { createStore } from '../state/create-store.js';
 import { redactUrl } from '../state/redact-url.js';
@@ -87,13 +89,17 @@ async function recordedPlan(name: string, options: NamedRolloutOptions, ctx: Com
   if (!state) {
     throw new UsageError(`no rollout named ${name} in ${where}`, '`rollout list` (with the same --state-dir or --state) shows the rollouts kept there');
   }
-  const plan = planFromRecord(name, state, ctx.env);
+  const plan = planFromRecord(name, state, ctx.env, (warning) => ctx.out.error(`warning: ${warning}`));
   ctx.out.error(`note: ${describeRecord(plan.record)}`);
   return { plan, openStore: open };
 }
 
-/** Rebuilds a plan (target, notify, stages) from `state`'s record, reading `${VAR}` from `env` now. */
-export function planFromRecord(name: string, state: RolloutState, env: NodeJS.ProcessEnv): Plan {
+/**
+ * Rebuilds a plan (target, notify, stages) from `state`'s record, reading `${VAR}` from `env` now.
+ * Only the target is needed to roll back: a receiver whose variables are unset is left out, with a
+ * warning, rather than stopping the emergency.
+ */
+export function planFromRecord(name: string, state: RolloutState, env: NodeJS.ProcessEnv, warn: (message: string) => void = () => undefined): Plan {
   const record = state.planRecord;
   if (!record) {
     throw new UsageError(
@@ -101,16 +107,35 @@ export function planFromRecord(name: string, state: RolloutState, env: NodeJS.Pr
       'run the emergency with its plan: `rollout rollback --emergency path/to/plan.yaml`, or set the target to 0 by hand',
     );
   }
-  const text = JSON.stringify({ version: 1, name, stages: validStages(state.stages), target: record.target, ...(record.notify ? { notify: record.notify } : {}) });
+  const receivers: unknown[] = Array.isArray(record.notify) ? record.notify : [];
+  const notify = receivers.filter((receiver) => {
+    const unset = unsetVariables(receiver, env);
+    if (unset.length > 0) warn(`not notifying ${describeReceiver(receiver)}: ${unset.map((v) => `\${${v}}`).join(', ')} not set`);
+    return unset.length === 0;
+  });
+  const text = JSON.stringify({ version: 1, name, stages: validStages(state.stages), target: record.target, ...(notify.length > 0 ? { notify } : {}) });
   try {
     return { ...parsePlan(text, record.file, { env }), record };
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     throw new UsageError(
-      `the target recorded for ${name} cannot be rebuilt: ${err.problems.map((p) => p.message).join('; ')}`,
+      `the target recorded for ${name} cannot be rebuilt: ${[...new Set(err.problems.map((p) => p.message))].join('; ')}`,
       'export the variables it names and run the emergency again, or set the target to 0 by hand',
     );
   }
+}
+
+/** The names of the `${VAR}`s in `value` that `env` does not set (read with a scratch store of secrets). */
+function unsetVariables(value: unknown, env: NodeJS.ProcessEnv): string[] {
+  const report: InterpolationReport = { unset: [], tooShort: [] };
+  interpolate(value, env, new Secrets(), report);
+  return [...new Set(report.unset.map((u) => u.name))];
+}
+
+/** A receiver by its type, never by its URL (which may hold a secret). */
+function describeReceiver(receiver: unknown): string {
+  const type = receiver !== null && typeof receiver === 'object' && 'type' in receiver ? String(receiver.type) : 'a receiver';
+  return `the ${type} receiver`;
 }
 
 /** The recorded stages when they still form a plan's stages, else one stage at 100 %. */

@@ -76,8 +76,24 @@ describe('file state', () => {
     const { FLAG_TOKEN: _unset, ...without } = env;
     const r = await rollout(['rollback', '--emergency', '--name', 'e2e', '--state-dir', join(dir, '.rollout')], { cwd: elsewhere, env: without });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/the target recorded for e2e cannot be rebuilt: environment variable FLAG_TOKEN is not set/);
+    expect(r.stderr).toMatch(/the target recorded for e2e cannot be rebuilt: environment variable FLAG_TOKEN is not set\n/);
     expect(service.percentage).toBe(25);
+  });
+
+  it('a receiver whose secret is unset is left out with a warning: the emergency still sets 0 %, here and by --name', async () => {
+    const hooked = `${tokenPlan(service)}notify: [{ type: webhook, url: "http://127.0.0.1:9/hook", secret: "\${HOOK_SECRET}", on: [emergency-rollback] }]\n`;
+    writeFileSync(join(dir, 'rollout.yaml'), hooked);
+    expect((await rollout(['advance', '--yes'], { env: { ...env, HOOK_SECRET: 'hook-secret-77' } })).code).toBe(0);
+    expect(service.percentage).toBe(50);
+    const here = await rollout(['rollback', '--emergency']);
+    expect(here.stderr).toContain('warning: not notifying the webhook receiver: ${HOOK_SECRET} not set');
+    expect(here.code).toBe(0);
+    expect(service.percentage).toBe(0);
+    await rollout(['advance', '--yes', '--adopt'], { env: { ...env, HOOK_SECRET: 'hook-secret-77' } });
+    service.percentage = 25;
+    const byName = await rollout(['rollback', '--emergency', '--name', 'e2e', '--state-dir', join(dir, '.rollout')], { cwd: elsewhere });
+    expect(byName.code).toBe(0);
+    expect(service.percentage).toBe(0);
   });
 
   it('a name with no state there: exit 2 pointing at `rollout list`', async () => {
