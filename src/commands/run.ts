@@ -16,7 +16,6 @@ import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { lockHolder } from '../state/actor.js';
 import type { Lock, RolloutState } from '../state/types.js';
-import { unfinishedEmergency } from '../rollout/guards.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { watchRecovery } from './recovery.js';
 import { commitChange } from '../rollout/commit.js';
@@ -90,7 +89,7 @@ async function runLocked(
   emit({ type: 'run-start', plan: plan.name, stageIndex: state.stageIndex, percent: state.percent, stages: plan.stages.length, resumed: state.stageIndex >= 0 });
   const effects: RunEffects = {
     poll: (current) => rollout.meter.judge(current),
-    guard: (current) => guardOwnState(rollout, current, ctx),
+    guard: (current) => guardOwnState(rollout, current),
     commit: (change) => commitChange(rollout, change),
     record: (events) => rollout.store.append(events),
     async notify(event) {
@@ -126,13 +125,19 @@ async function runLocked(
  * Stops a run whose state another command wrote (an emergency rollback's fence): exit 5, without
  * writing again. An unreachable store is left to the commit path, which holds and retries.
  */
-async function guardOwnState(rollout: Rollout, current: RolloutState, ctx: CommandContext): Promise<void> {
+async function guardOwnState(rollout: Rollout, current: RolloutState): Promise<void> {
   const stored = await rollout.store.load().catch((err: unknown) => {
     if (err instanceof StateStoreError) return current;
     throw err;
   });
   if (stored?.version === current.version) return;
-  const fence = unfinishedEmergency(stored, ctx.clock.now()) ?? (stored?.emergency === undefined && stored?.rolledBack ? `${rollout.plan.name} was rolled back by another command (now at ${stored.percent}%)` : undefined);
+  // A fence seen here may be an emergency still under way: say who took over, not how it ended.
+  const emergency = stored?.emergency;
+  const fence = emergency
+    ? `an emergency rollback (${emergency.command} by ${emergency.by}) took this rollout over`
+    : stored?.rolledBack
+      ? `${rollout.plan.name} was rolled back by another command (now at ${stored.percent}%)`
+      : undefined;
   throw new ConflictError(
     `${fence ?? `the state of ${rollout.plan.name} was changed by another command (now at ${stored?.percent ?? 0}%)`}; this run stops and writes nothing more`,
     'see `rollout history`; start again with `rollout run` once it is safe',
