@@ -101,7 +101,9 @@ async function emergencyCommand(options: RollbackOptions, ctx: CommandContext): 
   const outcome = await emergencyRollback(plan, target, openStore, ctx, { reason: options.reason, deadlines: { callMs, storeMs: STORE_STEP_MS } });
   for (const p of outcome.problems) ctx.out.error(`warning: ${p}`);
   if (!outcome.ok) {
-    const failed = new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${outcome.failure}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
+    const failed = outcome.targetAtZero
+      ? new TargetError(`emergency rollback of ${plan.name}: the target is at 0%, but its emergency actions failed: ${outcome.failure}`, "run the plan's target.emergency actions by hand now; then `rollout rollback --emergency` again to record it")
+      : new TargetError(`emergency rollback of ${plan.name} could not set the target to 0%: ${outcome.failure}`, 'set it by hand now; then run `rollout rollback --emergency` again to record it');
     if (!options.json) throw failed;
     // One document, with what did and did not happen; the error goes to stderr as the entry point would print it.
     ctx.out.printJson(emergencyRollbackDocument(plan, outcome));

@@ -41,8 +41,10 @@ export interface EmergencyOutcome {
   problems: string[];
   tookOverFrom?: LockHolder;
   deliveries: Delivery[];
-  /** Why the target is not known to be at 0, when `ok` is false. */
+  /** Why the emergency is not done, when `ok` is false: the target's failure, else its emergency actions'. */
   failure?: string;
+  /** The target is known to be at 0 (read back, or set where it cannot be read), whatever the emergency actions did. */
+  targetAtZero: boolean;
 }
 
 interface Fence {
@@ -111,7 +113,7 @@ export async function emergencyRollback(
 
   const tookOver = fenced.lock?.tookOverFrom;
   const takeover = tookOver ? `; took the lock from ${tookOver.actor} (pid ${tookOver.pid} on ${tookOver.host}, ${tookOver.command})` : '';
-  const reason = `${options.reason ?? 'emergency rollback'}${takeover}${failure ? `; target FAILED: ${failure}` : ''}`;
+  const reason = `${options.reason ?? 'emergency rollback'}${takeover}${failure ? `; ${targetFailure ? 'target' : 'emergency actions'} FAILED: ${failure}` : ''}`;
   const event = historyEvent(plan, ctx, { action: 'emergency-rollback', from: from ?? 0, to: 0, reason, verdict: 'skipped' });
   if (fenced.store) {
     const base = fenced.state ?? notStarted(plan);
@@ -126,7 +128,7 @@ export async function emergencyRollback(
   await fenced.lock?.release().catch(() => undefined);
   await fenced.store?.close().catch(() => undefined);
   void fenced.closeLater?.close().catch(() => undefined);
-  return { ok: failure === undefined, from, readBack, problems, tookOverFrom: tookOver, deliveries, failure };
+  return { ok: failure === undefined, from, readBack, problems, tookOverFrom: tookOver, deliveries, failure, targetAtZero: targetFailure === undefined };
 }
 
 /**

@@ -41,7 +41,7 @@ describe('emergencyRollback edges', () => {
   it('fences, then records 0 % with the given reason, releases the lock and closes the store', async () => {
     const { store, real, calls } = await counted();
     const outcome = await emergencyRollback(plan, new FakeTarget(50), async () => store, ctx(), { reason: 'pager', deadlines });
-    expect(outcome).toEqual({ ok: true, from: 50, readBack: 0, problems: [], tookOverFrom: undefined, deliveries: [], failure: undefined });
+    expect(outcome).toEqual({ ok: true, from: 50, readBack: 0, problems: [], tookOverFrom: undefined, deliveries: [], failure: undefined, targetAtZero: true });
     expect(calls).toEqual(['lock', 'load', 'save 50 fence', 'save 0', 'close']);
     expect((await real.history())[0]?.reason).toBe('pager');
     expect(await real.lock({ actor: 'x', pid: process.pid, host: 'h', since: new Date().toISOString(), command: 'c' })).toBeDefined();
@@ -67,7 +67,7 @@ describe('emergencyRollback edges', () => {
     failing.unreadable = true;
     failing.failApply.add(0);
     const outcome = await emergencyRollback(plan, failing, async () => store, ctx(), { deadlines });
-    expect(outcome).toMatchObject({ ok: false, failure: 'target: apply 0 failed', readBack: undefined });
+    expect(outcome).toMatchObject({ ok: false, failure: 'target: apply 0 failed', readBack: undefined, targetAtZero: false });
     expect(outcome.problems).toEqual(['target: apply 0 failed']);
   });
 
@@ -91,10 +91,10 @@ describe('emergencyRollback edges', () => {
     const target = new FakeTarget(50);
     target.failEmergency = true;
     const outcome = await emergencyRollback(plan, target, async () => store, ctx(), { deadlines });
-    expect(outcome).toMatchObject({ ok: false, failure: 'emergency actions: emergency action failed', readBack: 0 });
+    expect(outcome).toMatchObject({ ok: false, failure: 'emergency actions: emergency action failed', readBack: 0, targetAtZero: true });
     const stored = await real.load();
     expect(stored).toMatchObject({ percent: 50, rolledBack: false, emergency: { by: 'oncall' } });
-    expect((await real.history())[0]?.reason).toBe('emergency rollback; target FAILED: emergency actions: emergency action failed');
+    expect((await real.history())[0]?.reason).toBe('emergency rollback; emergency actions FAILED: emergency actions: emergency action failed');
   });
 
   it('a store that cannot be opened is skipped with its reason; the target still goes to 0', async () => {

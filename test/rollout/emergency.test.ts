@@ -92,7 +92,7 @@ describe('emergencyRollback', () => {
       expect(outcome.failure).toMatch(failing === 'apply' ? /the target still reads 50%/ : /emergency actions: emergency action failed/);
       expect(outcome.problems.join('\n')).toMatch(failing === 'apply' ? /target: apply 0 failed/ : /emergency actions: emergency action failed/);
       expect((await store.load())?.rolledBack).toBe(false);
-      expect((await store.history())[0]?.reason).toMatch(/target FAILED/);
+      expect((await store.history())[0]?.reason).toMatch(failing === 'apply' ? /; target FAILED: / : /; emergency actions FAILED: /);
     }
   });
 

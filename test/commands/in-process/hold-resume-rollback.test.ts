@@ -104,4 +104,14 @@ describe('rollback', () => {
     expect(h.history().at(-1)).toMatchObject({ action: 'emergency-rollback', reason: expect.stringContaining('target FAILED') });
     expect(h.state()?.percent).toBe(10);
   });
+
+  it('--emergency whose target reaches 0 but whose emergency actions fail: exit 6 saying the target is at 0 and what to run by hand', async () => {
+    await advanceTimes(1);
+    h.target.failEmergency = true;
+    const r = await h.run(rollbackCommand, { emergency: true });
+    expect(r.exitCode).toBe(6);
+    expect(r.error?.message).toBe('emergency rollback of e2e: the target is at 0%, but its emergency actions failed: emergency actions: emergency action failed');
+    expect(r.error).toMatchObject({ hint: expect.stringContaining("run the plan's target.emergency actions by hand now") });
+    expect(h.target.percent).toBe(0);
+  });
 });
