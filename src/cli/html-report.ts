@@ -8,7 +8,7 @@ import type { MetricUnit, Plan } from '../plan/types.js';
 import { formatDuration } from '../plan/duration.js';
 import type { MetricSample } from '../state/samples.js';
 import type { HistoryEvent } from '../state/types.js';
-import { decisionOf, stageRecords } from './deployment-report.js';
+import { decisionOf, reasonOf, stageRecords } from './deployment-report.js';
 import { DECISION_GLYPHS, metricChart, percentChart, type ChartedMetric, type SeriesPoint, type Timeline } from './report-charts.js';
 import { escapeMarkup, glyphPath } from './svg-chart.js';
 
@@ -89,7 +89,7 @@ function stageTable(events: HistoryEvent[], plan: Plan): string {
   const stages = stageRecords(events, plan);
   if (stages.length === 0) return '<p>No stage has been applied yet.</p>';
   const rows = stages.map((s) => {
-    const cells = [String(s.stage ?? '—'), `${s.percent}%`, String(s.attempt), s.enteredAt, s.enteredBy, s.durationMs === undefined ? '—' : formatDuration(s.durationMs), decisionOf(s), s.outcome?.reason ?? ''];
+    const cells = [String(s.stage ?? '—'), `${s.percent}%`, String(s.attempt), s.enteredAt, s.enteredBy, s.durationMs === undefined ? '—' : formatDuration(s.durationMs), decisionOf(s), reasonOf(s)];
     return `<tr>${cells.map((c) => `<td>${escapeMarkup(c)}</td>`).join('')}</tr>`;
   });
   return `<table><thead><tr><th>stage</th><th>percent</th><th>attempt</th><th>entered</th><th>by</th><th>lasted</th><th>decision</th><th>reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;

@@ -122,3 +122,67 @@ describe('the GitHub step summary', () => {
     expect(readFileSync(summary, 'utf8')).toMatch(/^\| 2 \| 25% \| 1 \| .*rollback to 0%/m);
   });
 });
+
+describe('every event of a rollout rolled back after completing, then at 0 %', () => {
+  const repro = planFromYaml(`
+version: 1
+name: repro
+stages: [10, 50, 100]
+analysis: { bake: 1s }
+target: { type: env-file, path: .env, key: APP_PERCENT }
+`);
+  // `run` to complete, `rollback --to previous` twice, `advance` (held: no event), `rollback --emergency`,
+  // then what may follow at 0 %; a hold, resume and drift while stage 1 is live again.
+  const moves: [EventAction, number, number, string][] = [
+    ['start', 0, 10, 'ci'],
+    ['advance', 10, 50, 'ci'],
+    ['advance', 50, 100, 'ci'],
+    ['complete', 100, 100, 'ci'],
+    ['rollback', 100, 50, 'alice'],
+    ['rollback', 50, 10, 'bob'],
+    ['hold', 10, 10, 'bob'],
+    ['drift', 10, 40, 'bob'],
+    ['resume', 10, 10, 'bob'],
+    ['emergency-rollback', 10, 0, 'carol'],
+    ['not-recovered', 0, 0, 'carol'],
+    ['rollback', 0, 0, 'dave'],
+    ['emergency-rollback', 0, 0, 'dave'],
+    ['recovered', 0, 0, 'dave'],
+  ];
+  const events = moves.map(([action, from, to, actor], n): HistoryEvent => ({ ...event(action, from, to), plan: 'repro', actor, reason: `event #${n}` }));
+  const others = ['hold', 'drift', 'resume', 'not-recovered', 'rollback', 'emergency-rollback', 'recovered'];
+
+  it('markdown: a row per attempt, ended by what ended it; the rest under Other events', () => {
+    const text = renderReport(repro, events, 'markdown');
+    const rows = text.split('\n').filter((line) => /^\| \d/.test(line)).map((row) => row.split(' | '));
+    expect(rows.map((cells) => [cells[0], cells[2], cells[7]])).toEqual([
+      ['| 1', '1', 'advanced to 50%'],
+      ['| 2', '1', 'advanced to 100%'],
+      ['| 3', '1', 'completed, then rollback to 50% by alice'],
+      ['| 2', '2', 'rollback to 10% by bob'],
+      ['| 1', '2', 'emergency rollback to 0% by carol'],
+    ]);
+    expect(rows[2]?.[8]).toBe('event #3; then event #4 |');
+    const listed = text.slice(text.indexOf('## Other events')).split('\n').filter((line) => line.startsWith('- '));
+    expect(listed.map((line) => /\*\*(\S+)\*\*/.exec(line)?.[1])).toEqual(others);
+    expect(listed[1]).toContain('by bob 10% → 40%: event #7');
+    // Each event's reason is told; the start's is its row's (entered, by) alone.
+    for (const n of moves.keys()) if (n > 0) expect(text).toContain(`event #${n}`);
+  });
+
+  it('junit: a test case per attempt, failed by its rollback; the rest in the suite output', () => {
+    const xml = renderReport(repro, events, 'junit');
+    expect(xml).toContain('<testsuite name="repro" tests="5" failures="3">');
+    const cases = [...xml.matchAll(/<testcase [^>]*name="([^"]+)"[^>]*>(?:<failure message="([^"]+)")?/g)].map((m) => [m[1], m[2]]);
+    expect(cases).toEqual([
+      ['stage 1 (10%), attempt 1', undefined],
+      ['stage 2 (50%), attempt 1', undefined],
+      ['stage 3 (100%), attempt 1', 'completed, then rollback to 50% by alice'],
+      ['stage 2 (50%), attempt 2', 'rollback to 10% by bob'],
+      ['stage 1 (10%), attempt 2', 'emergency rollback to 0% by carol'],
+    ]);
+    const suiteOut = /<\/testcase>\n {4}<system-out>([^<]*)<\/system-out>\n {2}<\/testsuite>/.exec(xml)?.[1] ?? '';
+    expect(suiteOut.split('\n').map((line) => line.split(' ')[1])).toEqual(others);
+    for (const n of moves.keys()) if (n > 0) expect(xml).toContain(`event #${n}`);
+  });
+});

@@ -287,7 +287,7 @@ describe('status, check, history, report', () => {
     expect(md).toMatch(/\| 2 \| 25% \|.*rollback to 0%.*p95 regression/);
     const junit = (await rollout('report', '--format', 'junit')).stdout;
     expect(junit).toMatch(/<testsuite name="e2e" tests="2" failures="1">/);
-    expect(junit).toMatch(/name="stage 2 \(25%\), attempt 1"[^>]*><failure message="rollback to 0%"/);
+    expect(junit).toMatch(/name="stage 2 \(25%\), attempt 1"[^>]*><failure message="rollback to 0% by alice"/);
     expect(JSON.parse((await rollout('report', '--format', 'json')).stdout).stages).toHaveLength(2);
   });
 });
