@@ -65,6 +65,10 @@ describe('stage numbering', () => {
     expect(renderReport(plan, [event('start', 0, 30)], 'junit')).toContain('name="stage — (30%), attempt 1"');
   });
 
+  it('a start while a stage is live (history kept across a state reset) ends that stage as such', () => {
+    expect(renderReport(plan, [event('start', 0, 25), event('start', 0, 10)], 'markdown')).toMatch(/^\| 2 \| 25% \| 1 \| .*\| started again at 10% \|/m);
+  });
+
   it('junit: one test case per attempt, named by stage and attempt, never beyond the plan', () => {
     const xml = renderReport(plan, history, 'junit');
     const names = [...xml.matchAll(/<testcase [^>]*name="([^"]+)"/g)].map((m) => m[1]);
