@@ -56,13 +56,18 @@ export function stageRecords(events: HistoryEvent[], plan: Pick<Plan, 'stages'>,
     if (ENTRIES.has(event.action) && event.to > 0) {
       const attempt = (attempts.get(event.to) ?? 0) + 1;
       attempts.set(event.to, attempt);
-      const stage = plan.stages.findIndex((s) => s.percent === event.to);
-      current = { stage: stage < 0 ? null : stage + 1, percent: event.to, attempt, enteredAt: event.time, enteredBy: event.actor, entry: event.action, metrics: {}, notes: [] };
+      current = { stage: planStageOf(plan, event.to), percent: event.to, attempt, enteredAt: event.time, enteredBy: event.actor, entry: event.action, metrics: {}, notes: [] };
       // Stages before `from` still count towards the attempts of those after it.
       if (index >= from) stages.push(current);
     }
   }
   return stages;
+}
+
+/** The plan's stage number (1-based) at `percent`; null for 0 % or a percentage the plan does not have. */
+export function planStageOf(plan: Pick<Plan, 'stages'>, percent: number): number | null {
+  const index = plan.stages.findIndex((s) => s.percent === percent);
+  return index < 0 ? null : index + 1;
 }
 
 /** How a stage ended, in words: "advanced to 25%", "rollback to 0%", "in progress". */

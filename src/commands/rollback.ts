@@ -72,7 +72,7 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
     ctx.out.error(`verifying recovery: ${plan.analysis.failureLimit} polls, ${plan.analysis.intervalMs / 1000}s apart…`);
     recovered = (await watchRecovery(plan, rollout.store, next, rollout.meter, ctx)).recovered;
   }
-  if (options.json) ctx.out.printJson(rollbackDocument(plan, { from, to: destination.percent, reason, recovered, deliveries }));
+  if (options.json) ctx.out.printJson(rollbackDocument(plan, { from, to: destination.percent, toStage: destination.stageIndex, reason, recovered, deliveries }));
   else {
     ctx.out.print(`${ctx.out.color.yellow('rolled back')} ${plan.name}: ${from}% → ${destination.percent}%`);
     if (recovered !== undefined) ctx.out.print(recovered ? 'metrics recovered' : ctx.out.color.red('metrics NOT recovered: investigate now'));

@@ -117,7 +117,7 @@ async function runLocked(
   });
   if (outcome.kind === 'rolled-back') outcome = await verifyRecovery(rollout, outcome, ctx, emit);
   if (outcome.kind === 'interrupted') outcome = { ...outcome, reason: howToGoOn(plan, outcome, options) };
-  emit({ type: 'run-end', outcome: outcome.kind, exitCode: outcome.exitCode, percent: outcome.state.percent, reason: outcome.reason });
+  emit({ type: 'run-end', outcome: outcome.kind, exitCode: outcome.exitCode, percent: outcome.state.percent, stageIndex: outcome.state.stageIndex, reason: outcome.reason });
   return { exitCode: outcome.exitCode };
 }
 
