@@ -15,7 +15,8 @@ import { historyEvent, notifyEvents } from '../rollout/events.js';
 import { withLockedRolloutOrAskRun } from '../rollout/ask-run.js';
 import { buildTarget, type Rollout } from '../rollout/open.js';
 import { newRequest } from '../rollout/requests.js';
-import type { RunRequest } from '../state/types.js';
+import type { Delivery } from '../notify/notify.js';
+import type { RolloutState, RunRequest } from '../state/types.js';
 import { planForEmergency, type NamedRolloutOptions } from '../rollout/recorded-plan.js';
 import { refuseFenced } from '../rollout/reconcile.js';
 import { notStarted, rollbackDestination, rolledBack } from '../state/transitions.js';
@@ -61,22 +62,40 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
   const to = parseTo(options.to, plan, from);
   const destination = rollbackDestination(plan, to ?? plan.rollback.to, from);
   if (drift.drift) ctx.out.error(`warning: drift: ${drift.message}; rolling back from the target's ${from}%`);
+  // Only a target read back at 0 is known to be there: one that cannot be read is set to 0 anyway.
+  if (state.percent === 0 && drift.targetPercent === 0) {
+    const reason = `${plan.name} is already at 0%: nothing to roll back`;
+    if (!options.json) ctx.out.print(reason);
+    return finishRollback(rollout, state, { from: 0, to: 0, reason, deliveries: [] }, options, ctx);
+  }
   await confirmOrDecline(ctx.prompter, `Roll ${plan.name} back: ${from}% → ${destination.percent}%?`, options.yes);
   const reason = options.reason ?? 'rolled back by hand';
   const event = historyEvent(plan, ctx, { action: 'rollback', from, to: destination.percent, reason });
   const next = rolledBack(plan, state, destination, ctx.clock.now());
-  await commitChange(rollout, { from, to: destination.percent, next, events: [event], alwaysApply: drift.drift, towardsSafety: true });
+  // A target that drifted, or that cannot be read, is written even when state says it is there already.
+  const alwaysApply = drift.drift || drift.targetPercent === undefined;
+  await commitChange(rollout, { from, to: destination.percent, next, events: [event], alwaysApply, towardsSafety: true });
   const deliveries = await notifyEvents(plan, [event], ctx);
+  if (!options.json) ctx.out.print(`${ctx.out.color.yellow('rolled back')} ${plan.name}: ${from}% → ${destination.percent}%`);
+  return finishRollback(rollout, next, { from, to: destination.percent, reason, deliveries }, options, ctx);
+}
+
+/** The recovery check (--verify) from `state`, then the JSON document (at `state`'s stage) or the recovery line. */
+async function finishRollback(
+  rollout: Rollout,
+  state: RolloutState,
+  done: { from: number; to: number; reason: string; deliveries: Delivery[] },
+  options: RollbackOptions,
+  ctx: CommandContext,
+): Promise<CommandResult> {
+  const { plan } = rollout;
   let recovered: boolean | undefined;
   if (options.verify) {
     ctx.out.error(`verifying recovery: ${plan.analysis.failureLimit} polls, ${plan.analysis.intervalMs / 1000}s apart…`);
-    recovered = (await watchRecovery(plan, rollout.store, next, rollout.meter, ctx)).recovered;
+    recovered = (await watchRecovery(plan, rollout.store, state, rollout.meter, ctx)).recovered;
   }
-  if (options.json) ctx.out.printJson(rollbackDocument(plan, { from, to: destination.percent, toStage: destination.stageIndex, reason, recovered, deliveries }));
-  else {
-    ctx.out.print(`${ctx.out.color.yellow('rolled back')} ${plan.name}: ${from}% → ${destination.percent}%`);
-    if (recovered !== undefined) ctx.out.print(recovered ? 'metrics recovered' : ctx.out.color.red('metrics NOT recovered: investigate now'));
-  }
+  if (options.json) ctx.out.printJson(rollbackDocument(plan, { ...done, toStage: state.stageIndex, recovered }));
+  else if (recovered !== undefined) ctx.out.print(recovered ? 'metrics recovered' : ctx.out.color.red('metrics NOT recovered: investigate now'));
   return { exitCode: ExitCode.ok };
 }
 

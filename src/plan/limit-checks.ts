@@ -99,7 +99,8 @@ function checkRange(limit: Limit, unit: MetricUnit): Omit<LimitFinding, 'field'>
     };
   }
   if (limit.value > max) {
-    const meant = asNeighbour(limit.value, unit);
+    // "> 150%" was written as a percentage on purpose: no other unit was meant, it is just too high.
+    const meant = /%\s*$/.test(limit.text) ? undefined : asNeighbour(limit.value, unit);
     const range = unit === 'ratio' ? '0 to 1, where 1 is 100 %' : '0 to 100';
     return {
       severity: 'error',

@@ -55,6 +55,12 @@ describe('a limit a reading of its unit can never reach is an error', () => {
     // Beyond 100 it is no percentage either.
     expect(findings('> 250', 'ratio')[0]?.hint).not.toMatch(/did you mean/);
     expect(findings('> -1', 'seconds')[0]?.message).toMatch(/below 0/);
+    // Written as a percentage on purpose: just too high, no other unit meant.
+    for (const unit of ['ratio', 'percent'] as const) {
+      const [over] = findings('> 150%', unit);
+      expect(over?.severity).toBe('error');
+      expect(over?.hint).not.toMatch(/did you mean/);
+    }
   });
 
   it('relative limits (against a baseline) are changes, not readings: no range applies', () => {

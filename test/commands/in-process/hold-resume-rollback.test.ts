@@ -54,6 +54,18 @@ describe('rollback', () => {
     expect(h.target.percent).toBe(10);
   });
 
+  it('at 0 % with the target reading 0: nothing to roll back, no question, nothing recorded; an unreadable target is set to 0 anyway', async () => {
+    await advanceTimes(1);
+    await rollback({});
+    const events = h.history().length;
+    const again = await h.run(rollbackCommand, {});
+    expect(again).toMatchObject({ exitCode: 0, stdout: 'e2e is already at 0%: nothing to roll back\n' });
+    expect(h.history()).toHaveLength(events);
+    h.target.unreadable = true;
+    expect((await rollback({})).stdout).toBe('rolled back e2e: 0% → 0%\n');
+    expect(appliesTo(h.target)).toEqual([10, 0, 0]);
+  });
+
   it('--to previous goes one stage back; --to a non-percentage is exit 2 and changes nothing', async () => {
     await advanceTimes(2);
     expect((await rollback({ to: 'previous' })).exitCode).toBe(0);
