@@ -55,6 +55,7 @@ const historyEvent = {
   action: eventAction,
   from: percent,
   to: percent,
+  stage: { ...stage, description: "the plan's stage at `to`, numbered from 1 (history records percentages only); null at 0% or at a percentage the plan does not have" },
   verdict: nullable({ enum: ['healthy', 'hold', 'critical', 'skipped'] }),
   metrics: { type: 'object', additionalProperties: nullable(number), description: 'metric name → value (null: no data)' },
   reason: string,
@@ -98,11 +99,18 @@ const runLines = [
   documentOf('notify-failed', { time, action: eventAction, receiver: string, to: string, error: string }),
   documentOf('recovery', { time, recovered: boolean, reason: string, watchedMs: ms }),
   documentOf('store-unavailable', { time, percent, reason: string }),
-  documentOf('run-end', { time, outcome: { enum: ['complete', 'until', 'paused', 'approval', 'max-hold', 'timeout', 'rolled-back', 'interrupted'] }, exitCode, percent, reason: string }),
+  documentOf('run-end', {
+    time,
+    outcome: { enum: ['complete', 'until', 'paused', 'approval', 'max-hold', 'timeout', 'rolled-back', 'interrupted'], description: 'interrupted: stopped by SIGINT, SIGTERM or SIGHUP (exit 130), state and target agreeing' },
+    exitCode,
+    percent,
+    reason: string,
+    stage: { ...stage, description: 'where the run left the rollout, numbered from 1; null before the first stage' },
+  }),
 ];
 
 /** How one demo scenario ended. */
-const demoOutcome = { scenario: string, plan: string, exitCode, percent, criticalBlips: { type: 'integer', minimum: 0 }, seconds: number, ok: boolean };
+const demoOutcome = { scenario: string, plan: string, exitCode, percent, criticalBlips: { type: 'integer', minimum: 0 }, durationMs: { ...ms, description: 'how long the run took, in milliseconds' }, ok: boolean };
 
 const demoLines = [
   documentOf('demo-start', { url: string, flag: string, metrics: string, summary: string, dir: string }),
@@ -112,7 +120,17 @@ const demoLines = [
   documentOf('demo-end', { ok: boolean, outcomes: array(object(demoOutcome)) }),
 ];
 
-const rollback = documentOf('rollback', { plan: string, action: { const: 'rollback' }, askedRun: { const: false }, from: percent, to: percent, reason: string, recovered: nullable(boolean), notifications: array(notification) });
+const rollback = documentOf('rollback', {
+  plan: string,
+  action: { const: 'rollback' },
+  askedRun: { const: false },
+  from: percent,
+  to: percent,
+  stage: { ...stage, description: 'the stage rolled back to, numbered from 1; null for 0% (before the first stage)' },
+  reason: string,
+  recovered: nullable(boolean),
+  notifications: array(notification),
+});
 const emergency = documentOf('rollback', {
   plan: string,
   action: { const: 'emergency-rollback' },
@@ -147,8 +165,11 @@ export function outputSchemas() {
     status: file('rollout status --json', 'One document; with --watch, one per refresh, one per line (JSON lines).', documentOf('status', {
       time,
       plan: string,
-      stage,
-      stages,
+      stage: {
+        ...stage,
+        description: 'the stage, numbered from 1; null before the first stage. Under a plan change (planChange set), the stage state records, of the stages it was written under (null when that state does not record its stages)',
+      },
+      stages: { ...stages, description: "how many stages the plan has; under a plan change, how many state records" },
       percent,
       started: boolean,
       completed: boolean,
@@ -177,7 +198,7 @@ export function outputSchemas() {
         dryRun: boolean,
         from: percent,
         to: percent,
-        stage: { ...stage, description: 'the stage entered (start, advance, force); null otherwise' },
+        stage: { ...stage, description: 'where the rollout is afterwards (with --dry-run: would be): the stage entered (start, advance, force), else the current stage; numbered from 1, null before the first stage' },
         stages,
         reason: string,
         verdict: nullable(verdict),
@@ -186,22 +207,31 @@ export function outputSchemas() {
       }),
       askedRun('advance', 'approve'),
     ),
-    hold: file('rollout hold --json', 'The pause recorded, or the answer of the run it was handed to.', documentOf('hold', { plan: string, action: { const: 'hold' }, askedRun: { const: false }, percent, paused: object({ by: string, reason: string, at: time }) }), askedRun('hold', 'hold')),
+    hold: file(
+      'rollout hold --json',
+      'The pause recorded, or the answer of the run it was handed to.',
+      documentOf('hold', { plan: string, action: { const: 'hold' }, askedRun: { const: false }, stage, percent, paused: object({ by: string, reason: string, at: time }) }),
+      askedRun('hold', 'hold'),
+    ),
     resume: file(
       'rollout resume --json',
       'The hold lifted (`none`: there was none), or the answer of the run it was handed to.',
-      documentOf('resume', { plan: string, action: { enum: ['resume', 'none'] }, askedRun: { const: false }, percent, reason: nullable(string) }),
+      documentOf('resume', { plan: string, action: { enum: ['resume', 'none'] }, askedRun: { const: false }, stage, percent, reason: nullable(string) }),
       askedRun('resume', 'resume'),
     ),
     rollback: file('rollout rollback --json', 'A planned rollback, an emergency rollback (--emergency), or the answer of the run it was handed to.', rollback, emergency, askedRun('rollback', 'rollback')),
-    run: file('rollout run --json', 'JSON lines: one document per line, one per event as the run goes. A run that fails ends with an error document (error.schema.json).', ...runLines),
+    run: file(
+      'rollout run --json',
+      'JSON lines: one document per line, one per event as the run goes. A run ends with run-end, also when interrupted (outcome interrupted, exit 130); a run that fails, or is stopped before its first line, ends with an error document (error.schema.json).',
+      ...runLines,
+    ),
     history: file('rollout history --json', 'Every event of the rollout, oldest first.', documentOf('history', { plan: string, events: array(object(historyEvent)) })),
     list: file('rollout list --json', 'Every rollout of a state dir or database; exitCode is the worst rollout\'s.', documentOf('list', {
       where: string,
       rollouts: array(object({
         name: string,
         stage,
-        stages: nullable(stages),
+        stages: { ...nullable(stages), description: 'how many stages the rollout has, as its state records them; null when it records none (not started)' },
         percent,
         status: { enum: ['not started', 'baking', 'complete', 'held', 'paused', 'rolled back', 'drift', 'emergency', 'unreadable'] },
         detail: nullable(string),

@@ -87,7 +87,8 @@ export type RunEvent =
   | { type: 'recovery'; recovered: boolean; reason: string; watchedMs: number }
   /** State could not be written; nothing was applied, and the loop holds and retries next interval. */
   | { type: 'store-unavailable'; percent: number; reason: string }
-  | { type: 'run-end'; outcome: RunOutcomeKind; exitCode: ExitCode; percent: number; reason: string };
+  /** `stageIndex`: where the run left the rollout (-1 before the first stage). */
+  | { type: 'run-end'; outcome: RunOutcomeKind; exitCode: ExitCode; percent: number; stageIndex: number; reason: string };
 
 /** The world as the loop sees it. Only `poll` may be cut short by an interrupt: a commit always finishes. */
 export interface RunEffects {

@@ -6,9 +6,10 @@ import type { Output } from './output.js';
 import { renderJudgement } from './readings-table.js';
 
 /** What an advance did, or with --dry-run would do: the data behind its line and its --json document. */
-export type AdvanceOutcome = OutcomeFields & ({ action: 'start' | 'advance' | 'force'; /** The stage entered. */ toStage: number } | { action: 'complete' | 'done' | 'critical' | 'hold' });
-
-interface OutcomeFields {
+export interface AdvanceOutcome {
+  action: 'start' | 'advance' | 'force' | 'complete' | 'done' | 'critical' | 'hold';
+  /** Where the rollout is afterwards: the stage entered (start, advance, force), else the current one; -1 before the first. */
+  stageIndex: number;
   dryRun?: boolean;
   from: number;
   to: number;
@@ -36,9 +37,9 @@ function renderOutcome(plan: Plan, planFile: string, o: AdvanceOutcome, { color 
     case 'start':
     case 'advance':
     case 'force': {
-      const summary = describeAdvance(plan, o.from, o.to, o.toStage);
+      const summary = describeAdvance(plan, o.from, o.to, o.stageIndex);
       if (o.dryRun) return `would advance ${summary}`;
-      return `${color.green('advanced')} ${summary}; bake ${formatDuration(plan.stages[o.toStage]?.bakeMs ?? 0)}, then \`rollout advance\` again`;
+      return `${color.green('advanced')} ${summary}; bake ${formatDuration(plan.stages[o.stageIndex]?.bakeMs ?? 0)}, then \`rollout advance\` again`;
     }
     case 'complete':
       return o.dryRun ? `would mark ${plan.name} complete` : `${color.green('complete')}: ${plan.name} is at 100% and baked healthy`;

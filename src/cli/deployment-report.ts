@@ -75,8 +75,7 @@ export function deploymentLog(events: HistoryEvent[], plan: Pick<Plan, 'stages'>
     if (moves && event.to > 0) {
       const attempt = (attempts.get(event.to) ?? 0) + 1;
       attempts.set(event.to, attempt);
-      const stage = plan.stages.findIndex((s) => s.percent === event.to);
-      current = { stage: stage < 0 ? null : stage + 1, percent: event.to, attempt, enteredAt: event.time, enteredBy: event.actor, entry: event.action, metrics: {}, notes: [] };
+      current = { stage: planStageOf(plan, event.to), percent: event.to, attempt, enteredAt: event.time, enteredBy: event.actor, entry: event.action, metrics: {}, notes: [] };
       // Stages before `from` still count towards the attempts of those after it.
       listed = index >= from;
       if (listed) {
@@ -106,6 +105,12 @@ function endingOf(event: HistoryEvent): string {
     default:
       return `${event.action === 'force' ? 'forced' : 'advanced'} to ${event.to}%`;
   }
+}
+
+/** The plan's stage number (1-based) at `percent`; null for 0 % or a percentage the plan does not have. */
+export function planStageOf(plan: Pick<Plan, 'stages'>, percent: number): number | null {
+  const index = plan.stages.findIndex((s) => s.percent === percent);
+  return index < 0 ? null : index + 1;
 }
 
 /** How a stage ended: "advanced to 25%", "completed, then rollback to 50% by alice", "in progress". */

@@ -12,7 +12,7 @@ import type { Plan } from '../plan/types.js';
 import type { NextStep } from '../rollout/next-step.js';
 import type { HistoryEvent, LockHolder, RolloutState, RunRequest } from '../state/types.js';
 import type { AdvanceOutcome } from './advance-view.js';
-import { decisionOf, failed, stageRecords } from './deployment-report.js';
+import { decisionOf, failed, planStageOf, stageRecords } from './deployment-report.js';
 import type { ListedRollout } from './list-view.js';
 import type { StatusSnapshot } from './status-view.js';
 
@@ -55,8 +55,8 @@ export function statusDocument(s: StatusSnapshot, now: number): JsonDocument<'st
   return document('status', {
     time: iso(now),
     plan: s.plan,
-    stage: s.stage?.index ?? null,
-    stages: s.stage?.of ?? s.stages,
+    stage: (s.stage ?? s.recordedStage)?.index ?? null,
+    stages: s.recordedStage?.of ?? s.stages,
     percent: s.percent,
     started: s.started,
     completed: s.completed,
@@ -98,7 +98,7 @@ export function advanceDocument(plan: Plan, o: AdvanceOutcome, exitCode: number)
     dryRun: o.dryRun ?? false,
     from: o.from,
     to: o.to,
-    stage: 'toStage' in o ? stageNumber(o.toStage) : null,
+    stage: stageNumber(o.stageIndex),
     stages: plan.stages.length,
     reason: o.reason,
     verdict: o.judgement?.verdict ?? null,
@@ -107,26 +107,29 @@ export function advanceDocument(plan: Plan, o: AdvanceOutcome, exitCode: number)
   });
 }
 
-/** `hold`: the pause it recorded. */
-export function holdDocument(plan: Plan, percent: number, paused: NonNullable<RolloutState['paused']>): JsonDocument<'hold'> {
-  return document('hold', { plan: plan.name, action: 'hold', askedRun: false, percent, paused: { by: paused.by, reason: paused.reason, at: iso(paused.at) } });
+/** `hold`: the pause it recorded, at the stage and percentage of `state`. */
+export function holdDocument(plan: Plan, state: RolloutState, paused: NonNullable<RolloutState['paused']>): JsonDocument<'hold'> {
+  const at = { stage: stageNumber(state.stageIndex), percent: state.percent };
+  return document('hold', { plan: plan.name, action: 'hold', askedRun: false, ...at, paused: { by: paused.by, reason: paused.reason, at: iso(paused.at) } });
 }
 
-/** `resume`: lifted the hold, or `none` when there was none. */
-export function resumeDocument(plan: Plan, percent: number, resumed: boolean): JsonDocument<'resume'> {
-  return document('resume', { plan: plan.name, action: resumed ? 'resume' : 'none', askedRun: false, percent, reason: resumed ? null : 'not paused' });
+/** `resume`: lifted the hold, or `none` when there was none; at the stage and percentage of `state`. */
+export function resumeDocument(plan: Plan, state: RolloutState, resumed: boolean): JsonDocument<'resume'> {
+  const at = { stage: stageNumber(state.stageIndex), percent: state.percent };
+  return document('resume', { plan: plan.name, action: resumed ? 'resume' : 'none', askedRun: false, ...at, reason: resumed ? null : 'not paused' });
 }
 
 const deliveryJson = (d: Delivery) => ({ type: d.type, to: d.to, ok: d.ok, error: d.error ?? null });
 
-/** `rollback`: a planned rollback. */
-export function rollbackDocument(plan: Plan, r: { from: number; to: number; reason: string; recovered?: boolean; deliveries: Delivery[] }): JsonDocument<'rollback'> {
+/** `rollback`: a planned rollback, to the stage of index `toStage` (-1: 0 %, before the first stage). */
+export function rollbackDocument(plan: Plan, r: { from: number; to: number; toStage: number; reason: string; recovered?: boolean; deliveries: Delivery[] }): JsonDocument<'rollback'> {
   return document('rollback', {
     plan: plan.name,
     action: 'rollback',
     askedRun: false,
     from: r.from,
     to: r.to,
+    stage: stageNumber(r.toStage),
     reason: r.reason,
     recovered: r.recovered ?? null,
     notifications: r.deliveries.map(deliveryJson),
@@ -161,12 +164,17 @@ export function askedRunDocument(plan: Plan, request: RunRequest['kind'], answer
 
 /** `history`: every event, oldest first. */
 export function historyDocument(plan: Plan, events: HistoryEvent[]): JsonDocument<'history'> {
-  return document('history', { plan: plan.name, events: events.map(eventJson) });
+  return document('history', { plan: plan.name, events: events.map((e) => eventJson(plan, e)) });
 }
 
-/** A history event: its fields in a fixed order, `verdict` null when it was not judged. */
-function eventJson(e: HistoryEvent): Record<string, unknown> {
-  return { time: e.time, plan: e.plan, actor: e.actor, action: e.action, from: e.from, to: e.to, verdict: e.verdict ?? null, metrics: e.metrics, reason: e.reason };
+/**
+ * A history event: its fields in a fixed order, `verdict` null when it was not judged. History
+ * records percentages only, so `stage` is the plan's stage at `to` (null at 0 % or a percentage
+ * the plan does not have).
+ */
+function eventJson(plan: Pick<Plan, 'stages'>, e: HistoryEvent): Record<string, unknown> {
+  const stage = planStageOf(plan, e.to);
+  return { time: e.time, plan: e.plan, actor: e.actor, action: e.action, from: e.from, to: e.to, stage, verdict: e.verdict ?? null, metrics: e.metrics, reason: e.reason };
 }
 
 /** `list`: every rollout of a store; `exitCode` is the worst rollout's. */
@@ -175,8 +183,8 @@ export function listDocument(where: string, rows: ListedRollout[], exitCode: num
     where,
     rollouts: rows.map((r) => ({
       name: r.name,
-      stage: r.stage?.index ?? null,
-      stages: r.stage?.of ?? null,
+      stage: r.stage,
+      stages: r.stages ?? null,
       percent: r.percent,
       status: r.status,
       detail: r.detail ?? null,
@@ -200,13 +208,13 @@ export function reportDocument(plan: Plan, history: HistoryEvent[]): JsonDocumen
     enteredBy: s.enteredBy,
     entry: s.entry,
     durationMs: s.durationMs === undefined ? null : duration(s.durationMs),
-    outcome: s.outcome ? eventJson(s.outcome) : null,
+    outcome: s.outcome ? eventJson(plan, s.outcome) : null,
     metrics: s.metrics,
-    notes: s.notes.map(eventJson),
+    notes: s.notes.map((e) => eventJson(plan, e)),
     decision: decisionOf(s),
     failed: failed(s),
   }));
-  return document('report', { plan: plan.name, description: plan.description ? plan.secrets.redact(plan.description) : null, stages, events: events.map(eventJson) });
+  return document('report', { plan: plan.name, description: plan.description ? plan.secrets.redact(plan.description) : null, stages, events: events.map((e) => eventJson(plan, e)) });
 }
 
 /** `validate`: a valid plan's summary, or (exit 2) every problem; warnings either way. */
@@ -243,7 +251,7 @@ export function errorDocument(err: unknown, exitCode: number, hint: string | und
 export function runEventDocument(plan: Plan, event: RunEvent, now: number): JsonDocument {
   switch (event.type) {
     case 'event':
-      return document('event', eventJson(event.event));
+      return document('event', eventJson(plan, event.event));
     case 'run-start':
       return document('run-start', { time: iso(now), plan: event.plan, stage: stageNumber(event.stageIndex), stages: event.stages, percent: event.percent, resumed: event.resumed });
     case 'poll':
@@ -262,6 +270,10 @@ export function runEventDocument(plan: Plan, event: RunEvent, now: number): Json
         reason: event.reason,
         consecutiveCritical: event.consecutiveCritical,
       });
+    case 'run-end': {
+      const { type, stageIndex, ...fields } = event;
+      return document(type, { time: iso(now), ...fields, stage: stageNumber(stageIndex) });
+    }
     case 'recovery':
       return document('recovery', { time: iso(now), recovered: event.recovered, reason: event.reason, watchedMs: duration(event.watchedMs) });
     default: {

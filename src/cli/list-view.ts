@@ -10,7 +10,10 @@ export type ListStatus = 'not started' | 'baking' | 'complete' | 'held' | 'pause
 /** One row of the listing, also what its --json item is built from. */
 export interface ListedRollout {
   name: string;
-  stage: { index: number; of: number } | null;
+  /** The stage, from 1; null before the first. */
+  stage: number | null;
+  /** How many stages the rollout has, as its state records them; undefined when it records none. */
+  stages?: number;
   percent: number;
   status: ListStatus;
   /** What the status rests on: the pause, hold or drift, in words. */
@@ -28,7 +31,7 @@ export function renderListTable(rows: ListedRollout[]): string {
   for (const r of rows) {
     table.push([
       r.name,
-      r.stage ? `${r.stage.index}/${r.stage.of}` : '-',
+      r.stage === null ? '-' : `${r.stage}/${r.stages ?? '?'}`,
       `${r.percent}%${r.targetPercent !== undefined && r.targetPercent !== r.percent ? ` (target ${r.targetPercent}%)` : ''}`,
       `${r.status}${r.detail ? `: ${r.detail}` : ''}`,
       r.timeInStageMs === undefined ? '-' : formatDuration(r.timeInStageMs),

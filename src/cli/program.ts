@@ -156,7 +156,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .action(action(async () => (await import('../commands/state-migrate.js')).stateMigrateCommand));
 
   stateCommand('report', 'a deployment log per stage (markdown, json or junit), or a page with charts (html)', 'rollout report --format html > rollout.html')
-    .option('--format <format>', 'markdown | json | junit | html', 'markdown')
+    .option('--format <format>', 'markdown (default) | json (the same as --json) | junit | html')
     .action(action(async () => (await import('../commands/report.js')).reportCommand));
 
   program

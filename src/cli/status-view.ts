@@ -21,6 +21,8 @@ export interface StatusSnapshot {
   percent: number;
   /** Why the plan no longer fits the state (stages edited), if it does not. */
   planChange?: string;
+  /** Under a plan change, where state says the rollout is: its stage, of the stages it recorded (--json only). */
+  recordedStage?: { index: number; of: number };
   /** An emergency rollback that fenced the rollout and did not finish. */
   emergency?: string;
   /** The last unhealthy reading of the stage, from which the bake counts. */

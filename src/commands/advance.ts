@@ -78,7 +78,7 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
       const stage = plan.stages[decision.toStage];
       if (!stage) throw new Error(`no stage ${decision.toStage}`);
       const action = options.force && decision.action === 'advance' ? 'force' : decision.action;
-      const outcome = { action, toStage: decision.toStage, from: state.percent, to: stage.percent, reason: decision.reason, judgement } as const;
+      const outcome = { action, stageIndex: decision.toStage, from: state.percent, to: stage.percent, reason: decision.reason, judgement } as const;
       if (options.dryRun) return finish({ ...outcome, dryRun: true }, ExitCode.ok);
       await confirmOrDecline(ctx.prompter, `Advance ${describeAdvance(plan, state.percent, stage.percent, decision.toStage)}?`, options.yes);
       const event = historyEvent(plan, ctx, { action, from: state.percent, to: stage.percent, reason: decision.reason, judgement, verdict: judgement ? undefined : 'skipped' });
@@ -87,7 +87,7 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
       return finish(outcome, ExitCode.ok);
     }
     case 'complete': {
-      const outcome = { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement } as const;
+      const outcome = { action: 'complete', stageIndex: state.stageIndex, from: state.percent, to: state.percent, reason: decision.reason, judgement } as const;
       if (options.dryRun) return finish({ ...outcome, dryRun: true }, ExitCode.ok);
       const event = historyEvent(plan, ctx, { action: 'complete', from: state.percent, to: state.percent, reason: decision.reason, judgement });
       await commitChange(rollout, { from: state.percent, to: state.percent, next: completeRollout(state), events: [event] });
@@ -95,11 +95,11 @@ async function advanceLocked(rollout: Rollout, options: AdvanceOptions, ctx: Com
       return finish(outcome, ExitCode.ok);
     }
     case 'done':
-      return finish({ action: 'done', from: state.percent, to: state.percent, reason: decision.reason }, ExitCode.ok);
+      return finish({ action: 'done', stageIndex: state.stageIndex, from: state.percent, to: state.percent, reason: decision.reason }, ExitCode.ok);
     case 'critical':
-      return finish({ action: 'critical', from: state.percent, to: state.percent, reason: decision.reason, judgement }, ExitCode.critical);
+      return finish({ action: 'critical', stageIndex: state.stageIndex, from: state.percent, to: state.percent, reason: decision.reason, judgement }, ExitCode.critical);
     default:
-      return finish({ action: 'hold', from: state.percent, to: state.percent, reason: heldReason(decision, rollout, state, ctx), judgement }, ExitCode.held);
+      return finish({ action: 'hold', stageIndex: state.stageIndex, from: state.percent, to: state.percent, reason: heldReason(decision, rollout, state, ctx), judgement }, ExitCode.held);
   }
 }
 

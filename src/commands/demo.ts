@@ -58,7 +58,8 @@ interface Outcome {
   percent: number;
   /** Critical polls the run saw without rolling back. */
   criticalBlips: number;
-  seconds: number;
+  /** How long the run took, in whole milliseconds (the JSON contract's durations). */
+  durationMs: number;
   ok: boolean;
 }
 
@@ -128,13 +129,13 @@ async function runScenario(scenario: Scenario, counter: string, { service, dir, 
   const started = ctx.clock.monotonic();
   // The real `rollout run`: same loop, live view, state, history and exit codes as against production.
   const exitCode = await runReal(plan, json, ctx);
-  const seconds = Math.round((ctx.clock.monotonic() - started) / 100) / 10;
+  const durationMs = Math.round(ctx.clock.monotonic() - started);
   const criticalBlips = await countCriticalHolds(plan, ctx);
   const ok = exitCode === shown.exitCode && service.percentage === shown.percent;
-  const outcome: Outcome = { scenario, plan, exitCode, percent: service.percentage, criticalBlips, seconds, ok };
+  const outcome: Outcome = { scenario, plan, exitCode, percent: service.percentage, criticalBlips, durationMs, ok };
   const blips = scenario === 'flaky' ? `, ${criticalBlips} critical blip${criticalBlips === 1 ? '' : 's'} ridden out` : '';
   say({ kind: 'demo-result', ...outcome }, [
-    `${ok ? ctx.out.color.green('✓') : ctx.out.color.red('✗')} ${scenario}: run exited ${exitCode} with the flag at ${service.percentage}%${blips} (${seconds}s)`,
+    `${ok ? ctx.out.color.green('✓') : ctx.out.color.red('✗')} ${scenario}: run exited ${exitCode} with the flag at ${service.percentage}%${blips} (${(durationMs / 1000).toFixed(1)}s)`,
   ]);
   return outcome;
 }

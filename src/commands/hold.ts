@@ -27,7 +27,7 @@ export async function holdCommand(options: HoldOptions, ctx: CommandContext): Pr
     const event = historyEvent(rollout.plan, ctx, { action: 'hold', from: state.percent, to: state.percent, reason });
     await commitChange(rollout, { from: state.percent, to: state.percent, next: pauseRollout(state, paused), events: [event] });
     await notifyEvents(rollout.plan, [event], ctx);
-    if (options.json) ctx.out.printJson(holdDocument(rollout.plan, state.percent, paused));
+    if (options.json) ctx.out.printJson(holdDocument(rollout.plan, state, paused));
     else ctx.out.print(`${rollout.plan.name} held at ${state.percent}% by ${paused.by}: ${reason}\nresume with: rollout resume ${options.plan}`);
     return { exitCode: ExitCode.ok };
   });

@@ -72,7 +72,6 @@ async function describeRollout(r: StoredRollout, now: number, readMs: number, ct
   const base = { name: r.name, ...(r.holder ? { lockHolder: r.holder } : {}) };
   const state = r.state;
   if (!state) return { ...base, stage: null, percent: 0, status: 'unreadable', detail: r.problem ?? 'no state', exitCode: STATUS_EXIT.unreadable };
-  const stages = state.stages?.length ?? 0;
   const started = state.stageIndex >= 0;
   const targetPercent = await readRecordedTarget(r, readMs, ctx);
   const drift = targetPercent === undefined ? undefined : compareDrift(targetPercent, started || state.rolledBack ? state.percent : undefined);
@@ -93,7 +92,8 @@ async function describeRollout(r: StoredRollout, now: number, readMs: number, ct
                 : ['not started', undefined];
   return {
     ...base,
-    stage: started ? { index: state.stageIndex + 1, of: stages } : null,
+    stage: started ? state.stageIndex + 1 : null,
+    ...(state.stages ? { stages: state.stages.length } : {}),
     percent: state.percent,
     status,
     ...(detail ? { detail } : {}),

@@ -19,8 +19,10 @@ const FORMATS: (ReportFormat | 'json' | 'html')[] = ['markdown', 'json', 'junit'
 
 /** Prints the report; under GitHub Actions also appends it, in Markdown, to the step summary. */
 export async function reportCommand(options: ReportOptions, ctx: CommandContext): Promise<CommandResult> {
-  const format = (options.json ? 'json' : (options.format ?? 'markdown')) as (typeof FORMATS)[number];
+  const format = (options.format ?? (options.json ? 'json' : 'markdown')) as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`unknown report format "${format}"`, `use --format ${FORMATS.join(', --format ')}`);
+  // --json is `--format json`; asked for beside another format, neither is picked over the other.
+  if (options.json && format !== 'json') throw new UsageError(`--json conflicts with --format ${format}`, `drop --json for the ${format} report, or use --format json (the same as --json)`);
   if (format === 'html') {
     const plan = await loadPlanForCommand(options.plan, ctx);
     const store = await openStore(plan, options, ctx);

@@ -16,14 +16,14 @@ export async function resumeCommand(options: StateOptions, ctx: CommandContext):
   return withLockedRolloutOrAskRun(options, ctx, 'resume', ask, async (rollout) => {
     const state = await reconcile(rollout, await rollout.store.load(), {}, ctx);
     if (!state.paused) {
-      if (options.json) ctx.out.printJson(resumeDocument(rollout.plan, state.percent, false));
+      if (options.json) ctx.out.printJson(resumeDocument(rollout.plan, state, false));
       else ctx.out.print(`${rollout.plan.name} is not paused; nothing to resume`);
       return { exitCode: ExitCode.ok };
     }
     const event = historyEvent(rollout.plan, ctx, { action: 'resume', from: state.percent, to: state.percent, reason: `lifts the hold by ${state.paused.by}: ${state.paused.reason}` });
     await commitChange(rollout, { from: state.percent, to: state.percent, next: resumeRollout(state), events: [event] });
     await notifyEvents(rollout.plan, [event], ctx);
-    if (options.json) ctx.out.printJson(resumeDocument(rollout.plan, state.percent, true));
+    if (options.json) ctx.out.printJson(resumeDocument(rollout.plan, state, true));
     else ctx.out.print(`${rollout.plan.name} resumed at ${state.percent}%`);
     return { exitCode: ExitCode.ok };
   });

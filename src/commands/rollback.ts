@@ -80,7 +80,7 @@ async function plannedRollback(rollout: Rollout, options: RollbackOptions, ctx: 
   return finishRollback(rollout, next, { from, to: destination.percent, reason, deliveries }, options, ctx);
 }
 
-/** The recovery check (--verify) from `state`, then the JSON document or the recovery line. */
+/** The recovery check (--verify) from `state`, then the JSON document (at `state`'s stage) or the recovery line. */
 async function finishRollback(
   rollout: Rollout,
   state: RolloutState,
@@ -94,7 +94,7 @@ async function finishRollback(
     ctx.out.error(`verifying recovery: ${plan.analysis.failureLimit} polls, ${plan.analysis.intervalMs / 1000}s apart…`);
     recovered = (await watchRecovery(plan, rollout.store, state, rollout.meter, ctx)).recovered;
   }
-  if (options.json) ctx.out.printJson(rollbackDocument(plan, { ...done, recovered }));
+  if (options.json) ctx.out.printJson(rollbackDocument(plan, { ...done, toStage: state.stageIndex, recovered }));
   else if (recovered !== undefined) ctx.out.print(recovered ? 'metrics recovered' : ctx.out.color.red('metrics NOT recovered: investigate now'));
   return { exitCode: ExitCode.ok };
 }

@@ -121,7 +121,7 @@ async function runLocked(
     // Its output closed (`rollout run | head`): where it stopped is said where it can still be read.
     if (ctx.signal.reason instanceof OutputClosedError) ctx.out.error(`run stopped: ${outcome.reason}`);
   }
-  emit({ type: 'run-end', outcome: outcome.kind, exitCode: outcome.exitCode, percent: outcome.state.percent, reason: outcome.reason });
+  emit({ type: 'run-end', outcome: outcome.kind, exitCode: outcome.exitCode, percent: outcome.state.percent, stageIndex: outcome.state.stageIndex, reason: outcome.reason });
   return { exitCode: outcome.exitCode };
 }
 

@@ -90,6 +90,7 @@ async function takeSnapshot(view: StatusView, ctx: CommandContext): Promise<{ sn
       stages: plan.stages.length,
       percent: state?.percent ?? 0,
       planChange,
+      ...(started && planChange && state.stages ? { recordedStage: { index: state.stageIndex + 1, of: state.stages.length } } : {}),
       emergency: fenced,
       bakeRestart: started ? state.bakeRestart : undefined,
       started,

@@ -210,3 +210,60 @@ describe('--json output fits its schema', () => {
     expect(jsonLines(init.stdout)).toHaveLength(1);
   });
 });
+
+describe('--json says where the rollout stands: `stage` (from 1) in every document that places it', () => {
+  it('advance held at stage 1, hold, resume, rollback to a stage and to 0, and history events', async () => {
+    world.writePlan(servicePlan(world.service, { stages: '[10, 50, 100]', bake: '1h' }));
+    expect((await rollout('advance', '--yes')).code).toBe(0);
+    const held = await rollout('advance', '--yes', '--json');
+    expect(held.code).toBe(3);
+    expect(expectDocument('advance', held.stdout)).toMatchObject({ action: 'hold', from: 10, to: 10, stage: 1, stages: 3 });
+    expect(expectDocument('hold', (await rollout('hold', '--reason', 'look', '--json')).stdout)).toMatchObject({ percent: 10, stage: 1 });
+    expect(expectDocument('resume', (await rollout('resume', '--json')).stdout)).toMatchObject({ action: 'resume', stage: 1 });
+    expect(expectDocument('resume', (await rollout('resume', '--json')).stdout)).toMatchObject({ action: 'none', stage: 1 });
+    expect((await rollout('advance', '--yes', '--force', '--reason', 'test')).code).toBe(0);
+    expect(expectDocument('rollback', (await rollout('rollback', '--to', '10', '--yes', '--json')).stdout)).toMatchObject({ from: 50, to: 10, stage: 1 });
+    expect(expectDocument('rollback', (await rollout('rollback', '--yes', '--json')).stdout)).toMatchObject({ from: 10, to: 0, stage: null });
+    const events = expectDocument('history', (await rollout('history', '--json')).stdout).events as { action: string; stage: number | null }[];
+    expect(events.map((e) => `${e.action}:${String(e.stage)}`)).toEqual(['start:1', 'hold:1', 'resume:1', 'force:2', 'rollback:1', 'rollback:null']);
+    expect(expectDocument('list', (await rollout('list', '--json')).stdout)).toMatchObject({ rollouts: [{ status: 'rolled back', stage: null, stages: 3 }] });
+  });
+
+  it('status under a plan change: the stage and stages state records, beside planChange', async () => {
+    expect((await rollout('advance', '--yes')).code).toBe(0);
+    expect((await rollout('advance', '--yes')).code).toBe(0);
+    world.writePlan(servicePlan(world.service, { stages: '[10, 25, 50, 75, 100]' }));
+    const status = expectDocument('status', (await rollout('status', '--json')).stdout);
+    expect(status).toMatchObject({ planChange: expect.stringContaining('[10, 50, 100]'), percent: 50, stage: 2, stages: 3 });
+  });
+
+  it('run stopped by SIGTERM: every line fits, and the stream ends with run-end (interrupted, exit 130) at its stage, no error document', async () => {
+    world.writePlan(servicePlan(world.service, { stages: '[10, 50, 100]', bake: '10m' }));
+    const run = startCli(['run', '--json'], { cwd: world.dir, env });
+    let stdout = '';
+    run.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    await expect.poll(() => stdout.includes('"kind":"poll"'), { timeout: 20_000, interval: 100 }).toBe(true);
+    run.child.kill('SIGTERM');
+    const r = await run.result;
+    expect(r.code).toBe(130);
+    const lines = expectStream('run', r.stdout);
+    expect(lines.filter((l) => l.kind === 'error')).toEqual([]);
+    expect(lines.find((l) => l.kind === 'event')).toMatchObject({ action: 'start', to: 10, stage: 1 });
+    expect(lines.at(-1)).toMatchObject({ kind: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 10, stage: 1 });
+  });
+});
+
+describe('report: --json is --format json, never beside another format', () => {
+  it('--format pdf --json and --format junit --json exit 2 with an error document; --format json --json is the report', async () => {
+    const pdf = await rollout('report', '--format', 'pdf', '--json');
+    expect(pdf.code).toBe(2);
+    expect(expectDocument('error', pdf.stdout)).toMatchObject({ message: 'unknown report format "pdf"', exitCode: 2 });
+    const junit = await rollout('report', '--format', 'junit', '--json');
+    expect(junit.code).toBe(2);
+    expect(expectDocument('error', junit.stdout)).toMatchObject({ message: '--json conflicts with --format junit', hint: expect.stringContaining('drop --json'), exitCode: 2 });
+    expect((await rollout('report', '--format', 'pdf')).code).toBe(2);
+    expect(expectDocument('report', (await rollout('report', '--format', 'json', '--json')).stdout)).toMatchObject({ kind: 'report' });
+    const xml = await rollout('report', '--format', 'junit');
+    expect([xml.code, xml.stdout.startsWith('<?xml')]).toEqual([0, true]);
+  });
+});

@@ -75,7 +75,7 @@ describe('the live view', () => {
     expect(moved.split('\n')[0]).toBe('rollout run · view · rollback 50% → 0%');
     expect(moved).not.toMatch(/bake \[/);
     const end = (outcome: 'rolled-back' | 'complete' | 'timeout', percent: number) =>
-      renderLiveBlock(plan, { ...polled, end: { type: 'run-end', outcome, exitCode: 0, percent, reason: 'why' } }, clock.now(), color).split('\n');
+      renderLiveBlock(plan, { ...polled, end: { type: 'run-end', outcome, exitCode: 0, percent, stageIndex: plan.stages.findIndex((s) => s.percent === percent), reason: 'why' } }, clock.now(), color).split('\n');
     expect(end('rolled-back', 0)[0]).toBe('rollout run · view · rolled back to 0% · exit 0');
     expect(end('complete', 100)[0]).toBe('rollout run · view · complete at 100% (stage 3/3) · exit 0');
     expect(end('timeout', 50)[0]).toBe('rollout run · view · timed out at 50% (stage 2/3) · exit 0');
@@ -87,7 +87,7 @@ describe('the live view', () => {
     const view = await createRunView(plan, out, clock);
     view.show(poll);
     const reason = 'interrupted: the target is at 50% (stage 2/3), as state records. Continue with `rollout run`';
-    view.show({ type: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 50, reason });
+    view.show({ type: 'run-end', outcome: 'interrupted', exitCode: 130, percent: 50, stageIndex: 1, reason });
     const lastFrame = out.stdout.at(-2)!;
     expect(lastFrame).toContain('view · interrupted at 50% (stage 2/3) ·…');
     expect(out.stdout.at(-1)).toBe(`${formatTime(clock.now(), true)} run ended: interrupted at 50% (exit 130): ${reason}\n`);
@@ -143,7 +143,7 @@ describe('plain and JSON lines', () => {
     (await createRunView(plan, out, clock)).show(rollback);
     expect(out.stdout).toHaveLength(1);
     expect(out.stdout[0]!.trimEnd()).not.toContain('\n');
-    expect(JSON.parse(out.stdout[0]!)).toEqual({ schemaVersion: 1, kind: 'event', verdict: null, ...(rollback as Extract<RunEvent, { type: 'event' }>).event });
+    expect(JSON.parse(out.stdout[0]!)).toEqual({ schemaVersion: 1, kind: 'event', verdict: null, stage: null, ...(rollback as Extract<RunEvent, { type: 'event' }>).event });
     expect(runEventDocument(plan, poll, 0)).toMatchObject({ schemaVersion: 1, kind: 'poll', time: '1970-01-01T00:00:00.000Z', stage: 2, stages: 3, percent: 50 });
   });
 });
@@ -157,8 +157,8 @@ describe('GitHub Actions annotations', () => {
     expect(annotationFor(plan, rollback)).toBe('::error title=rollout view rolled back 50%25 → 0%25::error_rate 9%25 breaches critical > 5%25 (critical 2/2)');
     expect(annotationFor(plan, { type: 'recovery', recovered: false, reason: 'still bad', watchedMs: 60_000 })).toMatch(/^::error title=rollout view not recovered/);
     expect(annotationFor(plan, { type: 'recovery', recovered: true, reason: 'ok', watchedMs: 60_000 })).toBeUndefined();
-    expect(annotationFor(plan, { type: 'run-end', outcome: 'timeout', exitCode: 3, percent: 50, reason: '--timeout reached' })).toMatch(/^::warning title=rollout view stopped at 50%25::/);
-    expect(annotationFor(plan, { type: 'run-end', outcome: 'complete', exitCode: 0, percent: 100, reason: 'done' })).toBeUndefined();
+    expect(annotationFor(plan, { type: 'run-end', outcome: 'timeout', exitCode: 3, percent: 50, stageIndex: 1, reason: '--timeout reached' })).toMatch(/^::warning title=rollout view stopped at 50%25::/);
+    expect(annotationFor(plan, { type: 'run-end', outcome: 'complete', exitCode: 0, percent: 100, stageIndex: 2, reason: 'done' })).toBeUndefined();
     expect(annotationFor(plan, poll)).toBeUndefined();
   });
 });

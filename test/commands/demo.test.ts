@@ -55,6 +55,8 @@ describe('rollout demo', () => {
     ]);
     expect(healthy.find((l) => l.kind === 'run-end')).toMatchObject({ outcome: 'complete', exitCode: 0, percent: 100 });
     expect(healthy.at(-1)).toMatchObject({ kind: 'demo-result', ok: true, exitCode: 0, percent: 100 });
+    // Durations are whole milliseconds, as everywhere in --json (the schema forbids any other field).
+    expect(Number.isInteger(healthy.at(-1)?.durationMs) && Number(healthy.at(-1)?.durationMs) > 1000).toBe(true);
 
     const bad = runs.get('bad') ?? [];
     const badHistory = historyOf(bad);

@@ -29,7 +29,7 @@ describe('hold and resume', () => {
     expect(h.state()?.paused).toEqual({ reason: 'lunch', by: 'alice', at: Date.parse('2025-03-01T09:00:05Z') });
     expect(appliesTo(h.target)).toEqual([10]);
     const json = await h.run(resumeCommand, { json: true });
-    expect(JSON.parse(json.stdout)).toEqual({ schemaVersion: 1, kind: 'resume', plan: 'e2e', action: 'resume', askedRun: false, percent: 10, reason: null });
+    expect(JSON.parse(json.stdout)).toEqual({ schemaVersion: 1, kind: 'resume', plan: 'e2e', action: 'resume', askedRun: false, percent: 10, stage: 1, reason: null });
     expect(h.state()?.paused).toBeUndefined();
     expect(h.history().at(-1)).toMatchObject({ action: 'resume', reason: 'lifts the hold by alice: lunch' });
   });
