@@ -14,8 +14,10 @@ export default {
     'src/rollout/guards.ts',
   ],
   coverageAnalysis: 'perTest',
-  reporters: ['clear-text', 'progress', 'html'],
+  // clear-text lists each survivor; the JSON report is for scripts that sort them.
+  reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 90, low: 85, break: 85 },
   concurrency: 2,
   timeoutMS: 20_000,

@@ -85,6 +85,9 @@ export class InterruptedError extends RolloutError {
   }
 }
 
+/** The command's stdout or stderr closed (`rollout run | head -2`): it stops as an interrupt does. */
+export class OutputClosedError extends InterruptedError {}
+
 /** Ctrl-C (or a signal) at a prompt: the command stops before changing anything (exit 130). */
 export class CancelledError extends InterruptedError {}
 

@@ -4,7 +4,7 @@
  * command's signal once, so it stops as an interrupt does: a change in flight is finished, locks
  * are released, exit 130. A second signal exits at once.
  */
-import { ExitCode, InterruptedError } from './errors.js';
+import { ExitCode, InterruptedError, OutputClosedError } from './errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -29,5 +29,5 @@ export function watchStops(controller: AbortController): () => void {
 }
 
 function onOutputClosed(err: NodeJS.ErrnoException): void {
-  if (running && !running.signal.aborted) running.abort(new InterruptedError(`stopped: output closed (${err.code ?? err.message})`));
+  if (running && !running.signal.aborted) running.abort(new OutputClosedError(`stopped: output closed (${err.code ?? err.message})`));
 }

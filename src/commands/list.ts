@@ -4,6 +4,7 @@
  * who holds the lock. No plan needed: where a rollout recorded its target, the target is read
  * (bounded) to spot drift. Exit code: the worst rollout's, as `status --exit-code` would give it.
  */
+import { existsSync } from 'node:fs';
 import { listDocument } from '../cli/json-documents.js';
 import { renderListTable, type ListedRollout, type ListStatus } from '../cli/list-view.js';
 import { ExitCode } from '../errors.js';
@@ -57,7 +58,9 @@ export async function listCommand(options: ListOptions, ctx: CommandContext): Pr
     return { exitCode };
   }
   if (rows.length === 0) {
-    ctx.out.print(`no rollouts in ${where}`);
+    // A mistyped --state-dir must not read as an empty store.
+    const missing = !options.state && !ctx.env.ROLLOUT_STATE_URL && !existsSync(where) ? ' (the directory does not exist: check --state-dir)' : '';
+    ctx.out.print(`no rollouts in ${where}${missing}`);
     return { exitCode };
   }
   ctx.out.print(`rollouts in ${where}\n${renderListTable(rows)}`);

@@ -10,7 +10,7 @@
 import { runLoop, type RunEffects, type RunEvent, type RunOutcome } from '../analysis/run-loop.js';
 import { createGithubActions } from '../cli/github-actions.js';
 import { createRunView } from '../cli/run-view.js';
-import { ConflictError, ExitCode, StateStoreError, UsageError } from '../errors.js';
+import { ConflictError, ExitCode, OutputClosedError, StateStoreError, UsageError } from '../errors.js';
 import { notifyEvent } from '../notify/notify.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
@@ -116,7 +116,11 @@ async function runLocked(
     options: { untilStage: options.untilStage, timeoutMs: options.timeoutMs, waitApproval: options.waitApproval },
   });
   if (outcome.kind === 'rolled-back') outcome = await verifyRecovery(rollout, outcome, ctx, emit);
-  if (outcome.kind === 'interrupted') outcome = { ...outcome, reason: howToGoOn(plan, outcome, options) };
+  if (outcome.kind === 'interrupted') {
+    outcome = { ...outcome, reason: howToGoOn(plan, outcome, options) };
+    // Its output closed (`rollout run | head`): where it stopped is said where it can still be read.
+    if (ctx.signal.reason instanceof OutputClosedError) ctx.out.error(`run stopped: ${outcome.reason}`);
+  }
   emit({ type: 'run-end', outcome: outcome.kind, exitCode: outcome.exitCode, percent: outcome.state.percent, reason: outcome.reason });
   return { exitCode: outcome.exitCode };
 }

@@ -182,6 +182,8 @@ describe('output into a closed pipe', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
     expect(r.stderr).toMatch(/CLI_EXIT=130/);
     expect(r.stderr).not.toMatch(/EPIPE|Error|at .*:\d+:\d+/);
+    // Where it stopped, and how to go on, on stderr: stdout is gone.
+    expect(r.stderr).toMatch(/^run stopped: interrupted at \d+%; state and target agree: the target is at \d+%.*Continue with `rollout run`, or roll back with `rollout rollback`$/m);
     expect(lockLeft()).toBe(false);
     expect(service.percentage).toBeGreaterThan(0);
     expect(storedPercent()).toBe(service.percentage);

@@ -82,7 +82,9 @@ describe('rollout list, file state', () => {
   it('an empty or missing state dir lists nothing, exit 0', async () => {
     const r = await runCli(['list', '--state-dir', join(tmpdir(), 'no-such-rollout-dir')], { env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/no rollouts in .*no-such-rollout-dir/);
+    expect(r.stdout).toMatch(/no rollouts in .*no-such-rollout-dir \(the directory does not exist: check --state-dir\)/);
+    const empty = await runCli(['list', '--state-dir', mkdtempSync(join(tmpdir(), 'empty-rollouts-'))], { env });
+    expect(empty.stdout).toMatch(/no rollouts in .*empty-rollouts-\w+\n$/);
   });
 });
 
