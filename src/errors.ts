@@ -21,6 +21,11 @@ export class RolloutError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /** The message with its times in UTC, for --utc; the same message where it shows no time. */
+  inUtc(): string {
+    return this.message;
+  }
 }
 
 /** One problem found in a plan, located in its file. */

@@ -15,24 +15,25 @@ export const VERSION = typeof __ROLLOUT_VERSION__ === 'string' ? __ROLLOUT_VERSI
 /** Runs `rollout` with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const wantsJson = argv.includes('--json');
+  const wantsUtc = argv.includes('--utc');
   const controller = new AbortController();
   const stopWatching = watchStops(controller);
   try {
     const { runProgram } = await import('./cli/program.js');
     return await runProgram(argv, { env, signal: controller.signal, version: VERSION });
   } catch (err) {
-    return await reportError(asInterruption(err, controller.signal), wantsJson, env);
+    return await reportError(asInterruption(err, controller.signal), { json: wantsJson, utc: wantsUtc }, env);
   } finally {
     stopWatching();
     await shutdown();
   }
 }
 
-/** Prints an error (redacted; with --json also as the error document on stdout) and returns its exit code. */
-async function reportError(err: unknown, json: boolean, env: NodeJS.ProcessEnv): Promise<number> {
+/** Prints an error, its times in UTC with --utc (redacted; with --json also as the error document on stdout) and returns its exit code. */
+async function reportError(err: unknown, { json, utc }: { json: boolean; utc: boolean }, env: NodeJS.ProcessEnv): Promise<number> {
   const known = err instanceof RolloutError;
   const exitCode = known ? err.exitCode : ExitCode.unexpected;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = known && utc ? err.inUtc() : err instanceof Error ? err.message : String(err);
   const hint = known ? err.hint : 'this is a bug in rollout; rerun with ROLLOUT_DEBUG=1 and report the output';
   if (json) {
     const { errorDocument } = await import('./cli/json-documents.js');

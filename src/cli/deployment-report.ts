@@ -6,7 +6,7 @@ import { formatReadings } from '../analysis/format.js';
 import { formatDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { describeMove, type HistoryEvent } from '../state/types.js';
-import { formatTime } from './time.js';
+import { formatTime } from '../time.js';
 
 /** The text formats; `json` is a document of json-documents.ts. */
 export type ReportFormat = 'markdown' | 'junit';

@@ -1,7 +1,7 @@
 /** The `rollout history` table: one row per event, oldest first. */
 import Table from 'cli-table3';
 import { describeMove, type HistoryEvent } from '../state/types.js';
-import { formatTime } from './time.js';
+import { formatTime } from '../time.js';
 
 /** The events as a table (local times, or UTC with `utc`), or how to begin when there are none yet. */
 export function renderHistory(planName: string, events: HistoryEvent[], utc = false): string {

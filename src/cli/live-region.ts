@@ -1,11 +1,14 @@
 /**
  * A block redrawn in place on a terminal (`run`'s live view, `status --watch`), with log lines
- * printed above it. log-update erases exactly what the last frame took; every line is cut to the
- * terminal's width first, so no line wraps and a frame never takes more rows than it counted.
+ * printed above it. log-update erases exactly what the last frame took; every line is fitted to the
+ * terminal's width first (cut, or wrapped where it names a command), so a frame never takes more
+ * rows than it counted.
  * Imported only when a live view is drawn: its width measuring (Intl.Segmenter) costs start-up time.
  */
 import cliTruncate from 'cli-truncate';
 import { createLogUpdate } from 'log-update';
+import { stripVTControlCharacters } from 'node:util';
+import wrapAnsi from 'wrap-ansi';
 import type { Output } from './output.js';
 
 /** A block on screen that a new frame replaces. */
@@ -20,11 +23,31 @@ export interface LiveRegion {
   done(): void;
 }
 
-/** Each line of `block` cut to `columns` (ANSI-aware: colours survive and are closed). */
+/** A backquoted command, as people read one (`rollout resume`). */
+const COMMAND = /`[^`]*`/g;
+const NO_BREAK = '\u00a0';
+
+/** Whether `line` must be wrapped, not cut: the `next:` line, or any line naming a command to type. */
+function mustStayWhole(line: string): boolean {
+  const text = stripVTControlCharacters(line);
+  return text.startsWith('next: ') || /`[^`]+`/.test(text);
+}
+
+/** `line` wrapped at spaces onto rows of `columns`, never breaking inside a command unless it alone is wider. */
+function wrapKeepingCommands(line: string, columns: number): string {
+  const glued = line.replace(COMMAND, (command) => command.replaceAll(' ', NO_BREAK));
+  return wrapAnsi(glued, columns, { hard: true }).replaceAll(NO_BREAK, ' ');
+}
+
+/**
+ * Each line of `block` fitted to `columns` (ANSI-aware: colours survive and are closed): cut at
+ * the edge, except a line naming a command, which wraps onto as many rows as it needs so the
+ * command is never the part cut off.
+ */
 export function fitToWidth(block: string, columns: number): string {
   return block
     .split('\n')
-    .map((line) => cliTruncate(line, columns, { position: 'end' }))
+    .map((line) => (mustStayWhole(line) ? wrapKeepingCommands(line, columns) : cliTruncate(line, columns, { position: 'end' })))
     .join('\n');
 }
 

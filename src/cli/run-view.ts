@@ -14,7 +14,7 @@ import { runEventDocument } from './json-documents.js';
 import type { LiveRegion } from './live-region.js';
 import { isCompact, type Output } from './output.js';
 import { paintStatus, paintVerdict, renderCompactReadings, renderReadings } from './readings-table.js';
-import { formatLogTime, formatTime } from './time.js';
+import { formatLogTime, formatTime } from '../time.js';
 
 /** Shows a run's events; `close` stops the live view's refresh. */
 export interface RunView {

@@ -8,7 +8,7 @@ import type { LastRollback, NextStep } from '../rollout/next-step.js';
 import type { HistoryEvent, RolloutState } from '../state/types.js';
 import { isCompact, type Output } from './output.js';
 import { renderCompactReadings, renderJudgement, renderVerdict } from './readings-table.js';
-import { formatTime } from './time.js';
+import { formatTime } from '../time.js';
 import { sparkline } from './sparkline.js';
 
 /** Everything the status screen shows, also what its --json document is built from (json-documents.ts). */

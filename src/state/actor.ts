@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { systemClock, type Clock } from '../clock.js';
 import { ConflictError } from '../errors.js';
 import { isPidGone } from '../orphans.js';
+import { formatTime } from '../time.js';
 import type { Lock, LockHolder } from './types.js';
 
 type Env = Record<string, string | undefined>;
@@ -82,13 +83,19 @@ export function isHolderGone(holder: LockHolder): boolean {
   return holder.host === hostname() && isPidGone(holder.pid);
 }
 
+/** Who holds the lock and since when, the time as human output shows it (local with zone, or UTC). */
+function lockedMessage(holder: LockHolder, utc: boolean): string {
+  return `locked by ${holder.actor} (pid ${holder.pid} on ${holder.host}, ${holder.command}, since ${formatTime(holder.since, utc)})`;
+}
+
 /** A lock held by someone else (exit 5); `holder` says who, so a command can ask a running `run` instead. */
 export class LockedError extends ConflictError {
   constructor(readonly holder: LockHolder) {
-    super(
-      `locked by ${holder.actor} (pid ${holder.pid} on ${holder.host}, ${holder.command}, since ${holder.since})`,
-      'wait for it to finish, or use rollback --emergency',
-    );
+    super(lockedMessage(holder, false), 'wait for it to finish, or use rollback --emergency');
+  }
+
+  override inUtc(): string {
+    return lockedMessage(this.holder, true);
   }
 }
 

@@ -15,6 +15,23 @@ describe('fitToWidth', () => {
     expect(lines[0]).toMatch(/\x1b\[39m$/);
   });
 
+  it('wraps the next: line and any line naming a command instead of cutting it, keeping each command on one row', () => {
+    const yellow = new Chalk({ level: 1 }).yellow;
+    const next = `next: paused by pat: ${'waiting for the database team '.repeat(3)}; \`rollout resume checkout-api.yaml\` lifts it`;
+    const hold = yellow('HOLD → hold: warnings; `rollout status` shows them');
+    const lines = fitToWidth(`${'x'.repeat(50)}\n${next}\n${hold}`, 45).split('\n');
+    const rows = lines.map((l) => stripVTControlCharacters(l));
+    for (const row of rows) expect(row.length, row).toBeLessThanOrEqual(45);
+    expect(rows[0]).toBe(`${'x'.repeat(44)}…`);
+    // At 45 columns a plain word wrap would break the command after `rollout resume`.
+    // Nothing lost, and each command whole on one row.
+    expect(rows.slice(1).join(' ').replace(/ +/g, ' ')).toBe(`${next} ${stripVTControlCharacters(hold)}`.replace(/ +/g, ' '));
+    expect(rows.some((r) => r.includes('`rollout resume checkout-api.yaml`'))).toBe(true);
+    expect(rows.some((r) => r.includes('`rollout status`'))).toBe(true);
+    // A wrapped line's colour is opened and closed on each of its rows.
+    expect(lines.filter((l) => l.startsWith('\x1b[33m') && l.endsWith('\x1b[39m')).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('is compact below 100 columns, never off a terminal', () => {
     expect([isCompact(60), isCompact(99), isCompact(100), isCompact(undefined)]).toEqual([true, true, false, false]);
   });

@@ -165,6 +165,50 @@ describe('rollout status --watch on a terminal', () => {
   }, 60_000);
 });
 
+describe('the next: line under status --watch', () => {
+  /** A hold reason longer than a 120-column row on its own (125 characters). */
+  const REASON = `waiting for the payments team to confirm the ledger migration finished on every shard before we go any further with it please`;
+
+  /** Every row within `columns`; each of `commands` whole on one row, once (the frame wraps the line, never cuts it). */
+  function expectWhole(t: Terminal, columns: number, commands: RegExp[]): string {
+    const rows = allRows(t);
+    const text = rows.join('\n');
+    for (const row of rows) expect([...row].length, row).toBeLessThanOrEqual(columns);
+    for (const command of commands) expect(count(text, command), text).toBe(1);
+    expect(count(text, /^next: /), text).toBe(1);
+    return text;
+  }
+
+  /** Watches status in a terminal `columns` wide until `pattern` shows, then stops it with Ctrl-C. */
+  async function watchUntil(columns: number, pattern: RegExp): Promise<Terminal> {
+    const t = open('status --watch --interval 1s', columns);
+    await t.waitFor(pattern, 20_000);
+    await sleep(1_500);
+    t.send('C-c');
+    await t.waitFor(/interrupted/);
+    return t;
+  }
+
+  it.each([120, 60])('at %i columns: a long hold reason wraps, and the whole `rollout resume` command shows', async (columns) => {
+    world.service.metrics = HEALTHY;
+    expect((await world.rollout(['advance', '--yes'])).code).toBe(0);
+    expect(REASON.length).toBe(125);
+    expect((await world.rollout(['hold', '--reason', REASON])).code).toBe(0);
+    const t = await watchUntil(columns, /lifts\s+it/);
+    const text = expectWhole(t, columns, [/`rollout resume[^`\n]*`/]);
+    // Nothing of the reason is lost either.
+    expect(text.replace(/\s+/g, ' ')).toContain(`next: paused by pat: ${REASON}; \``);
+  }, 60_000);
+
+  it.each([120, 60])('at %i columns: after a rollback the history and advance commands show whole', async (columns) => {
+    world.service.metrics = HEALTHY;
+    expect((await world.rollout(['advance', '--yes'])).code).toBe(0);
+    expect((await world.rollout(['rollback', '--yes', '--reason', 'p95 spike in checkout'])).code).toBe(0);
+    const t = await watchUntil(columns, /starts\s+again/);
+    expectWhole(t, columns, [/`rollout history[^`\n]*`/, /`rollout advance[^`\n]*`/]);
+  }, 60_000);
+});
+
 describe('without a terminal', () => {
   it('run prints plain lines and status --watch each refresh in full: not one escape sequence', async () => {
     world.service.metrics = HEALTHY;

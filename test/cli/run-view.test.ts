@@ -7,7 +7,7 @@ import { annotation, annotationFor } from '../../src/cli/github-actions.js';
 import { memoryOutput } from '../../src/cli/output.js';
 import { runEventDocument } from '../../src/cli/json-documents.js';
 import { createRunView, progressBar, renderLiveBlock } from '../../src/cli/run-view.js';
-import { formatLogTime, formatTime } from '../../src/cli/time.js';
+import { formatLogTime, formatTime } from '../../src/time.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
 

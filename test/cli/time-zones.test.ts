@@ -4,7 +4,7 @@
  * `complete` history row says where it completed, not `100% → 100%`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatLogTime, formatTime } from '../../src/cli/time.js';
+import { formatLogTime, formatTime } from '../../src/time.js';
 import { servicePlan } from '../helpers/fake-service.js';
 import { useServiceRollout } from '../helpers/service-rollout.js';
 

@@ -195,9 +195,12 @@ describe('rollout run', () => {
     const run = startCli(['run'], { cwd: dir, env });
     await until(() => service.puts.includes(10), 'the first stage');
     // A plain advance is asked of the run (oncall-requests.test.ts); an override is not, and meets the lock.
-    const other = await rollout(['advance', '--yes', '--force', '--reason', 'skip the bake']);
+    const other = await rollout(['advance', '--yes', '--force', '--reason', 'skip the bake'], { TZ: 'Asia/Tokyo' });
     expect(other.code).toBe(5);
-    expect(other.stderr).toMatch(/locked by ci-bot \(pid \d+ on .*, run, since/);
+    // Since when, as human output shows a time: local with its zone, or UTC with --utc.
+    expect(other.stderr).toMatch(/locked by ci-bot \(pid \d+ on .*, run, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+09:00\)/);
+    const inUtc = await rollout(['advance', '--yes', '--force', '--reason', 'skip the bake', '--utc'], { TZ: 'Asia/Tokyo' });
+    expect(inUtc.stderr).toMatch(/locked by ci-bot \(pid \d+ on .*, run, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/);
     run.child.kill('SIGTERM');
     const r = await run.result;
     expect(r.code).toBe(130);

@@ -64,10 +64,18 @@ describe('lock holders', () => {
     expect(isHolderGone({ ...live, pid: await deadPid(), host: 'elsewhere.invalid' })).toBe(false);
   });
 
-  it('says who holds the lock in the conflict error', () => {
-    const err = lockedError(lockHolder('run', { ROLLOUT_ACTOR: 'alice' }, clock));
-    expect(err).toBeInstanceOf(ConflictError);
-    expect(err.message).toBe(`locked by alice (pid ${process.pid} on ${host}, run, since 2024-05-01T12:00:00.000Z)`);
-    expect(err.hint).toBe('wait for it to finish, or use rollback --emergency');
+  it('says who holds the lock in the conflict error, since when in local time with its zone (UTC for --utc)', () => {
+    const savedTz = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      const err = lockedError(lockHolder('run', { ROLLOUT_ACTOR: 'alice' }, clock));
+      expect(err).toBeInstanceOf(ConflictError);
+      expect(err.message).toBe(`locked by alice (pid ${process.pid} on ${host}, run, since 2024-05-01 21:00:00 +09:00)`);
+      expect(err.inUtc()).toBe(`locked by alice (pid ${process.pid} on ${host}, run, since 2024-05-01 12:00:00 UTC)`);
+      expect(err.hint).toBe('wait for it to finish, or use rollback --emergency');
+    } finally {
+      if (savedTz === undefined) delete process.env.TZ;
+      else process.env.TZ = savedTz;
+    }
   });
 });

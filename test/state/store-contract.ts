@@ -13,6 +13,7 @@ import { newRequest } from '../../src/rollout/requests.js';
 import { lockHolder } from '../../src/state/actor.js';
 import { COMPACT_AT, KEEP_FULL, KEEP_OLDER, type MetricSample } from '../../src/state/samples.js';
 import type { HistoryEvent, LockHolder, RolloutState, StateStore } from '../../src/state/types.js';
+import { formatTime } from '../../src/time.js';
 
 /** Opens a store for the rollout `plan`; called once per simulated process. */
 export type MakeStore = (plan: string) => StateStore | Promise<StateStore>;
@@ -167,7 +168,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       expect(err).toBeInstanceOf(ConflictError);
       expect((err as ConflictError).exitCode).toBe(ExitCode.conflict);
       expect((err as ConflictError).message).toBe(
-        `locked by alice (pid ${process.pid} on ${hostname()}, run, since ${held.holder.since})`,
+        `locked by alice (pid ${process.pid} on ${hostname()}, run, since ${formatTime(held.holder.since)})`,
       );
       expect((err as ConflictError).hint).toMatch(/rollback --emergency/);
     });
