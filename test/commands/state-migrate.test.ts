@@ -20,7 +20,9 @@ const rollout = (...args: string[]) => runCli(args, { cwd: world.dir, env });
 /** History as the file store keeps it, in the shape of `history --json` (an unjudged event's verdict is null there). */
 const fileHistory = (stateDir = join(world.dir, '.rollout')): HistoryEvent[] =>
   readFileSync(join(stateDir, 'e2e.history.jsonl'), 'utf8').trim().split('\n').map((l) => ({ verdict: null, ...(JSON.parse(l) as object) }) as unknown as HistoryEvent);
-const historyIn = async (...where: string[]) => (JSON.parse((await rollout('history', '--json', ...where)).stdout) as { events: HistoryEvent[] }).events;
+// The events as stored: `history --json` adds each event's plan stage, which the store does not keep.
+const historyIn = async (...where: string[]) =>
+  (JSON.parse((await rollout('history', '--json', ...where)).stdout) as { events: (HistoryEvent & { stage?: number | null })[] }).events.map(({ stage: _stage, ...stored }) => stored as HistoryEvent);
 const actions = (events: HistoryEvent[]) => events.map((e) => `${e.action} ${e.from}→${e.to}`);
 
 describe('rollout state migrate', () => {
