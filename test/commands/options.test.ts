@@ -65,14 +65,21 @@ describe('--state-dir', () => {
 
 describe('prompts without a terminal', () => {
   it('with CI unset and stdin not a terminal, a confirmation is an error naming --yes, and nothing changes', async () => {
-    for (const args of [['advance'], ['rollback']]) {
+    const ask = async (args: string[]) => {
       const r = await world.rollout(args, { CI: undefined });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/cannot ask without a terminal/);
       expect(r.stderr).toMatch(/hint: pass --yes to confirm non-interactively/);
-    }
+    };
+    await ask(['advance']);
     expect(world.service.server.requests.filter((q) => q.method === 'PUT')).toEqual([]);
     expect(existsSync(join(world.dir, '.rollout', 'e2e.history.jsonl'))).toBe(false);
+    // A rollback asks only when there is something to roll back.
+    expect((await world.rollout(['advance', '--yes'])).code).toBe(0);
+    const puts = world.service.server.requests.filter((q) => q.method === 'PUT').length;
+    await ask(['rollback']);
+    expect(world.service.server.requests.filter((q) => q.method === 'PUT')).toHaveLength(puts);
+    expect(world.service.percentage).toBe(10);
   });
 });
 
