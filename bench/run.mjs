@@ -93,8 +93,8 @@ function table(rows) {
 }
 
 const chosen = selected(process.argv.slice(2));
-if (!existsSync(join(root, 'dist/rollout.js'))) {
-  console.error('dist/rollout.js is missing: run `npm run bench` (it builds first) or `npm run build`');
+if (!existsSync(join(root, 'dist/rollout.cjs'))) {
+  console.error('dist/rollout.cjs is missing: run `npm run bench` (it builds first) or `npm run build`');
   process.exit(2);
 }
 const outdir = mkdtempSync(join(tmpdir(), 'rollout-bench-'));

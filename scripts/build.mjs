@@ -1,11 +1,14 @@
-// Bundles src/main.ts into dist/: one small entry, each command a lazily loaded chunk,
-// dependencies inlined so start-up does not walk node_modules.
+// Bundles src/main.ts into one CommonJS file, dist/rollout.cjs, dependencies inlined so start-up
+// does not walk node_modules. bin/rollout.js runs it with a V8 code cache per command; code a
+// command does not use is not run (esbuild evaluates a module reached through `import()` when it
+// is imported) and, thanks to the cache, not compiled either.
 //
-// Files are written atomically (temp + rename), chunks before the entry, and old chunks are only
-// removed once they are stale: a test run in another process may be loading dist/ meanwhile.
+// Files are written atomically (temp + rename): a test run in another process may be loading
+// dist/ meanwhile.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBundleOptions } from './node-bundle.mjs';
 
@@ -31,31 +34,69 @@ const zodEnglishOnly = {
   },
 };
 
-const result = await build({
+/**
+ * The commands whose start-up matters most (an on-call engineer's, a CI lint step's) get a bundle
+ * of their own, holding only what they run: V8 then instantiates, and the code cache holds, far
+ * less. Every other command runs from dist/rollout.cjs, which holds them all. bin/rollout.js
+ * picks dist/<command>.cjs when there is one.
+ */
+const COMMAND_BUNDLES = ['validate', 'status', 'rollback'];
+
+/**
+ * In a command's own bundle, what src/cli/program.ts imports for the other commands is left out.
+ * Never loaded there: bin/rollout.js runs this bundle for this command alone.
+ */
+function onlyCommand(command) {
+  const forOtherCommands = (path) => (/^\.\.\/commands\/[a-z-]+\.js$/.test(path) && path !== `../commands/${command}.js`) || path === './init-options.js' || path === './completion.js';
+  return {
+    name: 'only-command',
+    setup(build) {
+      build.onResolve({ filter: /^\./ }, (args) =>
+        args.importer.endsWith(join('src', 'cli', 'program.ts')) && forOtherCommands(args.path) ? { path: args.path, namespace: 'other-command' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'other-command' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`${args.path} is not in the bundle of \`rollout ${command}\``)});`,
+      }));
+    },
+  };
+}
+
+/** Replaced by a hash of the bundle, of the same length so that the source map still fits. */
+const UNNAMED_BUILD = '0'.repeat(16);
+
+const bundleOptions = {
   absWorkingDir: root,
-  entryPoints: { rollout: 'src/main.ts' },
-  outdir,
+  entryPoints: ['src/main.ts'],
   write: false,
   ...nodeBundleOptions,
-  splitting: true,
+  format: 'cjs',
+  // bin/rollout.js reads the bundle as latin1, which only ASCII survives unchanged.
+  charset: 'ascii',
+  // CommonJS has no import.meta: the bundle's own file URL stands in for it.
+  define: { __ROLLOUT_VERSION__: JSON.stringify(version), 'import.meta.url': '__bundleUrl' },
+  // Strict as the ES modules it is made of (esbuild's own "use strict" comes after the banner).
+  // The first line also names the build (filled in below): code caches are kept per build id.
+  banner: { js: `"use strict"; var __bundleUrl = require("node:url").pathToFileURL(__filename).href; // rollout build ${UNNAMED_BUILD}` },
   sourcemap: 'linked',
-  chunkNames: 'chunks/[name]-[hash]',
-  define: { __ROLLOUT_VERSION__: JSON.stringify(version) },
-  plugins: [zodEnglishOnly],
-});
+};
 
-const entry = join(outdir, 'rollout.js');
-const files = result.outputFiles.sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
-for (const file of files) {
-  mkdirSync(dirname(file.path), { recursive: true });
+const results = await Promise.all([
+  build({ ...bundleOptions, outfile: join(outdir, 'rollout.cjs'), plugins: [zodEnglishOnly] }),
+  ...COMMAND_BUNDLES.map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [zodEnglishOnly, onlyCommand(command)] })),
+]);
+
+mkdirSync(outdir, { recursive: true });
+for (const file of results.flatMap((result) => result.outputFiles)) {
+  let contents = file.contents;
+  if (file.path.endsWith('.cjs')) {
+    // esbuild escapes non-ASCII in code, not in the comments it keeps: escaped there too.
+    const code = file.text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const id = createHash('sha256').update(code).digest('hex').slice(0, UNNAMED_BUILD.length);
+    contents = Buffer.from(code.replace(UNNAMED_BUILD, id), 'latin1');
+  }
   const temp = `${file.path}.${process.pid}.tmp`;
-  writeFileSync(temp, file.contents);
+  writeFileSync(temp, contents);
   renameSync(temp, file.path);
 }
-
-const written = new Set(files.map((f) => relative(outdir, f.path)));
-const STALE_MS = 10 * 60_000;
-for (const name of readdirSync(join(outdir, 'chunks'))) {
-  const path = join(outdir, 'chunks', name);
-  if (!written.has(join('chunks', name)) && Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
-}
+// What the ES module build of earlier versions left behind.
+for (const old of ['chunks', 'rollout.js', 'rollout.js.map']) rmSync(join(outdir, old), { recursive: true, force: true });

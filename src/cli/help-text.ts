@@ -4,8 +4,7 @@
  * help against it and the README says the same.
  */
 import { Help, type Command, type Option } from 'commander';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../package-file.js';
 
 /** The help's command groups, in the order shown. */
 export const HELP_GROUPS = {
@@ -72,13 +71,9 @@ export const ENVIRONMENT: readonly [string, string][] = [
   ['${VAR}', 'what a plan reads from the environment (secrets, URLs)'],
 ];
 
-/**
- * Where the documentation is: the README shipped with this install. The bundle's chunks sit in
- * dist/chunks/ and the sources in src/cli/, both two levels below the package's root.
- */
+/** Where the documentation is: the README shipped with this install. */
 export function docsPath(): string {
-  const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-  return existsSync(readme) ? readme : 'README.md of the rollout package';
+  return packageFile('README.md') ?? 'README.md of the rollout package';
 }
 
 /** The text after the command list of `rollout --help`. */

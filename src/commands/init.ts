@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../package-file.js';
 import { initDocument } from '../cli/json-documents.js';
 import { ExitCode, formatProblem, UsageError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
@@ -251,17 +251,13 @@ function capitalise(text: string): string {
 
 /**
  * The schema header's target: the schema shipped with this copy of rollout, relative to the plan,
- * so editors find it offline. Found by walking up from this module (src/ in development, a
- * bundled chunk under dist/ once built).
+ * so editors find it offline.
  */
 function schemaReference(planDir: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
-    const candidate = join(dir, 'schema', 'rollout-plan.schema.json');
-    if (existsSync(candidate)) {
-      const path = relative(planDir, candidate);
-      return path.startsWith('.') || path.startsWith('/') ? path : `./${path}`;
-    }
+  const schema = packageFile(join('schema', 'rollout-plan.schema.json'));
+  if (schema) {
+    const path = relative(planDir, schema);
+    return path.startsWith('.') || path.startsWith('/') ? path : `./${path}`;
   }
   return './node_modules/rollout-cli/schema/rollout-plan.schema.json';
 }
