@@ -34,7 +34,9 @@ function sourceMapOf(url) {
   if (!maps.has(url)) {
     let map;
     try {
-      if (url.startsWith('file://')) map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')));
+      // bin/rollout.js names the bundle by its path; modules loaded by Node have file:// URLs.
+      const path = url.startsWith('file://') ? fileURLToPath(url) : url.startsWith('/') ? url : undefined;
+      if (path) map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')));
     } catch {
       // no map: not part of the bundle
     }
@@ -68,7 +70,9 @@ function bucketOf(id, frames, parents) {
   }
   if (glue) return glue;
   const { url, functionName } = frames.get(id);
-  if (functionName === 'compileSourceTextModule') return 'V8 compiling the bundle (all chunks)';
+  if (functionName === 'Script' && url === 'node:vm') return 'V8 reading the code cache (compiling what it lacks)';
+  if (functionName === 'createCachedData') return 'V8 writing the code cache (a first run)';
+  if (functionName === 'compileForInternalLoader') return "Node compiling its own modules (node:http, …)";
   if (functionName === '(garbage collector)') return 'garbage collection';
   if (functionName === '(idle)') return 'idle (waiting for I/O)';
   return url.startsWith('node:') || url === '' ? "Node's start-up and module loading" : url.replace(/.*\//, '');

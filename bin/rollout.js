@@ -35,7 +35,7 @@ function loadBundle(file, args, env) {
   const path = require('node:path');
   // The bundle is ASCII (the build makes it so): latin1 decodes it three times faster than utf8.
   const source = fs.readFileSync(file, 'latin1');
-  const cacheFile = cacheFileFor(/\/\/ rollout build ([0-9a-f]+)\n/.exec(source.slice(0, 200))?.[1] ?? 'unknown', args, env);
+  const cacheFile = cacheFileFor(file, /\/\/ rollout build ([0-9a-f]+)\n/.exec(source.slice(0, 200))?.[1] ?? 'unknown', args, env);
   let cachedData;
   try {
     if (cacheFile) cachedData = fs.readFileSync(cacheFile);
@@ -58,12 +58,13 @@ function loadBundle(file, args, env) {
 }
 
 /**
- * Where a command's code cache lives: $XDG_CACHE_HOME/rollout or ~/.cache/rollout, one file per
- * command (`rollback --emergency` apart), named by all V8 checks a cache against: the bundle (its
- * build id), Node's version, the CPU architecture and Node's flags. None with ROLLOUT_CODE_CACHE=off
- * or without a home.
+ * Where a command's code cache lives: $XDG_CACHE_HOME/rollout or ~/.cache/rollout, a directory per
+ * installed copy of rollout (so two installs used in turn do not replace each other's caches) and
+ * a file per command (`rollback --emergency` apart), named by all V8 checks a cache against: the
+ * bundle (its build id), Node's version, the CPU architecture and Node's flags. None with
+ * ROLLOUT_CODE_CACHE=off or without a home.
  */
-function cacheFileFor(build, args, env) {
+function cacheFileFor(bundle, build, args, env) {
   const path = require('node:path');
   if (env.ROLLOUT_CODE_CACHE === 'off') return undefined;
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : env.HOME && path.join(env.HOME, '.cache');
@@ -72,10 +73,10 @@ function cacheFileFor(build, args, env) {
   const command = /^[a-z][a-z-]{0,23}$/.test(verb) ? verb : 'other';
   const mode = command === 'rollback' && args.includes('--emergency') ? '-emergency' : '';
   const flags = fnv1a(`${process.execArgv.join(' ')}|${env.NODE_OPTIONS ?? ''}`);
-  return path.join(base, 'rollout', `${command}${mode}.${build}-${process.version}-${process.arch}-${flags}.v8cache`);
+  return path.join(base, 'rollout', fnv1a(path.dirname(bundle)), `${command}${mode}.${build}-${process.version}-${process.arch}-${flags}.v8cache`);
 }
 
-/** A short name for Node's flags (node:crypto would cost a module load on every start). */
+/** A short name for a text (node:crypto would cost a module load on every start). */
 function fnv1a(text) {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
@@ -84,7 +85,7 @@ function fnv1a(text) {
 
 /**
  * Written whole (temp file, then rename), so a concurrent run reads the old cache or the new one;
- * the command's caches for other builds, Node versions or flags are removed. Never fails the
+ * this install's caches of the command for other builds, Node versions or flags are removed. Never fails the
  * command: without a cache, rollout only starts slower.
  */
 function writeCache(file, data) {

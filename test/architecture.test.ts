@@ -106,4 +106,10 @@ describe('src/', () => {
   it('keeps rollout/ below the commands: nothing from commands/, not even types', () => {
     expect(importsInto(withTypes, 'rollout/', ['commands/'])).toEqual([]);
   });
+
+  it('takes zod (its values, not its types) only through src/zod-configured.ts, which configures it', () => {
+    const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const direct = files.filter((file) => file !== 'zod-configured.ts' && /^import (?!type )[^;]*from 'zod(\/[^']*)?';/m.test(readFileSync(join(SRC, file), 'utf8')));
+    expect(direct).toEqual([]);
+  });
 });

@@ -8,7 +8,7 @@
  *     effect: "+50%"        # the smallest change that matters; + means higher is worse
  *     falseAlarm: 1%        # chance per stage of rolling back a canary that is not worse
  */
-import { z } from 'zod';
+import { z } from '../zod-configured.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import type { DataPath, PathProblem } from './locate.js';
 import type { CompareConfig, MetricConfig, NoDataPolicy } from './types.js';

@@ -2,7 +2,7 @@
  * Pieces of the plan schema shared by schema.ts and the source and target types' own schema
  * pieces (src/sources/kinds/, src/targets/kinds/).
  */
-import { z } from 'zod';
+import { z } from '../zod-configured.js';
 import { DURATION_PATTERN, MAX_DURATION_MS, MAX_TIMEOUT_MS, parseDuration } from './duration.js';
 
 /** A duration as written: 500ms, 30s, 5m, 48h, 7d, 1h30m; at most a year. */

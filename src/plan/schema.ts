@@ -4,7 +4,7 @@
  * load-plan.ts normalises them and checks the rules a schema cannot express. The sources' and
  * the target's shapes come from their types' registries (src/sources/kinds/, src/targets/kinds/).
  */
-import { z } from 'zod';
+import { z } from '../zod-configured.js';
 import { LIMIT_PATTERN } from '../analysis/limits.js';
 import type { SourceKind } from '../sources/kinds/kind.js';
 import { sourceKinds } from '../sources/kinds/index.js';

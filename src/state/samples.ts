@@ -10,7 +10,7 @@
  *
  * Samples hold numbers and metric names only, never text a secret could be in.
  */
-import { z } from 'zod';
+import { z } from '../zod-configured.js';
 import type { Reading } from '../analysis/reading.js';
 
 /** One poll's readings. */

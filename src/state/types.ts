@@ -1,5 +1,5 @@
 /** A rollout's state and history (SPEC §3), and the store that keeps them. */
-import { z } from 'zod';
+import { z } from '../zod-configured.js';
 import { StateCorruptError } from '../errors.js';
 import type { EventCounts } from '../readings.js';
 import type { EventAction, PlanRecord } from '../plan/types.js';

@@ -3,13 +3,15 @@
  * ~/.cache/rollout): made by a command's first run, used by the next ones, never a reason for a
  * command to fail or to answer differently, and free of secrets.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliOptions } from '../helpers/cli.js';
 import { sendJson, startTestServer, type TestServer } from '../helpers/http-server.js';
 
+const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const SECRET = 'tok-3f9c2a71e8b64d05a1c7';
 const root = mkdtempSync(join(tmpdir(), 'code-cache-'));
 const plan = join(root, 'rollout.yaml');
@@ -24,13 +26,13 @@ function cacheHome(): string {
 }
 
 const run = (args: string[], env: NodeJS.ProcessEnv, options: CliOptions = {}) => runCli(args, { cwd: root, ...options, env });
-const cacheFiles = (home: string) => {
-  try {
-    return readdirSync(join(home, 'rollout')).sort();
-  } catch {
-    return [];
-  }
-};
+/** The cache directory of this install (one per installed copy of rollout). */
+function installDir(home: string): string {
+  const dirs = readdirSync(join(home, 'rollout'));
+  expect(dirs).toHaveLength(1);
+  return join(home, 'rollout', dirs[0] as string);
+}
+const cacheFiles = (home: string) => (existsSync(join(home, 'rollout')) ? readdirSync(installDir(home)).sort() : []);
 
 describe('the code cache', () => {
   it("is made by a command's first run, private to the user, and used as it is by the next runs", async () => {
@@ -39,9 +41,10 @@ describe('the code cache', () => {
     const [file, ...others] = cacheFiles(home);
     expect(others).toEqual([]);
     expect(file).toMatch(new RegExp(`^validate\\.[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+\\.v8cache$`));
-    const path = join(home, 'rollout', file as string);
+    const path = join(installDir(home), file as string);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'rollout')).mode & 0o777).toBe(0o700);
+    expect(statSync(installDir(home)).mode & 0o777).toBe(0o700);
     const made = statSync(path);
 
     const second = await run(['validate', plan], { XDG_CACHE_HOME: home });
@@ -62,14 +65,32 @@ describe('the code cache', () => {
     expect(cacheFiles(home).map((name) => name.split('.')[0])).toEqual(['history', 'validate']);
   });
 
+  it('is kept per installed copy: two installs used in turn keep their own caches', async () => {
+    const home = cacheHome();
+    const copy = join(root, 'other-install');
+    for (const dir of ['bin', 'dist']) mkdirSync(join(copy, dir), { recursive: true });
+    for (const file of ['bin/rollout.js', 'bin/package.json', 'package.json', ...readdirSync(join(REPO, 'dist')).filter((f) => f.endsWith('.cjs')).map((f) => `dist/${f}`)]) {
+      copyFileSync(join(REPO, file), join(copy, file));
+    }
+    const runCopy = () => runCli(['validate', plan], { cwd: root, env: { XDG_CACHE_HOME: home }, bin: join(copy, 'bin', 'rollout.js') });
+    const runHere = () => run(['validate', plan], { XDG_CACHE_HOME: home });
+    await runHere();
+    await runCopy();
+    const made = readdirSync(join(home, 'rollout')).map((dir) => statSync(join(home, 'rollout', dir, readdirSync(join(home, 'rollout', dir))[0] as string)).mtimeMs);
+    expect(made).toHaveLength(2);
+    await runHere();
+    await runCopy();
+    expect(readdirSync(join(home, 'rollout')).map((dir) => statSync(join(home, 'rollout', dir, readdirSync(join(home, 'rollout', dir))[0] as string)).mtimeMs)).toEqual(made);
+  });
+
   it('replaces a corrupt cache and a cache of another build, answering as without one', async () => {
     const home = cacheHome();
     const reference = await run(['validate', plan, '--json'], { ROLLOUT_CODE_CACHE: 'off' });
     await run(['validate', plan, '--json'], { XDG_CACHE_HOME: home });
     const [file] = cacheFiles(home) as [string];
-    const path = join(home, 'rollout', file);
+    const path = join(installDir(home), file);
     writeFileSync(path, Buffer.alloc(4096, 0x5a));
-    const older = join(home, 'rollout', `validate.${'0'.repeat(16)}-v0.0.0-${process.arch}-0.v8cache`);
+    const older = join(installDir(home), `validate.${'0'.repeat(16)}-v0.0.0-${process.arch}-0.v8cache`);
     writeFileSync(older, 'a cache of an earlier build');
 
     const afterCorruption = await run(['validate', plan, '--json'], { XDG_CACHE_HOME: home });
@@ -114,13 +135,13 @@ describe('the code cache', () => {
       expect(first.code).toBe(0);
       const [file] = cacheFiles(home) as [string];
       expect(file).toMatch(/^rollback-emergency\./);
-      const made = statSync(join(home, 'rollout', file));
+      const made = statSync(join(installDir(home), file));
       const second = await runCli(['rollback', '--emergency'], { cwd: dir, env });
       expect(second.code).toBe(0);
-      expect(statSync(join(home, 'rollout', file)).mtimeMs).toBe(made.mtimeMs);
+      expect(statSync(join(installDir(home), file)).mtimeMs).toBe(made.mtimeMs);
       expect(flagApi.requests.filter((r) => r.method === 'PUT').map((r) => r.headers.authorization)).toEqual([`Bearer ${SECRET}`, `Bearer ${SECRET}`]);
 
-      const bytes = readFileSync(join(home, 'rollout', file));
+      const bytes = readFileSync(join(installDir(home), file));
       for (const form of [SECRET, Buffer.from(SECRET).toString('base64'), encodeURIComponent(`Bearer ${SECRET}`)]) {
         expect(bytes.includes(Buffer.from(form, 'latin1'))).toBe(false);
         expect(bytes.includes(Buffer.from(form, 'utf16le'))).toBe(false);

@@ -21,6 +21,8 @@ export interface CliOptions {
    * so its lock holder cannot be checked for liveness from here and only its lease counts.
    */
   hostname?: string;
+  /** Another copy of bin/rollout.js to run (an install elsewhere). */
+  bin?: string;
 }
 
 /** A started `rollout` process: its child (to signal it) and its outcome. */
@@ -31,7 +33,7 @@ export interface RunningCli {
 
 /** Starts `rollout ...args` and collects its output; the child's pid is the CLI's own. */
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
-  const command = [BIN, ...args];
+  const command = [options.bin ?? BIN, ...args];
   // unshare and sh both exec what follows, so the pid stays the CLI's.
   const [file, argv] = options.hostname
     ? ['unshare', ['--uts', '--', 'sh', '-c', 'hostname "$1" && shift && exec "$@"', 'sh', options.hostname, process.execPath, ...command]]

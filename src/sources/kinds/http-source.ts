@@ -1,5 +1,5 @@
 /** What the sources read over HTTP (prometheus, json, exposition) have in common: a URL and headers. */
-import { z } from 'zod';
+import { z } from '../../zod-configured.js';
 import { headers } from '../../plan/schema-parts.js';
 import type { HttpHeaders, SourceConfig } from '../../plan/types.js';
 

@@ -4,7 +4,7 @@
  * the driver is loaded when metrics are first read.
  */
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import { z } from '../../zod-configured.js';
 import type { PostgresSourceConfig } from '../postgres.js';
 import { readSqlShape, WINDOW_PARAMETER } from '../sql-text.js';
 import { defineSourceKind } from './kind.js';

@@ -1,5 +1,5 @@
 /** The `command` target type: programs run (without a shell) to set and read the percentage. */
-import { z } from 'zod';
+import { z } from '../../zod-configured.js';
 import { optional, splitArgv, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
 import { argv, timeout } from '../../plan/schema-parts.js';

@@ -1,6 +1,6 @@
 /** The `env-file` target type: one line of a .env file, rewritten in place. */
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import { z } from '../../zod-configured.js';
 import { checkVariable, required, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
 import { argv, timeout } from '../../plan/schema-parts.js';

@@ -1,5 +1,5 @@
 /** The `http` target type: a flag API, the percentage sent in a request and read back from another. */
-import { z } from 'zod';
+import { z } from '../../zod-configured.js';
 import { bearer, checkUrl, optional, tokenVariableQuestion, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
 import { headers, retries, timeout } from '../../plan/schema-parts.js';

@@ -1,5 +1,5 @@
 /** The `unleash` target type: the `rollout` parameter of an Unleash feature's gradual rollout. */
-import { z } from 'zod';
+import { z } from '../../zod-configured.js';
 import { checkUrl, required, tokenVariableQuestion, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
 import { retries, timeout } from '../../plan/schema-parts.js';
