@@ -3,8 +3,7 @@
  * semantic rules) is collected with file:line:col and thrown together as one PlanError.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Lexer, LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
@@ -52,36 +51,36 @@ const NOT_A_FILE_HINT = 'pass the path of the plan file, e.g. `rollout validate 
 
 /**
  * Reads the plan: a regular file of at most MAX_PLAN_BYTES, checked before a byte is read. A FIFO
- * would block forever and /dev/zero never ends, so they are refused rather than read.
+ * would block forever and /dev/zero never ends, so they are refused rather than read. Read with
+ * synchronous calls: a plan is a few kilobytes, and node:fs/promises costs every command a module
+ * load at start-up.
  */
 async function readPlanFile(file: string): Promise<string> {
   const refuse = (message: string, hint = NOT_A_FILE_HINT) => new PlanError([{ file, line: 1, col: 1, message, hint }]);
-  let handle: FileHandle;
+  let fd: number;
   try {
     // Non-blocking, so that opening a FIFO returns at once (to be refused) instead of waiting for a writer.
-    handle = await open(resolve(file), constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(resolve(file), constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw refuse(`cannot read the plan: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   try {
-    const info = await handle.stat();
+    const info = fstatSync(fd);
     if (info.isDirectory()) throw refuse('cannot read the plan: is a directory');
     if (!info.isFile()) throw refuse(`cannot read the plan: not a regular file (${fileKind(info)})`);
     if (info.size > MAX_PLAN_BYTES) throw refuse(...TOO_LARGE);
     // One byte more than allowed: a file that grew since the stat is still caught.
     const buffer = Buffer.allocUnsafe(MAX_PLAN_BYTES + 1);
     let length = 0;
-    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
-      ({ bytesRead: read } = await handle.read(buffer, length, buffer.length - length));
-    }
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
     if (length > MAX_PLAN_BYTES) throw refuse(...TOO_LARGE);
     return buffer.toString('utf8', 0, length);
   } catch (err) {
     if (err instanceof PlanError) throw err;
     throw refuse(`cannot read the plan: ${(err as Error).message}`);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
