@@ -7,6 +7,8 @@
  * burst of load elsewhere hits both alike, and each figure is a median over at least 10 runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 declare const __BENCH_REPO__: string | undefined;
@@ -140,6 +142,46 @@ export async function timeInterleaved(commands: TimedCommand[], warmup = 2): Pro
     }
   }
   return times;
+}
+
+/** The most memory a short command may take (peak RSS), in MB: `node -e 0` alone takes about 40. */
+export const MAX_RSS_MB = 50;
+
+/** Peak RSS runs per command: memory varies far less than time. */
+const RSS_RUNS = 10;
+
+/**
+ * The median peak RSS of `command` (a node process) in bytes, over RSS_RUNS runs after a warm-up:
+ * each run preloads bench/peak-rss.cjs, which reports the kernel's high-water mark at exit. Kept
+ * apart from the timed runs, so the preload never weighs on a time.
+ */
+export async function peakRss(command: TimedCommand): Promise<number> {
+  if (command.file !== process.execPath) throw new Error(`${command.label}: peak RSS is measured for node processes only`);
+  const dir = mkdtempSync(join(tmpdir(), 'rollout-bench-rss-'));
+  try {
+    const file = join(dir, 'peaks');
+    const measured = { ...command, args: ['-r', join(REPO, 'bench/peak-rss.cjs'), ...command.args], env: { ...(command.env ?? cleanEnv()), BENCH_PEAK_RSS_FILE: file } };
+    for (let run = -1; run < RSS_RUNS; run++) {
+      await timeCommand(measured);
+      if (run < 0) rmSync(file, { force: true });
+    }
+    const peaks = readFileSync(file, 'utf8').trim().split('\n').map((kib) => Number(kib) * 1024);
+    if (peaks.length !== RSS_RUNS) throw new Error(`${command.label}: ${peaks.length} peak RSS reports in ${RSS_RUNS} runs`);
+    return median(peaks);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A row of a command's peak RSS against an absolute limit in MB, beside `node -e 0`'s. */
+export function rssRow(benchmark: string, bytes: number, reference: number, limitMb: number): Row {
+  return {
+    benchmark,
+    measured: formatBytes(bytes),
+    reference: `${formatBytes(reference)} (node -e 0)`,
+    ratio: bytes / reference,
+    target: atMost(limitMb, bytes / 1e6, ' MB'),
+  };
 }
 
 /** A row comparing two medians: "measured / reference" against a ratio target. */

@@ -1,6 +1,6 @@
 /**
  * Benchmark 1, start-up: three commands as whole processes (spawn to exit, as a shell or CI job
- * sees them), each against `node -e 0` timed in the same rounds:
+ * sees them), each against `node -e 0` timed in the same rounds, and the peak RSS of each:
  * - `rollout --version`;
  * - `rollout validate rollout-plans/docflow-canary.yaml`, its `${VAR}`s set to placeholders;
  * - `rollout status` of a started rollout whose target is a local flag API (read back for drift)
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeService } from '../test/helpers/fake-service.js';
 import { startTestServer } from '../test/helpers/http-server.js';
-import { atMost, cleanEnv, median, nodeCommand, placeholderEnv, PROCESS_RUNS, ratioRow, REPO, report, rolloutCommand, timeCommand, timeInterleaved } from './lib.js';
+import { atMost, cleanEnv, MAX_RSS_MB, median, nodeCommand, peakRss, placeholderEnv, PROCESS_RUNS, ratioRow, REPO, report, rolloutCommand, rssRow, timeCommand, timeInterleaved } from './lib.js';
 import { metricsPage } from './metrics-page.js';
 
 const EXAMPLE = 'rollout-plans/docflow-canary.yaml';
@@ -71,9 +71,16 @@ try {
   if (scrapes - before < PROCESS_RUNS) throw new Error(`status scraped the page ${scrapes - before} times in ${PROCESS_RUNS} runs`);
 
   const reference = { label: 'node -e 0', ms: zero };
-  report(ratioRow('start-up: rollout --version', { ms: version }, reference, (r) => atMost(1.3, r)));
-  report(ratioRow(`start-up: rollout validate ${EXAMPLE.replace('rollout-plans/', '')}`, { ms: validate }, reference, (r) => atMost(1.6, r)));
-  report(ratioRow('start-up: rollout status (flag API + /metrics page)', { ms: status }, reference, (r) => atMost(2.0, r)));
+  report(ratioRow('start-up: rollout --version', { ms: version }, reference, (r) => atMost(1.1, r)));
+  report(ratioRow(`start-up: rollout validate ${EXAMPLE.replace('rollout-plans/', '')}`, { ms: validate }, reference, (r) => atMost(1.5, r)));
+  report(ratioRow('start-up: rollout status (flag API + /metrics page)', { ms: status }, reference, (r) => atMost(2.5, r)));
+
+  const peaks: number[] = [];
+  for (const command of commands) peaks.push(await peakRss(command));
+  const [zeroRss, versionRss, validateRss, statusRss] = peaks as [number, number, number, number];
+  report(rssRow('peak RSS: rollout --version', versionRss, zeroRss, MAX_RSS_MB));
+  report(rssRow('peak RSS: rollout validate', validateRss, zeroRss, MAX_RSS_MB));
+  report(rssRow('peak RSS: rollout status', statusRss, zeroRss, MAX_RSS_MB));
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await flag.close();

@@ -42,7 +42,8 @@ function loadBundle(file, args, env) {
   } catch {
     // no cache yet
   }
-  const script = new (require('node:vm').Script)(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  // The bundle is a function expression taking what a CommonJS module is given (scripts/build.mjs).
+  const script = new (require('node:vm').Script)(source, { filename: file, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, require('node:module').createRequire(file), module, file, path.dirname(file));
   return {

@@ -74,9 +74,16 @@ const bundleOptions = {
   charset: 'ascii',
   // CommonJS has no import.meta: the bundle's own file URL stands in for it.
   define: { __ROLLOUT_VERSION__: JSON.stringify(version), 'import.meta.url': '__bundleUrl' },
-  // Strict as the ES modules it is made of (esbuild's own "use strict" comes after the banner).
-  // The first line also names the build (filled in below): code caches are kept per build id.
-  banner: { js: `"use strict"; var __bundleUrl = require("node:url").pathToFileURL(__filename).href; // rollout build ${UNNAMED_BUILD}` },
+  // The bundle is one function expression, which bin/rollout.js compiles and calls with what a
+  // CommonJS module gets (wrapping it there would copy the whole source once more). Strict, as
+  // the ES modules it is made of (esbuild's own "use strict" comes after the banner). The first
+  // line also names the build (filled in below): code caches are kept per build id.
+  banner: {
+    js: `(function (exports, require, module, __filename, __dirname) { "use strict"; var __bundleUrl = require("node:url").pathToFileURL(__filename).href; // rollout build ${UNNAMED_BUILD}`,
+  },
+  footer: { js: '})' },
+  // Comments and indentation out: a quarter less to read and to hold in memory at every start.
+  minifyWhitespace: true,
   sourcemap: 'linked',
 };
 
