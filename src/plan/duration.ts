@@ -22,6 +22,26 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(total);
 }
 
+/** True for a duration of at most a year (or text that is no duration: the pattern says that). */
+export function isWithinAYear(text: string): boolean {
+  return (parseDuration(text) ?? 0) <= MAX_DURATION_MS;
+}
+
+/** True for a timeout above 0 and at most an hour (or text that is no duration: the pattern says that). */
+export function isTimeoutLength(text: string): boolean {
+  const ms = parseDuration(text) ?? 0;
+  return ms > 0 && ms <= MAX_TIMEOUT_MS;
+}
+
+/**
+ * The checks of durations no JSON Schema keyword expresses, as JSON Schema formats: the plan's
+ * generated validator (plan-shape.generated.ts) checks them by these names.
+ */
+export const DURATION_FORMATS = {
+  'rollout-duration': isWithinAYear,
+  'rollout-timeout': isTimeoutLength,
+} as const;
+
 /** Formats ms compactly for people: `45s`, `12m`, `1h 30m`, `2d 4h`. */
 export function formatDuration(ms: number): string {
   if (ms < 0) ms = 0;

@@ -10,6 +10,7 @@ import type { SourceKind } from '../sources/kinds/kind.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
 import { compareSchema } from './compare.js';
+import { DURATION_FORMATS } from './duration.js';
 import { duration, headers, timeout } from './schema-parts.js';
 
 /** Rollout names key state and history, so they must be safe in file names and URLs. */
@@ -180,6 +181,30 @@ export function planSchema(): PlanSchema {
 
 /** The plan as written, after schema validation. */
 export type RawPlan = z.infer<PlanSchema>;
+
+/**
+ * The JSON Schema the plan's generated validator is compiled from (scripts/plan-validator.mjs):
+ * the plan schema with the built-in types, each check JSON Schema has no keyword for written as a
+ * format (the duration checks, DURATION_FORMATS) so that the validator accepts exactly what the
+ * zod schema accepts. A check it cannot write fails here, at generation, not at a plan's expense.
+ */
+export function planShapeSchema(): Record<string, unknown> {
+  const formatOf = new Map<unknown, string>(Object.entries(DURATION_FORMATS).map(([format, check]) => [check, format]));
+  return z.toJSONSchema(planSchema(), {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'throw',
+    override({ zodSchema, jsonSchema }) {
+      const checks = (zodSchema._zod.def as { checks?: { _zod: { def: { check: string; fn?: unknown } } }[] }).checks ?? [];
+      const custom = checks.filter((c) => c._zod.def.check === 'custom').map((c) => c._zod.def.fn);
+      if (custom.length === 0) return;
+      const formats = custom.map((fn) => formatOf.get(fn));
+      if (formats.includes(undefined)) throw new Error('a refinement of the plan schema has no format in DURATION_FORMATS');
+      // A timeout is a duration, further checked: its own format covers both.
+      jsonSchema.format = formats.includes('rollout-timeout') ? 'rollout-timeout' : 'rollout-duration';
+    },
+  }) as Record<string, unknown>;
+}
 
 /** The JSON Schema of the plan file, for editors (`# yaml-language-server: $schema=...`). */
 export function planJsonSchema(): Record<string, unknown> {
