@@ -35,14 +35,16 @@ target:
       args: ['-sS', '--fail', '-X', 'PUT', '-H', 'content-type: application/json', '--data', '{"percentage":0}', `${flag.url}/flag`],
       env: cleanEnv(),
     },
+    rolloutCommand(['rollback', '--emergency'], { cwd: dir, env: cleanEnv({ ROLLOUT_CODE_CACHE: 'off' }) }),
   ];
-  const [zero, rollback, curl] = (await timeInterleaved(commands)).map(median) as [number, number, number];
+  const [zero, rollback, curl, cold] = (await timeInterleaved(commands)).map(median) as [number, number, number, number];
   // Every run, warm-ups included, must have reached the flag API: a run that failed fast must not pass for a fast one.
   const rolloutPuts = flag.server.requests.filter((r) => r.method === 'PUT' && r.headers['user-agent']?.startsWith('curl') !== true).length;
-  if (rolloutPuts < PROCESS_RUNS) throw new Error(`rollout sent ${rolloutPuts} PUTs in ${PROCESS_RUNS} runs`);
+  if (rolloutPuts < 2 * PROCESS_RUNS) throw new Error(`rollout sent ${rolloutPuts} PUTs in ${2 * PROCESS_RUNS} runs`);
 
   report(ratioRow('emergency rollback vs node -e 0', { ms: rollback }, { label: 'node -e 0', ms: zero }, (r) => atMost(2.0, r)));
   report(ratioRow('emergency rollback vs curl (info)', { ms: rollback }, { label: 'curl, same PUT', ms: curl }));
+  report(ratioRow('emergency rollback without the code cache (info)', { ms: cold }, { label: 'node -e 0', ms: zero }));
   const [zeroRss, rollbackRss] = [await peakRss(commands[0]!), await peakRss(commands[1]!)];
   report(rssRow('peak RSS: rollout rollback --emergency', rollbackRss, zeroRss, MAX_RSS_MB));
 } finally {

@@ -64,6 +64,8 @@ export const ENVIRONMENT: readonly [string, string][] = [
   ['ROLLOUT_LOCK_LEASE_MS', 'lock lease, once its holder stops (default 60000)'],
   ['ROLLOUT_REQUEST_WAIT_MS', 'how long asking a running `run` waits (default 30000)'],
   ['ROLLOUT_DEBUG', 'print stack traces of unexpected errors'],
+  ['ROLLOUT_CODE_CACHE', 'off: keep no compiled code between runs (README: start-up)'],
+  ['XDG_CACHE_HOME', 'the code cache lives in $XDG_CACHE_HOME/rollout (default ~/.cache/rollout)'],
   ['CI', 'set: no prompts; answers come from flags (e.g. --yes)'],
   ['NO_COLOR', 'no colours (FORCE_COLOR=1: colours even when piped)'],
   ['GITHUB_ACTIONS', 'warnings and criticals print as workflow annotations'],

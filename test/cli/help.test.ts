@@ -84,13 +84,13 @@ describe('--help', () => {
   it('lists every environment variable the code reads that a user sets', async () => {
     const { stdout } = await runCli(['--help']);
     const listed = section(stdout, 'Environment');
-    // Every `env.NAME` the sources read, except those rollout sets for others or that only name the user.
+    // Every `env.NAME` the sources and bin/rollout.js read, except those rollout sets for others or that only name the user.
     const sources = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-    const read = new Set(sources(join(__dirname, '../../src')).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? '')));
-    const notForUsers = ['ROLLOUT_PERCENTAGE', 'USER', 'USERNAME', 'LOGNAME', 'TERM', 'FORCE_COLOR', 'GITHUB_ACTOR', 'GITHUB_JOB', 'GITHUB_RUN_ID'];
+    const read = new Set([...sources(join(__dirname, '../../src')), join(__dirname, '../../bin/rollout.js')].flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? '')));
+    const notForUsers = ['ROLLOUT_PERCENTAGE', 'HOME', 'NODE_OPTIONS', 'USER', 'USERNAME', 'LOGNAME', 'TERM', 'FORCE_COLOR', 'GITHUB_ACTOR', 'GITHUB_JOB', 'GITHUB_RUN_ID'];
     const expected = [...read].filter((name) => !notForUsers.includes(name));
-    expect(expected).toEqual(expect.arrayContaining(['ROLLOUT_STATE_URL', 'ROLLOUT_ACTOR', 'ROLLOUT_DEBUG', 'NO_COLOR', 'CI', 'GITHUB_ACTIONS']));
+    expect(expected).toEqual(expect.arrayContaining(['ROLLOUT_STATE_URL', 'ROLLOUT_ACTOR', 'ROLLOUT_DEBUG', 'NO_COLOR', 'CI', 'GITHUB_ACTIONS', 'ROLLOUT_CODE_CACHE', 'XDG_CACHE_HOME']));
     for (const name of expected) expect(listed, name).toMatch(new RegExp(`^ {2}${name}\\b`, 'm'));
   });
 });
