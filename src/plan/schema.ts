@@ -9,7 +9,7 @@ import { LIMIT_PATTERN } from '../analysis/limits.js';
 import type { SourceKind } from '../sources/kinds/kind.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
-import { compareSchema } from './compare.js';
+import { compareSchema } from './compare-schema.js';
 import { DURATION_FORMATS } from './duration.js';
 import { duration, headers, timeout } from './schema-parts.js';
 
