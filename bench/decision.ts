@@ -39,7 +39,7 @@ const BASELINE_ERRORS = 0.01;
 const RATES = [1, 5, 50, 500];
 
 const stage = { stages: '[{ percent: 10, bake: 30m }, 100]', analysis: `{ interval: ${INTERVAL_S}s, failureLimit: 2, maxHold: 24h }` };
-const fixedPlan = planFromYaml(`version: 1
+const fixedPlan = await planFromYaml(`version: 1
 name: fixed-limits
 stages: ${stage.stages}
 analysis: ${stage.analysis}
@@ -49,7 +49,7 @@ metrics:
 target: { type: command, set: [echo, "{{percent}}"] }
 `);
 // Both plans judge the one metric `errors`; readMetric below serves each what its plan reads.
-const statisticalPlan = comparisonPlan({ name: 'statistical', url: 'http://127.0.0.1:9/simulated', ...stage });
+const statisticalPlan = await comparisonPlan({ name: 'statistical', url: 'http://127.0.0.1:9/simulated', ...stage });
 
 /** A seeded generator (xorshift128+ folded to 53 bits), so a run of the benchmark can be repeated. */
 function uniformSource(seed: number): () => number {

@@ -38,9 +38,9 @@ const PLAN = join(REPO, 'rollout-plans/exposition-scrape.yaml');
 const SCRAPE_INTERVAL_MS = 30_000;
 
 /** The plan's expressions (metrics, baselines, the traffic counter) and the metric names they read. */
-function planExpressions(): { exprs: Expr[]; wanted: Set<string> } {
+async function planExpressions(): Promise<{ exprs: Expr[]; wanted: Set<string> }> {
   const text = readFileSync(PLAN, 'utf8');
-  const plan = parsePlan(text, PLAN, { env: placeholderEnv(text) });
+  const plan = await parsePlan(text, PLAN, { env: placeholderEnv(text) });
   const texts = [...plan.metrics.flatMap((m) => [m.query, m.baseline]), plan.analysis.requests?.query];
   const exprs = texts.filter((t): t is string => t !== undefined).map(parseExpression);
   return { exprs, wanted: new Set(exprs.flatMap(metricNamesOf)) };
@@ -77,7 +77,7 @@ function evaluateAll(exprs: Expr[], current: Scrape, history: ScrapeHistory): nu
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 async function main(): Promise<void> {
-  const { exprs, wanted } = planExpressions();
+  const { exprs, wanted } = await planExpressions();
   const before = Buffer.from(metricsPage(SERIES, 0));
   const page = Buffer.from(metricsPage(SERIES, 1));
   const pageText = page.toString('utf8');
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
 
 /** The fresh child of the memory measurement; prints { heapBytes, rssBytes, liveBytes } (see the module comment). */
 async function memoryChild(beforeFile: string, pageFile: string): Promise<void> {
-  const { exprs, wanted } = planExpressions();
+  const { exprs, wanted } = await planExpressions();
   // external includes arrayBuffers (every Buffer); adding both would count buffers twice.
   const held = (u: NodeJS.MemoryUsage) => u.heapUsed + u.external;
   gc();

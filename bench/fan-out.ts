@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const { child, firstLine: url } = await spawnSelf('stub');
   const dir = mkdtempSync(join(tmpdir(), 'rollout-bench-fanout-'));
   try {
-    const contenders = await Promise.all([plan(url, 1), plan(url, METRICS)].map(async (p) => ({ plan: p, sources: await createSources(p, { scrapeDir: dir, clock: systemClock }) })));
+    const contenders = await Promise.all((await Promise.all([plan(url, 1), plan(url, METRICS)])).map(async (p) => ({ plan: p, sources: await createSources(p, { scrapeDir: dir, clock: systemClock }) })));
     const poll = async ({ plan: p, sources }: (typeof contenders)[number]) => {
       const started = performance.now();
       const readings = await readPoll(p, sources);

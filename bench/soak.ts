@@ -24,7 +24,7 @@ const POLLS = 100_000;
 const WARM = 1_000;
 const TENTH = POLLS / 10;
 
-const plan = planFromYaml(`
+const plan = await planFromYaml(`
 version: 1
 name: soak
 stages: [{ percent: 10, bake: 30d }, 100]

@@ -60,7 +60,7 @@ export async function initCommand(options: InitOptions, ctx: CommandContext): Pr
   const text = renderPlan(answers, schemaReference(dirname(file)));
   const variables = referencedVariables(answers);
   // Checked as the loader will check it; the variables only have to exist, not hold real secrets.
-  parsePlan(text, file, {
+  await parsePlan(text, file, {
     env: Object.fromEntries(variables.map((v) => [v, 'set-at-run-time'])),
     secrets: new Secrets(),
     onWarning: (p) => ctx.out.error(`warning: ${formatProblem({ ...p, file: shown })}`),

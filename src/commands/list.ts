@@ -107,7 +107,7 @@ async function describeRollout(r: StoredRollout, now: number, readMs: number, ct
 async function readRecordedTarget(r: StoredRollout, readMs: number, ctx: CommandContext): Promise<number | undefined> {
   if (!r.state?.planRecord) return undefined;
   try {
-    const plan = planFromRecord(r.name, r.state, ctx.env);
+    const plan = await planFromRecord(r.name, r.state, ctx.env);
     const target = await buildTarget(plan.target, ctx);
     return await withDeadline(`reading the target of ${r.name}`, readMs, (signal) => target.read(signal));
   } catch {

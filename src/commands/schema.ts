@@ -5,6 +5,6 @@ import type { CommandContext, CommandResult } from '../context.js';
 
 /** Prints the JSON Schema. */
 export async function schemaCommand(ctx: CommandContext): Promise<CommandResult> {
-  ctx.out.print(JSON.stringify(planJsonSchema(), null, 2));
+  ctx.out.print(JSON.stringify(await planJsonSchema(), null, 2));
   return { exitCode: ExitCode.ok };
 }

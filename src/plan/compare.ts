@@ -1,6 +1,6 @@
 /**
  * The `compare:` block of a metric: canary against baseline as counts, judged by a sequential test
- * (analysis/compare/). Its shape for the schema, and the rules a schema cannot express.
+ * (analysis/compare/). The rules a schema cannot express; its shape is in compare-schema.ts.
  *
  *   compare:
  *     canary:   { events: <5xx of the canary since the last poll>, total: <its requests> }
@@ -8,35 +8,12 @@
  *     effect: "+50%"        # the smallest change that matters; + means higher is worse
  *     falseAlarm: 1%        # chance per stage of rolling back a canary that is not worse
  */
-import { z } from '../zod-configured.js';
+import type { z } from 'zod';
 import { sourceKinds } from '../sources/kinds/index.js';
+import { PERCENT, SIGNED_PERCENT } from './compare-patterns.js';
+import type { compareSchema } from './compare-schema.js';
 import type { DataPath, PathProblem } from './locate.js';
 import type { CompareConfig, MetricConfig, NoDataPolicy } from './types.js';
-
-const counts = z.strictObject({
-  events: z.string().min(1).meta({ description: 'The events of this group (e.g. 5xx answers) since the previous poll: a query, path or expression as the source reads it.' }),
-  total: z.string().min(1).meta({ description: 'All requests of this group since the previous poll.' }),
-});
-
-const SIGNED_PERCENT = /^\s*([+-]\d+(?:\.\d+)?)\s*%\s*$/;
-const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
-
-/** The `compare` block's schema. */
-export const compareSchema = z
-  .strictObject({
-    canary: counts,
-    baseline: counts,
-    effect: z
-      .string()
-      .regex(SIGNED_PERCENT, 'expected a signed percentage: "+50%" (a rise of 50% matters) or "-20%" (a drop of 20% matters)')
-      .meta({ description: 'The smallest relative change that matters. The sign says which way is worse: "+50%" for error rates, "-20%" for success rates.' }),
-    falseAlarm: z
-      .string()
-      .regex(PERCENT, 'expected a percentage such as 1%')
-      .optional()
-      .meta({ description: 'The chance per stage of calling a canary worse when it is not (default 1%).' }),
-  })
-  .meta({ description: 'Compares canary with baseline as counts, with a sequential test that stays valid however often it is polled. Replaces the query, baseline and limits of the metric.' });
 
 /** A `compare` block as written. */
 export type RawCompare = z.infer<typeof compareSchema>;

@@ -21,8 +21,8 @@ function fits(node: JsonSchema, value: unknown): boolean {
 }
 
 /** The keys the schema allows in the mapping at `path` of `data`. */
-export function allowedKeys(data: unknown, path: readonly (string | number)[]): string[] {
-  let nodes = [planJsonSchema() as JsonSchema];
+export async function allowedKeys(data: unknown, path: readonly (string | number)[]): Promise<string[]> {
+  let nodes = [(await planJsonSchema()) as JsonSchema];
   let value = data;
   for (const segment of path) {
     nodes = nodes.flatMap(alternatives).filter((node) => fits(node, value)).flatMap((node) => {

@@ -6,15 +6,13 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Lexer, LineCounter, parseDocument, type Document } from 'yaml';
-import type { core } from 'zod';
 import { PlanError, type PlanProblem } from '../errors.js';
-import { buildPlan, checkRules, type PathProblem, type PlanSections } from './build-plan.js';
+import { buildPlan, type PathProblem } from './build-plan.js';
 import { interpolate, type InterpolationReport } from './interpolate.js';
-import { allowedKeys, closestKey } from './known-keys.js';
 import { locate } from './locate.js';
 import { validate as acceptsPlanShape } from './plan-shape.generated.js';
-import { planSchema, type RawPlan } from './schema.js';
 import { processSecrets, type Secrets } from './secrets.js';
+import type { RawPlan } from './schema.js';
 import type { Plan } from './types.js';
 
 /** Plans are a few kilobytes; anything this large is a mistake or an attack. */
@@ -100,7 +98,7 @@ function hasMoreTokens(text: string, max: number): boolean {
 }
 
 /** Validates plan text; `file` is used for messages and to resolve relative paths. */
-export function parsePlan(text: string, file: string, options: LoadPlanOptions = {}): Plan {
+export async function parsePlan(text: string, file: string, options: LoadPlanOptions = {}): Promise<Plan> {
   const at = (line: number, col: number, message: string, hint?: string): PlanProblem => ({ file, line, col, message, hint });
   if (text.length > MAX_PLAN_BYTES) throw new PlanError([at(1, 1, ...TOO_LARGE)]);
   // A character makes at most two tokens (a scalar and its marker), so shorter plans, every example
@@ -142,18 +140,14 @@ export function parsePlan(text: string, file: string, options: LoadPlanOptions =
   }));
   const problems: PathProblem[] = options.unsetIsWarning ? [] : unset;
   // The generated validator accepts exactly what the zod schema accepts, with the built-in types
-  // (test/plan/plan-shape.test.ts), and costs no zod: zod runs for the plans it rejects, to say
-  // what is wrong, and for types registered at run time.
-  const parsed = acceptsPlanShape(interpolated) ? { success: true as const, data: interpolated } : planSchema().safeParse(interpolated);
-  if (!parsed.success) {
-    const all = problems.concat(
-      parsed.error.issues.flatMap((issue) => describeIssue(issue, interpolated)),
-      checkRules(validSections(interpolated as Record<string, unknown>)).filter((p) => !p.warning),
-    );
-    throw invalid(all);
-  }
+  // (test/plan/plan-shape.test.ts), and costs no zod, not even its loading: zod runs for the plans
+  // it rejects, to say what is wrong, and for types registered at run time.
+  const parsed = acceptsPlanShape(interpolated)
+    ? { success: true as const, data: interpolated as RawPlan }
+    : await (await import('./schema-problems.js')).parseWithSchema(interpolated);
+  if (!parsed.success) throw invalid(problems.concat(parsed.problems));
   const absolute = resolve(file);
-  const built = buildPlan(parsed.data as RawPlan, { file: absolute, dir: dirname(absolute), secrets });
+  const built = buildPlan(parsed.data, { file: absolute, dir: dirname(absolute), secrets });
   problems.push(...built.problems);
   if (!built.plan || problems.length > 0) throw invalid(problems);
   for (const problem of built.warnings) options.onWarning?.(located(problem));
@@ -177,83 +171,10 @@ function listed(problems: PlanProblem[]): PlanProblem[] {
   return [...problems.slice(0, MAX_PROBLEMS), { ...next, message: `and ${rest.length} more problems from here on`, hint: undefined }];
 }
 
-/** Keys whose values are durations, to explain a bare number there. */
-const DURATION_KEYS = new Set(['interval', 'bake', 'maxHold', 'warmup', 'timeout']);
-
-/** The sections that pass the schema on their own, so their rules can be checked too. */
-function validSections(data: Record<string, unknown>): PlanSections {
-  const sections: Record<string, unknown> = {};
-  for (const key of ['stages', 'analysis', 'sources', 'metrics', 'rollback'] as const) {
-    const result = planSchema().shape[key].safeParse(data[key]);
-    if (result.success && result.data !== undefined) sections[key] = result.data;
-  }
-  return sections as PlanSections;
-}
-
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
 function sortProblems(problems: PlanProblem[]): PlanProblem[] {
   return problems.sort((a, b) => a.line - b.line || a.col - b.col);
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let v = data;
-  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
-  return v;
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-/** Turns a schema issue into problems an operator can act on. */
-function describeIssue(issue: core.$ZodIssue, data: unknown): PathProblem[] {
-  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  const field = path.length ? path.join('.') : 'the plan';
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => {
-        const meant = closestKey(key, allowedKeys(data, path));
-        return {
-          path: [...path, key],
-          message: `unknown key "${key}"${path.length ? ` in ${field}` : ''}`,
-          hint: meant ? `did you mean \`${meant}\`? (\`rollout schema\` lists every key)` : 'check the spelling; `rollout schema` lists every key',
-          atKey: true,
-        };
-      });
-    case 'invalid_union': {
-      const discriminator = (issue as { discriminator?: string }).discriminator;
-      const options = (issue as { options?: unknown[] }).options;
-      if (discriminator && options) {
-        const given = valueAt(data, path);
-        return [{
-          path,
-          message: given === undefined ? `missing ${field}` : `unknown ${field} ${JSON.stringify(given)}`,
-          hint: `use one of: ${options.join(', ')}`,
-        }];
-      }
-      return [{ path, message: `${field}: ${typeName(valueAt(data, path))} is not allowed here`, hint: 'see `rollout schema` for the accepted forms' }];
-    }
-    case 'invalid_type': {
-      const given = valueAt(data, path);
-      if (typeof given === 'number' && DURATION_KEYS.has(String(path[path.length - 1]))) {
-        return [{ path, message: `${field}: ${given} has no unit`, hint: `write a duration such as ${given}s, ${given}m or ${given}h` }];
-      }
-      if (given === undefined) return [{ path, message: `missing ${field}`, hint: `add \`${path[path.length - 1] ?? field}:\` (${issue.expected})` }];
-      return [{ path, message: `${field} should be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${typeName(given)}`, hint: 'see `rollout schema`' }];
-    }
-    case 'invalid_value':
-      return [{ path, message: `${field}: ${typeName(valueAt(data, path))} is not allowed`, hint: `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
-    case 'too_small':
-    case 'too_big':
-      return [{ path, message: `${field}: ${issue.message.replace(/^Too (small|big): /, '')}`, hint: 'see `rollout schema` for the allowed range' }];
-    default:
-      return [{ path, message: `${field}: ${issue.message}`, hint: 'see `rollout schema`' }];
-  }
 }

@@ -3,13 +3,17 @@
  * the JSON Schema generated from it. Values stay as written (durations, limits as strings);
  * load-plan.ts normalises them and checks the rules a schema cannot express. The sources' and
  * the target's shapes come from their types' registries (src/sources/kinds/, src/targets/kinds/).
+ *
+ * This module loads zod: it is imported (dynamically) only when a plan is rejected by the
+ * generated validator, or the schema itself is wanted (`rollout schema`, `rollout init`).
  */
 import { z } from '../zod-configured.js';
 import { LIMIT_PATTERN } from '../analysis/limits.js';
 import type { SourceKind } from '../sources/kinds/kind.js';
+import type { TargetKind } from '../targets/kinds/kind.js';
 import { sourceKinds } from '../sources/kinds/index.js';
 import { targetKinds } from '../targets/kinds/index.js';
-import { compareSchema } from './compare.js';
+import { compareSchema } from './compare-schema.js';
 import { DURATION_FORMATS } from './duration.js';
 import { duration, headers, timeout } from './schema-parts.js';
 
@@ -88,20 +92,28 @@ function byType<Raw>(entries: z.ZodObject[]): z.ZodType<Raw> {
   return z.discriminatedUnion('type', [first, ...rest]) as unknown as z.ZodType<Raw>;
 }
 
-function sourceSchema(): z.ZodType<RawSource> {
+/** A type with its schema piece, loaded. */
+type Loaded<Kind> = { kind: Kind; shape: z.ZodRawShape };
+
+/** Every registered type of a family with its schema piece, in registry order. */
+async function loaded<Kind extends SourceKind | TargetKind>(kinds: Kind[]): Promise<Loaded<Kind>[]> {
+  return Promise.all(kinds.map(async (kind) => ({ kind, shape: await kind.schema() })));
+}
+
+function sourceSchema(sources: Loaded<SourceKind>[]): z.ZodType<RawSource> {
   return byType(
-    sourceKinds.all().map((kind) =>
+    sources.map(({ kind, shape }) =>
       z.strictObject({
         type: z.literal(kind.type).meta({ description: kind.description }),
-        ...kind.schema,
+        ...shape,
         timeout: timeout.optional().meta({ description: 'Per-request timeout (default 5s).' }),
       }),
     ),
   );
 }
 
-function targetSchema(): z.ZodType<RawTarget> {
-  return byType(targetKinds.all().map((kind) => z.strictObject({ type: z.literal(kind.type), ...kind.schema })));
+function targetSchema(targets: Loaded<TargetKind>[]): z.ZodType<RawTarget> {
+  return byType(targets.map(({ kind, shape }) => z.strictObject({ type: z.literal(kind.type), ...shape })));
 }
 
 /** The time a metric's query covers, for the source types whose queries take one. */
@@ -110,8 +122,9 @@ function windowField(kinds: SourceKind[]) {
   return duration.optional().meta({ description: `The time the query covers, given to it as a parameter (${types.join(', ')} sources); default analysis.interval.` });
 }
 
-function buildPlanSchema() {
-  const query = { ...queryFields(sourceKinds.all()), window: windowField(sourceKinds.all()) };
+function buildPlanSchema(sources: Loaded<SourceKind>[], targets: Loaded<TargetKind>[]) {
+  const kinds = sources.map(({ kind }) => kind);
+  const query = { ...queryFields(kinds), window: windowField(kinds) };
   const metric = z.strictObject({
     name: z.string().min(1),
     description: z.string().optional(),
@@ -153,9 +166,9 @@ function buildPlanSchema() {
           to: z.union([percent, z.literal('previous')]).optional().meta({ description: '0 (default), a percentage, or `previous` (the stage before).' }),
         })
         .optional(),
-      sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a name of letters, digits, _ and -'), sourceSchema()).optional(),
+      sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a name of letters, digits, _ and -'), sourceSchema(sources)).optional(),
       metrics: z.array(metric).optional(),
-      target: targetSchema(),
+      target: targetSchema(targets),
       notify: z.array(notify).optional(),
       state: z
         .strictObject({
@@ -170,12 +183,15 @@ function buildPlanSchema() {
 /** The schema of the whole plan file: built on first use, and again after a type is registered. */
 export type PlanSchema = ReturnType<typeof buildPlanSchema>;
 
-let built: { generation: string; schema: PlanSchema } | undefined;
+let built: { generation: string; schema: Promise<PlanSchema> } | undefined;
 
 /** The schema of the whole plan file, with every registered source and target type. */
-export function planSchema(): PlanSchema {
+export function planSchema(): Promise<PlanSchema> {
   const generation = `${sourceKinds.generation}/${targetKinds.generation}`;
-  if (built?.generation !== generation) built = { generation, schema: buildPlanSchema() };
+  if (built?.generation !== generation) {
+    const schema = Promise.all([loaded(sourceKinds.all()), loaded(targetKinds.all())]).then(([sources, targets]) => buildPlanSchema(sources, targets));
+    built = { generation, schema };
+  }
   return built.schema;
 }
 
@@ -188,9 +204,9 @@ export type RawPlan = z.infer<PlanSchema>;
  * format (the duration checks, DURATION_FORMATS) so that the validator accepts exactly what the
  * zod schema accepts. A check it cannot write fails here, at generation, not at a plan's expense.
  */
-export function planShapeSchema(): Record<string, unknown> {
+export async function planShapeSchema(): Promise<Record<string, unknown>> {
   const formatOf = new Map<unknown, string>(Object.entries(DURATION_FORMATS).map(([format, check]) => [check, format]));
-  return z.toJSONSchema(planSchema(), {
+  return z.toJSONSchema(await planSchema(), {
     target: 'draft-2020-12',
     io: 'input',
     unrepresentable: 'throw',
@@ -207,8 +223,8 @@ export function planShapeSchema(): Record<string, unknown> {
 }
 
 /** The JSON Schema of the plan file, for editors (`# yaml-language-server: $schema=...`). */
-export function planJsonSchema(): Record<string, unknown> {
+export async function planJsonSchema(): Promise<Record<string, unknown>> {
   return {
-    ...z.toJSONSchema(planSchema(), { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }),
+    ...z.toJSONSchema(await planSchema(), { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }),
   };
 }

@@ -89,7 +89,7 @@ async function recordedPlan(name: string, options: NamedRolloutOptions, ctx: Com
   if (!state) {
     throw new UsageError(`no rollout named ${name} in ${where}`, '`rollout list` (with the same --state-dir or --state) shows the rollouts kept there');
   }
-  const plan = planFromRecord(name, state, ctx.env, (warning) => ctx.out.error(`warning: ${warning}`));
+  const plan = await planFromRecord(name, state, ctx.env, (warning) => ctx.out.error(`warning: ${warning}`));
   ctx.out.error(`note: ${describeRecord(plan.record)}`);
   return { plan, openStore: open };
 }
@@ -99,7 +99,7 @@ async function recordedPlan(name: string, options: NamedRolloutOptions, ctx: Com
  * Only the target is needed to roll back: a receiver whose variables are unset is left out, with a
  * warning, rather than stopping the emergency.
  */
-export function planFromRecord(name: string, state: RolloutState, env: NodeJS.ProcessEnv, warn: (message: string) => void = () => undefined): Plan {
+export async function planFromRecord(name: string, state: RolloutState, env: NodeJS.ProcessEnv, warn: (message: string) => void = () => undefined): Promise<Plan> {
   const record = state.planRecord;
   if (!record) {
     throw new UsageError(
@@ -115,7 +115,7 @@ export function planFromRecord(name: string, state: RolloutState, env: NodeJS.Pr
   });
   const text = JSON.stringify({ version: 1, name, stages: validStages(state.stages), target: record.target, ...(notify.length > 0 ? { notify } : {}) });
   try {
-    return { ...parsePlan(text, record.file, { env }), record };
+    return { ...(await parsePlan(text, record.file, { env })), record };
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     throw new UsageError(

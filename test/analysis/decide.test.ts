@@ -4,7 +4,7 @@ import type { Judgement, Verdict } from '../../src/analysis/judge.js';
 import type { RolloutState } from '../../src/state/types.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-const plan = planFromYaml(`
+const plan = await planFromYaml(`
 version: 1
 name: decided
 stages: [{ percent: 10, bake: 10m }, { percent: 50, bake: 10m }, { percent: 100, bake: 1h, approval: true }]

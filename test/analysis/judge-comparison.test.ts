@@ -6,7 +6,7 @@ import { enterStage, notStarted } from '../../src/state/transitions.js';
 import type { RolloutState } from '../../src/state/types.js';
 import { comparisonPlan } from '../helpers/plan.js';
 
-const plan = comparisonPlan({
+const plan = await comparisonPlan({
   name: 'compared',
   url: 'http://127.0.0.1:9/m',
   stages: '[10, 50, 100]',

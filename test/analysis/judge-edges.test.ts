@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { judgeMetric, judgePoll } from '../../src/analysis/judge.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-const plan = planFromYaml(`
+const plan = await planFromYaml(`
 version: 1
 name: edges
 stages: [10, 50, 100]

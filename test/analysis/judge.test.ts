@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { judgeMetric, judgePoll, worseVerdict, type MetricValue } from '../../src/analysis/judge.js';
 import { planFromYaml, planWithMetrics } from '../helpers/plan.js';
 
-const plan = planWithMetrics(`
+const plan = await planWithMetrics(`
   - { name: error_rate, source: prom, query: e, unit: ratio, warning: "> 1%", critical: "> 5%" }
   - { name: p95, source: prom, query: l, unit: seconds, warning: "> 5s", critical: "> 10s" }
   - { name: success, source: prom, query: s, unit: percent, warning: "< 99%", critical: "< 95%", noData: rollback }
@@ -99,8 +99,8 @@ describe('judgePoll', () => {
     expect(j.readings.find((r) => r.name === 'error_rate')?.status).toBe('critical');
   });
 
-  it('holds below minRequests and when traffic is unknown', () => {
-    const gated = planFromYaml(`
+  it('holds below minRequests and when traffic is unknown', async () => {
+    const gated = await planFromYaml(`
 version: 1
 name: gated
 stages: [10, 100]

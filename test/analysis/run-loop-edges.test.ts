@@ -15,7 +15,7 @@ const approvalPlan = () => makePlan('[10, 50, { percent: 100, approval: true }]'
 
 describe('runLoop: requests from other commands', () => {
   it('a hold posted mid-sleep is acted on within about a second as the requester; the run stays paused until a resume', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { interval: '10m', bake: '30m' }));
+    const world = new World(await makePlan('[10, 50, 100]', { interval: '10m', bake: '30m' }));
     world.inbox = [
       { from: 1 * MIN, request: ask('hold', { reason: 'p95 spike' }) },
       { from: 2 * 60 * MIN, request: ask('resume') },
@@ -35,7 +35,7 @@ describe('runLoop: requests from other commands', () => {
   });
 
   it('a rollback request ends the run as rolled back by the requester; requests behind it are answered as dismissed', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.inbox = [
       { from: 40 * SEC, request: ask('rollback', { reason: 'pager' }) },
       { from: 40 * SEC, request: ask('resume') },
@@ -51,7 +51,7 @@ describe('runLoop: requests from other commands', () => {
   });
 
   it('an approval posted ahead of the gate passes it without --wait-approval, with the approver as actor', async () => {
-    const world = new World(approvalPlan());
+    const world = new World(await approvalPlan());
     world.inbox = [{ from: 11 * MIN, request: ask('approve', { reason: 'ok by SRE' }) }];
     const outcome = await world.run();
     expect(outcome.kind).toBe('complete');
@@ -61,13 +61,13 @@ describe('runLoop: requests from other commands', () => {
   });
 
   it('an approval without a reason reads "approved by <who>"', async () => {
-    const world = new World(approvalPlan());
+    const world = new World(await approvalPlan());
     world.inbox = [{ from: 11 * MIN, request: ask('approve') }];
     await world.run();
     expect(world.history.find((e) => e.to === 100)?.reason).toMatch(/^approved by alice; waiting for approval/);
   });
   it('a request that comes in before --timeout is acted on, even when the next poll falls after it', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { interval: '10m', bake: '30m' }));
+    const world = new World(await makePlan('[10, 50, 100]', { interval: '10m', bake: '30m' }));
     world.inbox = [{ from: 12 * MIN, request: ask('hold', { reason: 'look' }) }];
     const began = world.clock.monotonic();
     const outcome = await world.run({ timeoutMs: 15 * MIN });
@@ -80,7 +80,7 @@ describe('runLoop: requests from other commands', () => {
 
 describe('runLoop: requests when polls overrun the interval', () => {
   it('still takes requests when it never sleeps (each poll longer than the interval)', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { interval: '30s', bake: '10m' }));
+    const world = new World(await makePlan('[10, 50, 100]', { interval: '30s', bake: '10m' }));
     world.pollMs = 45 * SEC;
     world.inbox = [{ from: 2 * MIN, request: ask('rollback', { reason: 'pager' }) }];
     const outcome = await world.run();
@@ -95,7 +95,7 @@ describe('runLoop: requests when polls overrun the interval', () => {
 
 describe('runLoop: standing by for approval', () => {
   it('looks for no requests and asks no guard with the lock let go, and shows its polls as standing-by', async () => {
-    const world = new World(approvalPlan());
+    const world = new World(await approvalPlan());
     world.inbox = [];
     let waits = 0;
     world.onStandBy = (w) => {
@@ -113,7 +113,7 @@ describe('runLoop: standing by for approval', () => {
   });
 
   it('a critical while standing by shows as critical, and restarts the bake without writing or recording with the lock let go', async () => {
-    const world = new World(approvalPlan());
+    const world = new World(await approvalPlan());
     let waits = 0;
     world.onStandBy = (w) => {
       if (++waits === 8) {
@@ -132,7 +132,7 @@ describe('runLoop: standing by for approval', () => {
   });
 
   it('a human pausing while it stands by ends the run as paused, not as rolled back', async () => {
-    const world = new World(approvalPlan());
+    const world = new World(await approvalPlan());
     world.onStandBy = (w) => {
       if (w.lockLog.length === 3) w.stored = pauseRollout(w.stored!, { reason: 'lunch', by: 'bob', at: w.clock.now() });
     };
@@ -141,7 +141,7 @@ describe('runLoop: standing by for approval', () => {
   });
 
   it('--until before the gate ends with exit 0 at the gate, not waiting for approval', async () => {
-    const world = new World(approvalPlan());
+    const world = new World(await approvalPlan());
     const outcome = await world.run({ untilStage: 1 });
     expect(outcome).toMatchObject({ kind: 'until', exitCode: 0, reason: 'reached --until 50%: stage baked healthy' });
   });
@@ -149,7 +149,7 @@ describe('runLoop: standing by for approval', () => {
 
 describe('runLoop: stores, interruptions and what it shows', () => {
   it('a store that never takes the start retries once per interval until --timeout, applying nothing', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const effects = world.effects();
     let attempts = 0;
     effects.commit = async () => {
@@ -163,7 +163,7 @@ describe('runLoop: stores, interruptions and what it shows', () => {
   });
 
   it('an abort that surfaces as another error during a poll ends as interrupted; without an abort it propagates', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const controller = new AbortController();
     const effects = world.effects();
     effects.poll = async () => {
@@ -172,14 +172,14 @@ describe('runLoop: stores, interruptions and what it shows', () => {
     };
     expect(await world.runWith(effects, {}, controller.signal)).toMatchObject({ kind: 'interrupted', exitCode: 130, reason: 'interrupted at 10%; state and target agree' });
 
-    const plain = new World(makePlan());
+    const plain = new World(await makePlan());
     const failing = plain.effects();
     failing.poll = async () => Promise.reject(new Error('a bug in a source'));
     await expect(plain.runWith(failing)).rejects.toThrow('a bug in a source');
   });
 
   it('shows each recorded event as it happens; the start is unjudged ("skipped") and says where it starts', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const outcome = await world.run();
     expect(outcome.reason).toBe('100% baked healthy for 10m');
     expect(world.history[0]).toMatchObject({ action: 'start', reason: 'start at 10%', verdict: 'skipped' });
@@ -189,7 +189,7 @@ describe('runLoop: stores, interruptions and what it shows', () => {
   });
 
   it('a critical then a healthy poll writes the critical count back to 0, so a restart does not resume a stale streak', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 3 }));
+    const world = new World(await makePlan('[10, 50, 100]', { failureLimit: 3 }));
     world.metric = byPoll([CRITICAL, OK]);
     const effects = world.effects();
     let polls = 0;
@@ -202,14 +202,14 @@ describe('runLoop: stores, interruptions and what it shows', () => {
   });
 
   it('with a bake off the polling grid, advances the moment the bake ends (one extra poll), not at the next interval', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { interval: '45s', bake: '10m' }));
+    const world = new World(await makePlan('[10, 50, 100]', { interval: '45s', bake: '10m' }));
     await world.run();
     const [start, advance] = world.history;
     expect(Date.parse(advance?.time ?? '') - Date.parse(start?.time ?? '')).toBe(10 * MIN);
   });
 
   it('a warning hold is polled again at the interval: only a healthy bake brings the poll forward', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { interval: '45s', bake: '10m' }));
+    const world = new World(await makePlan('[10, 50, 100]', { interval: '45s', bake: '10m' }));
     world.metric = byPoll([WARNING]);
     await world.run({ untilStage: 0 });
     const starts = world.pollStarts;
@@ -217,7 +217,7 @@ describe('runLoop: stores, interruptions and what it shows', () => {
   });
 
   it('keeps the comparison counts of the stage in state at every poll that brings new ones, healthy polls included', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const effects = world.effects();
     const poll = effects.poll;
     let n = 0;
@@ -237,14 +237,14 @@ describe('runLoop: stores, interruptions and what it shows', () => {
   });
 
   it('rolls back holding the lock it always held: nothing to take back', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.metric = byPoll([CRITICAL, CRITICAL]);
     expect((await world.run()).kind).toBe('rolled-back');
     expect(world.lockLog).toEqual([]);
   });
 
   it('a healthy bake appends nothing to history poll after poll: each append carries events', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const effects = world.effects();
     const record = effects.record;
     const appended: number[] = [];

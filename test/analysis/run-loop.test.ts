@@ -8,7 +8,7 @@ import { byPoll, Crash, CRITICAL, DAY, HOUR, makePlan, MIN, OK, SEC, WARNING, Wo
 
 describe('runLoop', () => {
   it('walks a healthy rollout to 100 %, advancing the moment each bake ends', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const start = world.clock.now();
     const outcome = await world.run();
     expect(outcome).toMatchObject({ kind: 'complete', exitCode: 0 });
@@ -22,7 +22,7 @@ describe('runLoop', () => {
   });
 
   it('does not roll back a flapping metric (critical, ok, critical) with failureLimit 2', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.metric = byPoll([CRITICAL, OK, CRITICAL, OK, CRITICAL, OK, CRITICAL]);
     const outcome = await world.run();
     expect(outcome.kind).toBe('complete');
@@ -33,7 +33,7 @@ describe('runLoop', () => {
   });
 
   it('rolls back after two consecutive criticals, and says why', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.metric = byPoll([OK, OK, CRITICAL, CRITICAL]);
     const outcome = await world.run();
     expect(outcome).toMatchObject({ kind: 'rolled-back', exitCode: 4 });
@@ -45,7 +45,7 @@ describe('runLoop', () => {
   });
 
   it('rolls back to the previous stage when the plan says rollback.to: previous', async () => {
-    const world = new World(makePlan('[10, 50, 100]', {}, 'rollback: { to: previous }'));
+    const world = new World(await makePlan('[10, 50, 100]', {}, 'rollback: { to: previous }'));
     world.metric = (_t, w) => (w.stored?.percent === 50 ? CRITICAL : OK);
     const outcome = await world.run();
     expect(outcome.kind).toBe('rolled-back');
@@ -54,7 +54,7 @@ describe('runLoop', () => {
   });
 
   it('never acts on warm-up readings, however bad', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { warmup: '2m' }));
+    const world = new World(await makePlan('[10, 50, 100]', { warmup: '2m' }));
     world.metric = (t, w) => (t - (w.stored?.enteredAt ?? 0) < 2 * MIN ? CRITICAL : OK);
     expect((await world.run()).kind).toBe('complete');
     expect(world.actions()).toEqual(['start', 'advance', 'advance', 'complete']);
@@ -62,7 +62,7 @@ describe('runLoop', () => {
   });
 
   it('holds on a warning, records the hold once, and advances after the metric recovers', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.metric = byPoll([OK, WARNING, WARNING, WARNING, WARNING]);
     const outcome = await world.run();
     expect(outcome.kind).toBe('complete');
@@ -74,7 +74,7 @@ describe('runLoop', () => {
   });
 
   it('stops with exit 3 when a warning outlasts maxHold (onMaxHold: fail)', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.metric = byPoll([OK], WARNING);
     const start = world.clock.now();
     const outcome = await world.run();
@@ -88,7 +88,7 @@ describe('runLoop', () => {
   });
 
   it('starts the maxHold clock afresh for each hold', async () => {
-    const world = new World(makePlan('[{ percent: 10, bake: 3h }, { percent: 100 }]'));
+    const world = new World(await makePlan('[{ percent: 10, bake: 3h }, { percent: 100 }]'));
     // 40 minutes of warnings, one healthy poll, 40 more: never an hour in one hold.
     world.metric = byPoll([...Array<number>(80).fill(WARNING), OK, ...Array<number>(80).fill(WARNING)]);
     expect((await world.run()).kind).toBe('complete');
@@ -96,7 +96,7 @@ describe('runLoop', () => {
   });
 
   it('rolls back when a warning outlasts maxHold and onMaxHold is rollback', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { onMaxHold: 'rollback' }));
+    const world = new World(await makePlan('[10, 50, 100]', { onMaxHold: 'rollback' }));
     world.metric = () => WARNING;
     const outcome = await world.run();
     expect(outcome).toMatchObject({ kind: 'rolled-back', exitCode: 4 });
@@ -108,7 +108,7 @@ describe('runLoop', () => {
     const approvalPlan = () => makePlan('[{ percent: 10 }, { percent: 50 }, { percent: 100, approval: true }]');
 
     it('stops with exit 3 "waiting for approval" without --wait-approval', async () => {
-      const world = new World(approvalPlan());
+      const world = new World(await approvalPlan());
       const outcome = await world.run();
       expect(outcome).toMatchObject({ kind: 'approval', exitCode: 3 });
       expect(outcome.reason).toMatch(/waiting for approval: 100% needs a human `rollout advance`/);
@@ -118,7 +118,7 @@ describe('runLoop', () => {
     });
 
     it('with --wait-approval, lets go of the lock, keeps polling, and carries on once a human advances', async () => {
-      const world = new World(approvalPlan());
+      const world = new World(await approvalPlan());
       let waits = 0;
       world.onStandBy = (w) => {
         // The human's `rollout advance`: apply 100 % and record it, while the run holds no lock.
@@ -138,7 +138,7 @@ describe('runLoop', () => {
     });
 
     it('still rolls back a canary that turns critical while it waits', async () => {
-      const world = new World(approvalPlan());
+      const world = new World(await approvalPlan());
       world.metric = (_t, w) => (w.lockLog.length >= 3 ? CRITICAL : OK);
       const outcome = await world.run({ waitApproval: true });
       expect(outcome.kind).toBe('rolled-back');
@@ -148,7 +148,7 @@ describe('runLoop', () => {
     });
 
     it('ends (exit 4) rather than start over when a human rolls back while it waits', async () => {
-      const world = new World(approvalPlan());
+      const world = new World(await approvalPlan());
       world.onStandBy = (w) => {
         if (w.lockLog.length < 3 || w.stored?.percent === 0) return;
         w.target = 0;
@@ -162,7 +162,7 @@ describe('runLoop', () => {
   });
 
   it('--until stops with exit 0 once that stage has baked healthy', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const outcome = await world.run({ untilStage: 1 });
     expect(outcome).toMatchObject({ kind: 'until', exitCode: 0 });
     expect(outcome.reason).toMatch(/--until 50%/);
@@ -175,7 +175,7 @@ describe('runLoop', () => {
   });
 
   it('--timeout stops with exit 3 and keeps the state', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const start = world.clock.monotonic();
     const outcome = await world.run({ timeoutMs: 15 * MIN });
     expect(outcome).toMatchObject({ kind: 'timeout', exitCode: 3 });
@@ -186,7 +186,7 @@ describe('runLoop', () => {
   });
 
   it('resumes its counters: a stored critical plus one more critical poll rolls back', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const now = world.clock.now();
     world.target = 50;
     world.stored = { plan: 'loop', stageIndex: 1, percent: 50, enteredAt: now - 3 * MIN, consecutiveCritical: 1, holdingSince: now - MIN, completed: false, rolledBack: false, version: 3 };
@@ -197,7 +197,7 @@ describe('runLoop', () => {
   });
 
   it('resumes after a crash at any step and ends exactly where an uninterrupted run does', async () => {
-    const plan = makePlan();
+    const plan = await makePlan();
     const reference = new World(plan);
     reference.metric = byPoll([OK, WARNING, OK]);
     await reference.run();
@@ -224,7 +224,7 @@ describe('runLoop', () => {
   });
 
   it('on SIGINT mid-apply finishes the apply, records it, and returns interrupted (130)', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const controller = new AbortController();
     world.midApply = (change) => {
       if (change.to === 50) controller.abort(new Error('SIGINT'));
@@ -238,7 +238,7 @@ describe('runLoop', () => {
   });
 
   it('on SIGINT while waiting between polls changes nothing and returns interrupted', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const controller = new AbortController();
     world.metric = (_t, w) => {
       if (w.pollStarts.length === 3) controller.abort(new Error('SIGTERM'));
@@ -252,7 +252,7 @@ describe('runLoop', () => {
 
   // How fast the loop runs is bench/soak.ts's to measure (a wall-clock bound here would flake on a busy machine).
   it('runs a seven-day plan under the fake clock, polling on a grid that does not drift', async () => {
-    const world = new World(makePlan('[{ percent: 1, bake: 1d }, { percent: 10, bake: 1d }, { percent: 50, bake: 2d }, { percent: 100, bake: 3d }]'));
+    const world = new World(await makePlan('[{ percent: 1, bake: 1d }, { percent: 10, bake: 1d }, { percent: 50, bake: 2d }, { percent: 100, bake: 3d }]'));
     world.pollMs = 1300;
     const outcome = await world.run();
     expect(outcome.kind).toBe('complete');
@@ -265,7 +265,7 @@ describe('runLoop', () => {
   });
 
   it('does not pile up polls after one overruns the interval', async () => {
-    const world = new World(makePlan('[{ percent: 100, bake: 1h }]'));
+    const world = new World(await makePlan('[{ percent: 100, bake: 1h }]'));
     world.pollMs = 75 * SEC;
     await world.run();
     const gaps = world.pollStarts.slice(1).map((t, i) => t - world.pollStarts[i]!);
@@ -274,7 +274,7 @@ describe('runLoop', () => {
   });
 
   it('rolls back within interval × failureLimit + one read + one write of the metric turning critical', async () => {
-    const plan = makePlan('[10, 50, 100]', { failureLimit: 3 });
+    const plan = await makePlan('[10, 50, 100]', { failureLimit: 3 });
     const interval = plan.analysis.intervalMs;
     const bound = interval * plan.analysis.failureLimit;
     for (let offset = 0; offset < interval; offset += 1700) {
@@ -294,7 +294,7 @@ describe('runLoop', () => {
 
 describe('runLoop: the bake is healthy time (issue 13, item 3)', () => {
   it('does not advance on one healthy poll after criticals under failureLimit: the bake restarts at the last critical', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 5 }));
+    const world = new World(await makePlan('[10, 50, 100]', { failureLimit: 5 }));
     const start = world.clock.now();
     // Critical for 4 polls (8:00–9:30) of a 10-minute bake, then healthy: 4 < failureLimit, so no rollback.
     world.metric = (t) => (t - start >= 8 * MIN && t - start < 10 * MIN ? CRITICAL : OK);
@@ -309,7 +309,7 @@ describe('runLoop: the bake is healthy time (issue 13, item 3)', () => {
   });
 
   it('advances at once after a clean bake (the restart is only what unhealthy readings cause)', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 5 }));
+    const world = new World(await makePlan('[10, 50, 100]', { failureLimit: 5 }));
     const start = world.clock.now();
     const outcome = await world.run({ untilStage: 0 });
     expect(outcome.kind).toBe('until');
@@ -317,7 +317,7 @@ describe('runLoop: the bake is healthy time (issue 13, item 3)', () => {
   });
 
   it('restarts the bake on a warning and on no data too, and shows the time left from the restart', async () => {
-    const world = new World(makePlan('[10, 50, 100]'));
+    const world = new World(await makePlan('[10, 50, 100]'));
     const start = world.clock.now();
     world.metric = (t) => (t - start === 5 * MIN ? WARNING : t - start === 7 * MIN ? Number.NaN : OK);
     await world.run({ untilStage: 0 });
@@ -332,7 +332,7 @@ describe('runLoop: exact outcomes and what each poll shows', () => {
     runLoop({ plan: world.plan, state: world.stored, clock: world.clock, signal, effects, options });
 
   it('each poll shows the stage, the bake left, the decision and the critical count', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { failureLimit: 3 }));
+    const world = new World(await makePlan('[10, 50, 100]', { failureLimit: 3 }));
     world.metric = byPoll([OK, CRITICAL, CRITICAL]);
     await world.run({ untilStage: 0, timeoutMs: 2 * MIN });
     const polls = world.polls();
@@ -343,7 +343,7 @@ describe('runLoop: exact outcomes and what each poll shows', () => {
   });
 
   it('a store that cannot be written holds without applying, says so, and retries one interval later', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const effects = world.effects();
     let failures = 1;
     const commit = effects.commit;
@@ -360,7 +360,7 @@ describe('runLoop: exact outcomes and what each poll shows', () => {
   });
 
   it('a store failure while rolling back is not swallowed: the rollback error propagates', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.metric = byPoll([CRITICAL, CRITICAL]);
     const effects = world.effects();
     const commit = effects.commit;
@@ -372,7 +372,7 @@ describe('runLoop: exact outcomes and what each poll shows', () => {
   });
 
   it('asks the guard before every poll it makes holding the lock, and stops when the guard says so', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const effects = world.effects();
     let guarded = 0;
     effects.guard = async () => {
@@ -384,29 +384,29 @@ describe('runLoop: exact outcomes and what each poll shows', () => {
   });
 
   it('says exactly why it stopped: paused, complete, already past --until, timeout, approval', async () => {
-    const paused = new World(makePlan());
+    const paused = new World(await makePlan());
     paused.stored = { ...enterStage(paused.plan, { ...notStartedState(paused.plan) }, 0, paused.clock.now()), paused: { reason: 'lunch', by: 'bob', at: 0 } };
     expect(await paused.run()).toMatchObject({ kind: 'paused', exitCode: 3, reason: 'paused by bob: lunch (resume with `rollout resume`)' });
 
-    const done = new World(makePlan());
+    const done = new World(await makePlan());
     done.stored = { ...enterStage(done.plan, notStartedState(done.plan), 2, 0), completed: true };
     expect(await done.run()).toMatchObject({ kind: 'complete', exitCode: 0, reason: 'complete at 100%' });
 
-    const past = new World(makePlan());
+    const past = new World(await makePlan());
     past.stored = enterStage(past.plan, notStartedState(past.plan), 1, 0);
     expect(await past.run({ untilStage: 0 })).toMatchObject({ kind: 'until', exitCode: 0, reason: 'already past --until: at 50%' });
 
-    const slow = new World(makePlan());
+    const slow = new World(await makePlan());
     expect(await slow.run({ timeoutMs: 5 * MIN })).toMatchObject({ kind: 'timeout', exitCode: 3, reason: '--timeout reached at 10%; state kept' });
 
-    const gated = new World(makePlan('[10, { percent: 100, approval: true }]'));
+    const gated = new World(await makePlan('[10, { percent: 100, approval: true }]'));
     const outcome = await gated.run();
     expect(outcome).toMatchObject({ kind: 'approval', exitCode: 3 });
     expect(outcome.reason).toBe('waiting for approval: 100% needs a human `rollout advance` (or rerun with --wait-approval)');
   });
 
   it('warm-up polls are shown as warmup with the state\'s count, and neither count nor hold', async () => {
-    const world = new World(makePlan('[10, 50, 100]', { warmup: '2m' }));
+    const world = new World(await makePlan('[10, 50, 100]', { warmup: '2m' }));
     world.metric = (t, w) => (t - (w.stored?.enteredAt ?? 0) < 2 * MIN ? CRITICAL : OK);
     await world.run({ untilStage: 0 });
     const warm = world.polls().filter((p) => p.decision === 'warmup');
@@ -421,7 +421,7 @@ describe('runLoop: writes, interruptions and a human moving the rollout while it
   const approval = () => makePlan('[10, 50, { percent: 100, approval: true }]');
 
   it('a clean run writes state exactly once per move: start, two advances, complete', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const effects = world.effects();
     const commit = effects.commit;
     let commits = 0;
@@ -435,7 +435,7 @@ describe('runLoop: writes, interruptions and a human moving the rollout while it
   });
 
   it('a warning streak writes its counters once, then only when they change', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     world.metric = byPoll([WARNING, WARNING, WARNING, WARNING]);
     const effects = world.effects();
     const commit = effects.commit;
@@ -453,7 +453,7 @@ describe('runLoop: writes, interruptions and a human moving the rollout while it
   });
 
   it('ends as rolled back when a human lowers the stage while it waits, flag or no flag', async () => {
-    const world = new World(approval());
+    const world = new World(await approval());
     world.onStandBy = (w) => {
       if (w.lockLog.length < 3 || w.stored?.percent !== 50) return;
       w.target = 10;
@@ -464,7 +464,7 @@ describe('runLoop: writes, interruptions and a human moving the rollout while it
   });
 
   it('ends as rolled back when the state disappears while it waits', async () => {
-    const world = new World(approval());
+    const world = new World(await approval());
     world.onStandBy = (w) => {
       if (w.lockLog.length >= 3) w.stored = undefined;
     };
@@ -475,11 +475,11 @@ describe('runLoop: writes, interruptions and a human moving the rollout while it
   it('an interrupt before or between polls ends it as interrupted, saying where it is', async () => {
     const before = new AbortController();
     before.abort(new InterruptedError());
-    const first = new World(makePlan());
+    const first = new World(await makePlan());
     expect(await first.run({}, before.signal)).toMatchObject({ kind: 'interrupted', exitCode: 130, reason: 'interrupted at 0%; state and target agree' });
 
     const during = new AbortController();
-    const second = new World(makePlan());
+    const second = new World(await makePlan());
     second.metric = (_t, w) => {
       if (w.polls().length === 2) during.abort(new InterruptedError());
       return OK;
@@ -488,7 +488,7 @@ describe('runLoop: writes, interruptions and a human moving the rollout while it
   });
 
   it('a failed commit keeps its own error even when an interrupt came meanwhile', async () => {
-    const world = new World(makePlan());
+    const world = new World(await makePlan());
     const controller = new AbortController();
     const effects = world.effects();
     const commit = effects.commit;

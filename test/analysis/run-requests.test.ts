@@ -6,7 +6,7 @@ import { enterStage, notStarted, pauseRollout } from '../../src/state/transition
 import { requestIdPattern } from '../../src/state/types.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-const plan = planFromYaml('version: 1\nname: req\nstages: [10, 50, { percent: 100, approval: true }]\nrollback: { to: previous }\ntarget: { type: command, set: [echo] }\n');
+const plan = await planFromYaml('version: 1\nname: req\nstages: [10, 50, { percent: 100, approval: true }]\nrollback: { to: previous }\ntarget: { type: command, set: [echo] }\n');
 const at = (index: number) => ({ ...enterStage(plan, notStarted(plan), index, 1_000), version: 4 });
 const ask = (kind: Parameters<typeof newRequest>[0], fields: Parameters<typeof newRequest>[3] = {}) => newRequest(kind, 'alice', 5_000, fields);
 

@@ -11,7 +11,7 @@ import type { EventAction } from '../../src/plan/types.js';
 import type { HistoryEvent } from '../../src/state/types.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-const plan = planFromYaml(`
+const plan = await planFromYaml(`
 version: 1
 name: four
 stages: [10, 25, 50, 100]
@@ -127,14 +127,15 @@ describe('the GitHub step summary', () => {
   });
 });
 
-describe('every event of a rollout rolled back after completing, then at 0 %', () => {
-  const repro = planFromYaml(`
+const repro = await planFromYaml(`
 version: 1
 name: repro
 stages: [10, 50, 100]
 analysis: { bake: 1s }
 target: { type: env-file, path: .env, key: APP_PERCENT }
 `);
+
+describe('every event of a rollout rolled back after completing, then at 0 %', () => {
   // `run` to complete, `rollback --to previous` twice, `advance` (held: no event), `rollback --emergency`,
   // then what may follow at 0 %; a hold, resume and drift while stage 1 is live again.
   const moves: [EventAction, number, number, string][] = [

@@ -5,7 +5,7 @@ import { KEEP_FULL, KEEP_OLDER, type MetricSample } from '../../src/state/sample
 import type { HistoryEvent } from '../../src/state/types.js';
 import { planWithMetrics } from '../helpers/plan.js';
 
-const plan = planWithMetrics(`
+const plan = await planWithMetrics(`
   - { name: error_rate, source: prom, query: "sum(rate(errors[1m]))", unit: ratio, warning: "> 1%", critical: "> 5%" }
   - { name: p95_latency, source: prom, query: "p95", unit: seconds, warning: "> 5s", critical: "> 10s" }
   - { name: latency_vs_stable, source: prom, query: "canary", baseline: "stable", unit: milliseconds, warning: "> +20%", critical: "> +50%" }

@@ -11,7 +11,7 @@ import { formatLogTime, formatTime } from '../../src/time.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-const plan = planFromYaml(`
+const plan = await planFromYaml(`
 version: 1
 name: view
 stages: [10, 50, 100]

@@ -157,9 +157,9 @@ describe('simulated service', () => {
 });
 
 describe('demo plan', () => {
-  it('loads through the real loader, with the service as target and sources', () => {
+  it('loads through the real loader, with the service as target and sources', async () => {
     const urls = { flagUrl: 'http://127.0.0.1:1/api/flags/demo', metricsUrl: 'http://127.0.0.1:1/metrics', summaryUrl: 'http://127.0.0.1:1/api/summary' };
-    const plan = planFromYaml(renderDemoPlan('bad', urls));
+    const plan = await planFromYaml(renderDemoPlan('bad', urls));
     expect(plan.name).toBe('demo-bad');
     expect(plan.stages.map((s) => s.percent)).toEqual([10, 25, 50, 100]);
     expect(plan.analysis).toMatchObject({ intervalMs: 1000, failureLimit: 2 });

@@ -39,9 +39,9 @@ type Outcome = 'valid' | 'invalid';
  * Loads `text`: a plan, or a PlanError that locates every problem and keeps `${VAR}` values out of
  * its message. Anything else (a TypeError, a RangeError, an unlocated problem) fails the test.
  */
-function load(text: string, env: Record<string, string>): Outcome {
+async function load(text: string, env: Record<string, string>): Promise<Outcome> {
   try {
-    parsePlan(text, '/fuzz/rollout.yaml', { env, secrets: new Secrets() });
+    await parsePlan(text, '/fuzz/rollout.yaml', { env, secrets: new Secrets() });
     return 'valid';
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
@@ -257,11 +257,11 @@ const GENERATED_RUNS = 1500;
 describe('plan fuzzing', () => {
   // Sized to run in a third of the 30 s test timeout on a loaded 2-core machine (10,000 once took 30.5 s,
   // 3000 took 27.5 s at a load average of 14).
-  it(`${GENERATED_RUNS} generated plans: each loads or fails with located problems, no secret in any message`, () => {
+  it(`${GENERATED_RUNS} generated plans: each loads or fails with located problems, no secret in any message`, async () => {
     const outcomes: Record<Outcome, number> = { valid: 0, invalid: 0 };
-    fc.assert(
-      fc.property(generatedPlan, ({ text, intact }) => {
-        const outcome = load(text, GENERATED_ENV);
+    await fc.assert(
+      fc.asyncProperty(generatedPlan, async ({ text, intact }) => {
+        const outcome = await load(text, GENERATED_ENV);
         outcomes[outcome]++;
         // A coherent plan is a valid one: the loader must not reject what the format allows.
         if (intact && outcome !== 'valid') throw new Error(`a coherent plan was rejected: ${text}`);
@@ -274,16 +274,16 @@ describe('plan fuzzing', () => {
     expect(outcomes.invalid).toBeGreaterThan(GENERATED_RUNS / 10);
   });
 
-  it('the example plans load as they are', () => {
+  it('the example plans load as they are', async () => {
     expect(EXAMPLES.length).toBeGreaterThanOrEqual(5);
-    for (const { file, text } of EXAMPLES) expect(load(text, EXAMPLES_ENV), file).toBe('valid');
+    for (const { file, text } of EXAMPLES) expect(await load(text, EXAMPLES_ENV), file).toBe('valid');
   });
 
-  it('mutated copies of every example plan: each loads or fails with located problems', () => {
+  it('mutated copies of every example plan: each loads or fails with located problems', async () => {
     const outcomes: Record<Outcome, number> = { valid: 0, invalid: 0 };
-    fc.assert(
-      fc.property(mutatedExample, (text) => {
-        outcomes[load(text, EXAMPLES_ENV)]++;
+    await fc.assert(
+      fc.asyncProperty(mutatedExample, async (text) => {
+        outcomes[await load(text, EXAMPLES_ENV)]++;
       }),
       { numRuns: 60 * EXAMPLES.length, seed },
     );
@@ -307,7 +307,7 @@ describe('plan fuzzing', () => {
       const sample = samples[i];
       if (!sample) continue;
       expect([0, 2], `plan-${i}.yaml: ${r.stderr}`).toContain(r.code);
-      expect(r.code, r.stderr).toBe(load(sample.text, sample.env) === 'valid' ? 0 : 2);
+      expect(r.code, r.stderr).toBe(await load(sample.text, sample.env) === 'valid' ? 0 : 2);
       for (const value of Object.values(sample.env)) expect(r.stdout + r.stderr).not.toContain(value);
     }
   });

@@ -229,7 +229,7 @@ describe('misbehaving sources, read in process', () => {
   // First, so that no earlier read has already grown the heap this one is measured against.
   it.each(TYPES)('a 100 MB answer to the %s source is cut off at its cap, not read into memory', async (type) => {
     const read = async (name: string) => {
-      const plan = planFromYaml(planYaml(MISBEHAVIOURS.filter((m) => m.name === name)));
+      const plan = await planFromYaml(planYaml(MISBEHAVIOURS.filter((m) => m.name === name)));
       const only = { ...plan, metrics: plan.metrics.filter((m) => m.source === `${name}-${type}`) };
       return readPoll(only, await createSources(only, { scrapeDir: tempDir('sources'), clock: systemClock }));
     };
@@ -260,7 +260,7 @@ describe('misbehaving sources, read in process', () => {
 
   it('every bad answer is nodata with its reason, and no poll over them is healthy', async () => {
     for (const noData of ['hold', 'rollback'] as const) {
-      const plan = planFromYaml(planYaml(MISBEHAVIOURS, noData));
+      const plan = await planFromYaml(planYaml(MISBEHAVIOURS, noData));
       const poll = await readPoll(plan, await createSources(plan, { scrapeDir: tempDir('sources'), clock: systemClock }));
       const reasons = Object.fromEntries(poll.metrics.map((m) => [m.name, m.noDataReason]));
       for (const [name, reason] of Object.entries(expectedReasons(MISBEHAVIOURS))) {
@@ -275,7 +275,7 @@ describe('misbehaving sources, read in process', () => {
 
   it('each bad answer alone still keeps the poll from being healthy', async () => {
     for (const m of MISBEHAVIOURS.filter((x) => x.name !== 'huge')) {
-      const plan = planFromYaml(planYaml([m]));
+      const plan = await planFromYaml(planYaml([m]));
       const poll = await readPoll(plan, await createSources(plan, { scrapeDir: tempDir('sources'), clock: systemClock }));
       expect(judgePoll(plan, poll.metrics).verdict, m.name).toBe('hold');
     }

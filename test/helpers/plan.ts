@@ -4,12 +4,12 @@ import { Secrets } from '../../src/plan/secrets.js';
 import type { Plan } from '../../src/plan/types.js';
 
 /** Loads plan YAML (as `dir/plan.yaml`); `env` feeds `${VAR}`s. */
-export function planFromYaml(text: string, options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): Plan {
+export function planFromYaml(text: string, options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Plan> {
   return parsePlan(text, `${options.dir ?? '/tmp'}/plan.yaml`, { env: options.env ?? {}, secrets: new Secrets() });
 }
 
 /** A plan with one prometheus source and the given metrics block (YAML list items). */
-export function planWithMetrics(metricsYaml: string, extra = ''): Plan {
+export function planWithMetrics(metricsYaml: string, extra = ''): Promise<Plan> {
   return planFromYaml(`
 version: 1
 name: judged
@@ -28,7 +28,7 @@ ${extra}
  * A plan whose metric `errors` compares canary with baseline (effect +50%), its counts read from a
  * json source's document at canary.errors, canary.requests, baseline.errors, baseline.requests.
  */
-export function comparisonPlan(options: { name: string; url: string; stages?: string; analysis?: string; moreMetrics?: string }): Plan {
+export function comparisonPlan(options: { name: string; url: string; stages?: string; analysis?: string; moreMetrics?: string }): Promise<Plan> {
   return planFromYaml(`
 version: 1
 name: ${options.name}

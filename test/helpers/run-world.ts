@@ -22,7 +22,7 @@ export const WARNING = 0.02;
 export const CRITICAL = 0.1;
 
 /** A plan with one error-rate metric (warning > 1 %, critical > 5 %); `analysis` entries override the defaults. */
-export function makePlan(stages = '[10, 50, 100]', analysis: Record<string, string | number> = {}, extra = ''): Plan {
+export function makePlan(stages = '[10, 50, 100]', analysis: Record<string, string | number> = {}, extra = ''): Promise<Plan> {
   const settings = Object.entries({ interval: '30s', bake: '10m', failureLimit: 2, maxHold: '1h', ...analysis });
   return planFromYaml(`
 version: 1

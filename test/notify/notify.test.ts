@@ -19,7 +19,7 @@ const fast: NotifyOptions = { sleep: async () => undefined, random: () => 0 };
 
 let receiver: TestServer;
 
-function planFor(notifyYaml: string): Plan {
+function planFor(notifyYaml: string): Promise<Plan> {
   return planFromYaml(
     `
 version: 1
@@ -59,7 +59,7 @@ beforeEach(() => {
 
 describe('notifyEvent', () => {
   it('sends Slack an incoming-webhook message a person can read', async () => {
-    const plan = planFor(`  - { type: slack, url: "${receiver.url}/slack" }`);
+    const plan = await planFor(`  - { type: slack, url: "${receiver.url}/slack" }`);
     const deliveries = await notifyEvent(plan, event(), fast);
     expect(deliveries).toEqual([{ type: 'slack', to: `${receiver.url}/slack`, ok: true }]);
     const [req] = receiver.requests;
@@ -72,7 +72,7 @@ describe('notifyEvent', () => {
   });
 
   it('sends a webhook the event itself as JSON, signed with HMAC-SHA256 of the exact body', async () => {
-    const plan = planFor(`  - { type: webhook, url: "${receiver.url}/hook", secret: "\${HOOK_SECRET}" }`);
+    const plan = await planFor(`  - { type: webhook, url: "${receiver.url}/hook", secret: "\${HOOK_SECRET}" }`);
     const sent = event({ action: 'advance', from: 10, to: 25, verdict: 'healthy', reason: 'healthy and baked: advance to 25%' });
     expect(await notifyEvent(plan, sent, fast)).toMatchObject([{ ok: true }]);
     const [req] = receiver.requests;
@@ -88,7 +88,7 @@ describe('notifyEvent', () => {
   });
 
   it('sends no signature header when the webhook has no secret', async () => {
-    const plan = planFor(`  - { type: webhook, url: "${receiver.url}/hook" }`);
+    const plan = await planFor(`  - { type: webhook, url: "${receiver.url}/hook" }`);
     await notifyEvent(plan, event(), fast);
     expect(receiver.requests[0]?.headers[SIGNATURE_HEADER]).toBeUndefined();
   });
@@ -96,7 +96,7 @@ describe('notifyEvent', () => {
   it('retries a receiver answering 500 and succeeds when it recovers', async () => {
     let calls = 0;
     receiver.handle((_req, res) => (++calls <= 2 ? sendJson(res, 500, { error: 'busy' }) : sendJson(res, 200, {})));
-    const plan = planFor(`  - { type: webhook, url: "${receiver.url}/hook" }`);
+    const plan = await planFor(`  - { type: webhook, url: "${receiver.url}/hook" }`);
     expect(await notifyEvent(plan, event(), fast)).toMatchObject([{ ok: true }]);
     expect(receiver.requests).toHaveLength(3);
     expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(1);
@@ -104,14 +104,14 @@ describe('notifyEvent', () => {
 
   it('reports a receiver that keeps failing, without throwing', async () => {
     receiver.handle((_req, res) => sendJson(res, 503, {}));
-    const plan = planFor(`  - { type: webhook, url: "${receiver.url}/hook" }`);
+    const plan = await planFor(`  - { type: webhook, url: "${receiver.url}/hook" }`);
     expect(await notifyEvent(plan, event(), fast)).toEqual([{ type: 'webhook', to: `${receiver.url}/hook`, ok: false, error: 'HTTP 503' }]);
     expect(receiver.requests).toHaveLength(3);
   });
 
   it('reports a receiver that is down, and still delivers to the others', async () => {
     const port = await closedPort();
-    const plan = planFor(`  - { type: slack, url: "http://127.0.0.1:${port}/slack" }
+    const plan = await planFor(`  - { type: slack, url: "http://127.0.0.1:${port}/slack" }
   - { type: webhook, url: "${receiver.url}/hook" }`);
     const deliveries = await notifyEvent(plan, event(), fast);
     expect(deliveries[0]).toMatchObject({ type: 'slack', ok: false });
@@ -121,7 +121,7 @@ describe('notifyEvent', () => {
 
   it('gives up on a receiver that does not answer within its timeout', async () => {
     receiver.handle(() => undefined);
-    const plan = planFor(`  - { type: webhook, url: "${receiver.url}/hook", timeout: 200ms }`);
+    const plan = await planFor(`  - { type: webhook, url: "${receiver.url}/hook", timeout: 200ms }`);
     const started = Date.now();
     const [delivery] = await notifyEvent(plan, event(), { ...fast, retries: 0 });
     expect(delivery).toMatchObject({ ok: false });
@@ -130,7 +130,7 @@ describe('notifyEvent', () => {
   });
 
   it('sends each receiver only the events it subscribes to with on:', async () => {
-    const plan = planFor(`  - { type: slack, url: "${receiver.url}/slack", on: [rollback, complete] }
+    const plan = await planFor(`  - { type: slack, url: "${receiver.url}/slack", on: [rollback, complete] }
   - { type: webhook, url: "${receiver.url}/hook" }`);
     await notifyEvent(plan, event({ action: 'advance' }), fast);
     expect(receiver.requests.map((r) => r.url)).toEqual(['/hook']);
@@ -144,7 +144,7 @@ describe('notifyEvent', () => {
 
   it('never sends, reports or signs a secret in clear', async () => {
     const port = await closedPort();
-    const plan = planFor(`  - { type: webhook, url: "${receiver.url}/hook?key=\${SLACK_TOKEN}", secret: "\${HOOK_SECRET}", headers: { X-Team: "\${TEAM_TOKEN}" } }
+    const plan = await planFor(`  - { type: webhook, url: "${receiver.url}/hook?key=\${SLACK_TOKEN}", secret: "\${HOOK_SECRET}", headers: { X-Team: "\${TEAM_TOKEN}" } }
   - { type: slack, url: "http://127.0.0.1:${port}/services/\${SLACK_TOKEN}" }`);
     const leaky = event({ reason: `target said 401 for token ${TEAM_TOKEN} at ${receiver.url}/hook?key=${SLACK_TOKEN}` });
     const deliveries = await notifyEvent(plan, leaky, fast);

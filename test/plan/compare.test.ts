@@ -29,9 +29,9 @@ target: { type: command, set: [echo, "{{percent}}"] }
 
 const VALID = `canary: ${counts('canary')}\nbaseline: ${counts('stable')}\neffect: "+50%"`;
 
-function problemsOf(text: string) {
+async function problemsOf(text: string) {
   try {
-    parsePlan(text, 'plan.yaml', { env: {}, secrets: new Secrets() });
+    await parsePlan(text, 'plan.yaml', { env: {}, secrets: new Secrets() });
   } catch (err) {
     if (err instanceof PlanError) return err.problems;
     throw err;
@@ -40,15 +40,15 @@ function problemsOf(text: string) {
 }
 
 describe('compare:', () => {
-  it('builds the four queries, the effect and the default false-alarm budget of 1%', () => {
-    const loaded = parsePlan(plan(VALID), '/tmp/plan.yaml', { env: {}, secrets: new Secrets() });
+  it('builds the four queries, the effect and the default false-alarm budget of 1%', async () => {
+    const loaded = await parsePlan(plan(VALID), '/tmp/plan.yaml', { env: {}, secrets: new Secrets() });
     expect(loaded.metrics[0]).toMatchObject({
       name: 'errors',
       unit: 'ratio',
       noData: 'hold',
       compare: { canary: { events: 'sum(increase(req{v="canary",s="5xx"}[30s]))' }, baseline: { total: 'sum(increase(req{v="stable"}[30s]))' }, effect: 0.5, falseAlarm: 0.01 },
     });
-    const dropping = parsePlan(plan(VALID.replace('"+50%"', '"-20%"\nfalseAlarm: 0.5%')), '/tmp/plan.yaml', { env: {}, secrets: new Secrets() });
+    const dropping = await parsePlan(plan(VALID.replace('"+50%"', '"-20%"\nfalseAlarm: 0.5%')), '/tmp/plan.yaml', { env: {}, secrets: new Secrets() });
     expect(dropping.metrics[0]?.compare).toMatchObject({ effect: -0.2, falseAlarm: 0.005 });
   });
 
@@ -64,16 +64,16 @@ describe('compare:', () => {
     ['a count its source type cannot read', plan(VALID.replace(/\[30s\]/g, '').replace('sum(increase(req{v="canary"}))', 'sum(increase(req{v="canary"})')).replace('    source: prom', '    source: page'), 12, /cannot parse expression/],
     ['an exposition range longer than the interval', plan(VALID.replace(counts('stable'), counts('stable', '[5m]'))).replace('    source: prom', '    source: page'), 13, /range \[5m\] is longer than the poll interval \(30s\)/],
     ['an exposition expression without increase()', plan(VALID.replace(/\[30s\]/g, '').replace(counts('canary', ''), `{ events: 'sum(req{s="5xx"})', total: 'sum(increase(req))' }`)).replace('    source: prom', '    source: page'), 12, /no increase\(\): a running total/],
-  ])('%s', (_rule, text, line, pattern) => {
-    const problems = problemsOf(text);
+  ])('%s', async (_rule, text, line, pattern) => {
+    const problems = await problemsOf(text);
     expect(problems.map((p) => p.message).join('\n')).toMatch(pattern);
     const problem = problems.find((p) => pattern.test(p.message));
     expect(problem?.line).toBe(line);
     expect(problem?.hint).toBeTruthy();
   });
 
-  it('names an unknown source once, not once per count', () => {
-    const problems = problemsOf(plan(VALID).replace('    source: prom', '    source: grafana'));
+  it('names an unknown source once, not once per count', async () => {
+    const problems = await problemsOf(plan(VALID).replace('    source: prom', '    source: grafana'));
     expect(problems.filter((p) => /unknown source "grafana"/.test(p.message))).toHaveLength(1);
   });
 });

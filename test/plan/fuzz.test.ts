@@ -11,9 +11,9 @@ const VALID = readFileSync(new URL('../fixtures/plans/valid.yaml', import.meta.u
 const env = { PROM_TOKEN: 'tok-123' };
 
 /** Loads `text`; fails the property on any outcome but a plan or a well-formed PlanError. */
-function loadsOrExplains(text: string): boolean {
+async function loadsOrExplains(text: string): Promise<boolean> {
   try {
-    parsePlan(text, 'fuzz.yaml', { env, secrets: new Secrets() });
+    await parsePlan(text, 'fuzz.yaml', { env, secrets: new Secrets() });
     return true;
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
@@ -29,15 +29,15 @@ function loadsOrExplains(text: string): boolean {
 }
 
 describe('plan loader under fuzzing', () => {
-  it('survives arbitrary text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), loadsOrExplains), { numRuns: 3000 });
+  it('survives arbitrary text', async () => {
+    await fc.assert(fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 400 }), loadsOrExplains), { numRuns: 3000 });
   });
 
-  it('survives arbitrary YAML values', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 5 }), (value) => loadsOrExplains(stringify(value))), { numRuns: 3000 });
+  it('survives arbitrary YAML values', async () => {
+    await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 5 }), (value) => loadsOrExplains(stringify(value))), { numRuns: 3000 });
   });
 
-  it('survives plan-shaped documents with random values in every field', () => {
+  it('survives plan-shaped documents with random values in every field', async () => {
     const anyValue = fc.oneof(fc.string(), fc.integer({ min: -5, max: 500 }), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer({ min: -10, max: 120 })));
     const planLike = fc.record(
       {
@@ -53,14 +53,14 @@ describe('plan loader under fuzzing', () => {
     );
     // 1500, not 3000, here and below: about 2 ms each idle, 7 ms on a machine loaded 6×, so a loaded
     // machine stays within a third of the 30 s timeout.
-    fc.assert(fc.property(planLike, (value) => loadsOrExplains(stringify(value))), { numRuns: 1500 });
+    await fc.assert(fc.asyncProperty(planLike, (value) => loadsOrExplains(stringify(value))), { numRuns: 1500 });
   });
 
-  it('survives the valid plan with random lines cut, duplicated or mangled', () => {
+  it('survives the valid plan with random lines cut, duplicated or mangled', async () => {
     const lines = VALID.split('\n');
     const mutation = fc.array(fc.tuple(fc.nat(lines.length - 1), fc.constantFrom('drop', 'dup', 'indent', 'garble'), fc.string({ maxLength: 8 })), { minLength: 1, maxLength: 4 });
-    fc.assert(
-      fc.property(mutation, (edits) => {
+    await fc.assert(
+      fc.asyncProperty(mutation, (edits) => {
         const out = [...lines];
         for (const [i, kind, noise] of edits) {
           const line = out[i] ?? '';

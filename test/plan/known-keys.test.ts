@@ -8,9 +8,9 @@ import { Secrets } from '../../src/plan/secrets.js';
 
 const VALID = readFileSync(new URL('../fixtures/plans/valid.yaml', import.meta.url), 'utf8');
 
-function problemsOf(text: string): PlanProblem[] {
+async function problemsOf(text: string): Promise<PlanProblem[]> {
   try {
-    parsePlan(text, 'plan.yaml', { env: { PROM_TOKEN: 'tok-123' }, secrets: new Secrets() });
+    await parsePlan(text, 'plan.yaml', { env: { PROM_TOKEN: 'tok-123' }, secrets: new Secrets() });
   } catch (err) {
     if (err instanceof PlanError) return err.problems;
     throw err;
@@ -32,19 +32,19 @@ describe('unknown keys', () => {
     ['in the target (by its type)', edit('  key: ROLLOUT_PERCENTAGE', '  kye: ROLLOUT_PERCENTAGE'), 25, 3, 'key'],
     ['case only', edit('  failureLimit: 2', '  failurelimit: 2'), 9, 3, 'failureLimit'],
     ['nothing like it', `${VALID}colour: blue\n`, 26, 1, undefined],
-  ])('%s', (_, text, line, col, meant) => {
-    const problem = problemsOf(text).find((p) => p.message.startsWith('unknown key'));
+  ])('%s', async (_, text, line, col, meant) => {
+    const problem = (await problemsOf(text)).find((p) => p.message.startsWith('unknown key'));
     expect(problem).toMatchObject({ file: 'plan.yaml', line, col });
     if (meant) expect(problem?.hint).toMatch(new RegExp(`^did you mean \`${meant}\`\\?`));
     else expect(problem?.hint).not.toMatch(/did you mean/);
   });
 
-  it('suggests only keys allowed where the key stands', () => {
+  it('suggests only keys allowed where the key stands', async () => {
     const data = { target: { type: 'http', set: {} }, metrics: [{ name: 'm' }] };
-    expect(allowedKeys(data, ['target'])).toContain('set');
-    expect(allowedKeys(data, ['target'])).not.toContain('key');
-    expect(allowedKeys(data, ['metrics', 0])).toEqual(expect.arrayContaining(['warning', 'critical', 'unit']));
-    expect(closestKey('pth', allowedKeys({ target: { type: 'env-file' } }, ['target']))).toBe('path');
+    expect(await allowedKeys(data, ['target'])).toContain('set');
+    expect(await allowedKeys(data, ['target'])).not.toContain('key');
+    expect(await allowedKeys(data, ['metrics', 0])).toEqual(expect.arrayContaining(['warning', 'critical', 'unit']));
+    expect(closestKey('pth', await allowedKeys({ target: { type: 'env-file' } }, ['target']))).toBe('path');
     expect(closestKey('warn', ['warning', 'critical'])).toBeUndefined();
   });
 });

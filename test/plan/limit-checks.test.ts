@@ -134,10 +134,10 @@ describe('in a plan file', () => {
   const env = { PROM_TOKEN: 'tok-123' };
   const plan = (unit: MetricUnit, warning: string, critical: string) =>
     VALID.replace('unit: ratio', `unit: ${unit}`).replace('warning: "> 1%"', `warning: "${warning}"`).replace('critical: "> 5%"', `critical: "${critical}"`);
-  const load = (text: string) => {
+  const load = async (text: string) => {
     const warnings: PlanProblem[] = [];
     try {
-      parsePlan(text, 'plan.yaml', { env, secrets: new Secrets(), onWarning: (p) => warnings.push(p) });
+      await parsePlan(text, 'plan.yaml', { env, secrets: new Secrets(), onWarning: (p) => warnings.push(p) });
       return { errors: [] as PlanProblem[], warnings };
     } catch (err) {
       if (err instanceof PlanError) return { errors: err.problems, warnings };
@@ -145,21 +145,21 @@ describe('in a plan file', () => {
     }
   };
 
-  it('an unreachable limit is an error at its line and column, with the hint', () => {
-    const { errors } = load(plan('ratio', '> 0.01', '> 5'));
+  it('an unreachable limit is an error at its line and column, with the hint', async () => {
+    const { errors } = await load(plan('ratio', '> 0.01', '> 5'));
     expect(errors).toEqual([expect.objectContaining({ file: 'plan.yaml', line: 21, col: 15, message: expect.stringMatching(/"> 5" is above 1/), hint: expect.stringMatching(/0\.05/) })]);
   });
 
-  it('an implausible limit is a warning at its line and column; the plan loads', () => {
-    const { errors, warnings } = load(plan('seconds', '> 1', '> 500'));
+  it('an implausible limit is a warning at its line and column; the plan loads', async () => {
+    const { errors, warnings } = await load(plan('seconds', '> 1', '> 500'));
     expect(errors).toEqual([]);
     expect(warnings).toEqual([expect.objectContaining({ line: 21, col: 15, message: expect.stringMatching(/"> 500" is 500s, unlikely/) })]);
   });
 
-  it('the edges load: ratio 1, percent 100', () => {
-    expect(load(plan('ratio', '> 0.5', '>= 1')).errors).toEqual([]);
-    expect(load(plan('percent', '> 50', '>= 100')).errors).toEqual([]);
-    expect(load(plan('ratio', '> 0.5', '> 1.0001')).errors).toHaveLength(1);
-    expect(load(plan('percent', '> 50', '> 100.0001')).errors).toHaveLength(1);
+  it('the edges load: ratio 1, percent 100', async () => {
+    expect((await load(plan('ratio', '> 0.5', '>= 1'))).errors).toEqual([]);
+    expect((await load(plan('percent', '> 50', '>= 100'))).errors).toEqual([]);
+    expect((await load(plan('ratio', '> 0.5', '> 1.0001'))).errors).toHaveLength(1);
+    expect((await load(plan('percent', '> 50', '> 100.0001'))).errors).toHaveLength(1);
   });
 });

@@ -95,8 +95,8 @@ describe('redaction before escaping', () => {
     expect(line).toBe('::warning title=rollout x%3A *** held::reason *** at 5%25');
   });
 
-  it('a report hides a secret in history that predates its registration, before XML or Markdown escaping', () => {
-    const plan = planFromYaml(`
+  it('a report hides a secret in history that predates its registration, before XML or Markdown escaping', async () => {
+    const plan = await planFromYaml(`
 version: 1
 name: rep
 description: "owner \${OWNER}"

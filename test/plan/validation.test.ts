@@ -15,9 +15,9 @@ const edit = (from: string, to: string): string => {
   return VALID.replace(from, to);
 };
 
-function problemsOf(text: string, environment: NodeJS.ProcessEnv = env) {
+async function problemsOf(text: string, environment: NodeJS.ProcessEnv = env) {
   try {
-    parsePlan(text, 'plan.yaml', { env: environment, secrets: new Secrets() });
+    await parsePlan(text, 'plan.yaml', { env: environment, secrets: new Secrets() });
   } catch (err) {
     if (err instanceof PlanError) return err.problems;
     throw err;
@@ -26,8 +26,8 @@ function problemsOf(text: string, environment: NodeJS.ProcessEnv = env) {
 }
 
 describe('the valid fixture', () => {
-  it('loads into a typed plan', () => {
-    const plan = parsePlan(VALID, '/tmp/x/plan.yaml', { env, secrets: new Secrets() });
+  it('loads into a typed plan', async () => {
+    const plan = await parsePlan(VALID, '/tmp/x/plan.yaml', { env, secrets: new Secrets() });
     expect(plan.stages).toEqual([
       { percent: 10, bakeMs: 1_800_000, approval: false },
       { percent: 50, bakeMs: 3_600_000, approval: false },
@@ -39,8 +39,8 @@ describe('the valid fixture', () => {
     expect(plan.sources.prom).toMatchObject({ headers: { Authorization: 'Bearer tok-123' }, timeoutMs: 5000 });
   });
 
-  it('accepts shorthand stages with analysis.bake as their bake', () => {
-    const plan = parsePlan(
+  it('accepts shorthand stages with analysis.bake as their bake', async () => {
+    const plan = await parsePlan(
       edit('stages:\n  - { percent: 10, bake: 30m }\n  - { percent: 50, bake: 1h }\n  - { percent: 100, bake: 2h, approval: true }', 'stages: [10, 25, 100]').replace('interval: 30s', 'interval: 30s\n  bake: 48h'),
       'p.yaml',
       { env, secrets: new Secrets() },
@@ -91,8 +91,8 @@ const RULES: [string, string, number, RegExp][] = [
 ];
 
 describe('every rule is reported with its line and a hint', () => {
-  it.each(RULES)('%s', (_rule, text, line, message) => {
-    const problems = problemsOf(text, _rule === 'unset variable' ? {} : env);
+  it.each(RULES)('%s', async (_rule, text, line, message) => {
+    const problems = await problemsOf(text, _rule === 'unset variable' ? {} : env);
     const match = problems.find((p) => message.test(p.message));
     expect(match, `problems were: ${JSON.stringify(problems, null, 1)}`).toBeDefined();
     expect(match?.line).toBe(line);
@@ -101,22 +101,22 @@ describe('every rule is reported with its line and a hint', () => {
     if (!/YAML syntax|duplicate key/.test(_rule)) expect(match?.hint?.length).toBeGreaterThan(0);
   });
 
-  it('collects every problem of a plan at once', () => {
+  it('collects every problem of a plan at once', async () => {
     const text = edit('interval: 30s', 'interval: 30').replace('failureLimit: 2', 'failureLimit: two').replace('type: env-file', 'type: nope');
-    const problems = problemsOf(text);
+    const problems = await problemsOf(text);
     expect(problems.map((p) => p.line)).toEqual([8, 9, 23]);
   });
 
-  it('lists the first 50 problems and counts the rest', () => {
+  it('lists the first 50 problems and counts the rest', async () => {
     const stages = 'stages:\n  - { percent: 10, bake: 30m }\n  - { percent: 50, bake: 1h }\n  - { percent: 100, bake: 2h, approval: true }';
-    const problems = problemsOf(edit(stages, `stages: [${'0, '.repeat(199)}0]`));
+    const problems = await problemsOf(edit(stages, `stages: [${'0, '.repeat(199)}0]`));
     expect(problems).toHaveLength(51);
     expect(problems[50]?.message).toMatch(/^and \d+ more problems from here on$/);
   });
 
-  it('never prints a secret in a problem', () => {
+  it('never prints a secret in a problem', async () => {
     const text = edit('failureLimit: 2', 'failureLimit: ${PROM_TOKEN}');
-    const problems = problemsOf(text);
+    const problems = await problemsOf(text);
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(/should be a number, not string "\*\*\*"/);
     expect(new PlanError(problems).message).not.toContain('tok-123');
@@ -124,9 +124,9 @@ describe('every rule is reported with its line and a hint', () => {
 });
 
 describe('warnings', () => {
-  it('a secret too short to redact is a warning naming the variable and where it is used', () => {
+  it('a secret too short to redact is a warning naming the variable and where it is used', async () => {
     const warnings: PlanProblem[] = [];
-    const plan = parsePlan(VALID, 'plan.yaml', { env: { PROM_TOKEN: 'z9' }, secrets: new Secrets(), onWarning: (w) => warnings.push(w) });
+    const plan = await parsePlan(VALID, 'plan.yaml', { env: { PROM_TOKEN: 'z9' }, secrets: new Secrets(), onWarning: (w) => warnings.push(w) });
     expect(plan.sources.prom).toMatchObject({ headers: { Authorization: 'Bearer z9' } });
     expect(warnings).toEqual([
       {
@@ -139,9 +139,9 @@ describe('warnings', () => {
     ]);
   });
 
-  it('a secret of 3 characters or more is no warning', () => {
+  it('a secret of 3 characters or more is no warning', async () => {
     const warnings: PlanProblem[] = [];
-    parsePlan(VALID, 'plan.yaml', { env: { PROM_TOKEN: 'z9z' }, secrets: new Secrets(), onWarning: (w) => warnings.push(w) });
+    await parsePlan(VALID, 'plan.yaml', { env: { PROM_TOKEN: 'z9z' }, secrets: new Secrets(), onWarning: (w) => warnings.push(w) });
     expect(warnings).toEqual([]);
   });
 });

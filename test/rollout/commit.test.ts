@@ -15,7 +15,7 @@ import type { Target } from '../../src/targets/target.js';
 import { planFromYaml } from '../helpers/plan.js';
 import { FakeTarget } from './fake-target.js';
 
-const plan = planFromYaml('version: 1\nname: commit\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
+const plan = await planFromYaml('version: 1\nname: commit\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
 const event = (action: HistoryEvent['action'], from: number, to: number): HistoryEvent => ({ time: new Date(0).toISOString(), plan: 'commit', actor: 't', action, from, to, metrics: {}, reason: 'test' });
 
 function world(start = 0) {

@@ -230,7 +230,7 @@ describe('emergencyRollback edges', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     try {
-      const notifying = planFromYaml(`version: 1\nname: em\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\nnotify: [{ type: webhook, url: "http://127.0.0.1:${port}/hook", on: [emergency-rollback] }]\n`);
+      const notifying = await planFromYaml(`version: 1\nname: em\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\nnotify: [{ type: webhook, url: "http://127.0.0.1:${port}/hook", on: [emergency-rollback] }]\n`);
       const outcome = await emergencyRollback(notifying, new FakeTarget(50), async () => Promise.reject(new Error('no store')), ctx(), { deadlines });
       expect(outcome.deliveries).toEqual([expect.objectContaining({ ok: true })]);
       expect(seen).toHaveLength(1);

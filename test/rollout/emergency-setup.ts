@@ -4,7 +4,7 @@ import { systemClock } from '../../src/clock.js';
 import type { CommandContext } from '../../src/context.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-export const emergencyPlan = planFromYaml('version: 1\nname: em\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
+export const emergencyPlan = await planFromYaml('version: 1\nname: em\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
 
 /** A context without a terminal, acting as `oncall`, on the real clock (deadlines are real time). */
 export const oncallContext = (): CommandContext => ({

@@ -4,8 +4,8 @@ import { planMismatch, unfinishedEmergency } from '../../src/rollout/guards.js';
 import { enterStage, notStarted } from '../../src/state/transitions.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-const five = planFromYaml('version: 1\nname: g\nstages: [10, 25, 50, 75, 100]\ntarget: { type: command, set: [echo] }\n');
-const three = planFromYaml('version: 1\nname: g\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
+const five = await planFromYaml('version: 1\nname: g\nstages: [10, 25, 50, 75, 100]\ntarget: { type: command, set: [echo] }\n');
+const three = await planFromYaml('version: 1\nname: g\nstages: [10, 50, 100]\ntarget: { type: command, set: [echo] }\n');
 
 describe('planMismatch', () => {
   it('accepts state written under the same stages, and any state not yet started', () => {
@@ -24,12 +24,12 @@ describe('planMismatch', () => {
     expect(planMismatch(five, { ...enterStage(three, notStarted(three), 1, 0), stages: [10, 25, 50, 75] })).toMatch(/stages changed from \[10, 25, 50, 75\] to \[10, 25, 50, 75, 100\]/);
   });
 
-  it('refuses a stage index the plan does not have', () => {
+  it('refuses a stage index the plan does not have', async () => {
     const at10 = enterStage(five, notStarted(five), 0, 0);
     expect(planMismatch(five, { ...at10, stageIndex: 5 })).toBe('state is at stage 6 (10%), but the plan has 5 stages [10, 25, 50, 75, 100]');
     expect(planMismatch(five, { ...at10, stageIndex: -2 })).toMatch(/stage -1/);
     expect(planMismatch(five, { ...at10, stageIndex: 1.5 })).toMatch(/plan has 5 stages/);
-    const one = planFromYaml('version: 1\nname: g\nstages: [100]\ntarget: { type: command, set: [echo] }\n');
+    const one = await planFromYaml('version: 1\nname: g\nstages: [100]\ntarget: { type: command, set: [echo] }\n');
     expect(planMismatch(one, { ...enterStage(one, notStarted(one), 0, 0), stageIndex: 2 })).toBe('state is at stage 3 (100%), but the plan has 1 stage [100]');
   });
 

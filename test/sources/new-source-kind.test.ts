@@ -18,7 +18,7 @@ import { constantKind } from '../fixtures/constant-source.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 // Built once before the registration, as a command that validated a plan would have.
-const sourceTypesBefore = sourceTypesIn(planJsonSchema());
+const sourceTypesBefore = sourceTypesIn(await planJsonSchema());
 registerSourceKind(constantKind);
 
 type JsonSchema = {
@@ -103,9 +103,9 @@ describe('a source type registered from outside', () => {
     ]);
   });
 
-  it('is in the JSON Schema, rebuilt after it registered: its entry under sources and its field on metrics', () => {
+  it('is in the JSON Schema, rebuilt after it registered: its entry under sources and its field on metrics', async () => {
     expect(sourceTypesBefore).toEqual(['prometheus', 'json', 'exposition', 'postgres']);
-    const schema = planJsonSchema() as JsonSchema;
+    const schema = await planJsonSchema() as JsonSchema;
     expect(sourceTypesIn(schema)).toEqual(['prometheus', 'json', 'exposition', 'postgres', 'constant']);
     const constant = schema.properties.sources.additionalProperties.oneOf.find((entry) => entry.properties.type?.const === 'constant');
     expect(constant?.properties).toMatchObject({ type: { description: 'Numbers written in the plan itself.' }, scale: { description: 'Multiplies every value read (default 1).' } });

@@ -81,7 +81,7 @@ async function waitFor(condition: () => Promise<boolean>, limitMs: number): Prom
 
 describe('values', () => {
   it('reads the runbook percentage over the window given as $1 (the poll interval unless the metric has a window)', async () => {
-    const plan = planFromYaml(
+    const plan = await planFromYaml(
       `
 version: 1
 name: metadata
@@ -194,7 +194,7 @@ describe('timeouts', () => {
   const running = async () => (await rolloutConnections()).some((c) => c.query === SLOW && c.state === 'active');
 
   it('a slow query is cut at the deadline of the poll, and the server stops it too', async () => {
-    const plan: Plan = planFromYaml(
+    const plan: Plan = await planFromYaml(
       `
 version: 1
 name: slow

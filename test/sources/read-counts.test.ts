@@ -15,7 +15,7 @@ afterAll(() => server.close());
 
 async function read(doc: unknown) {
   document = doc;
-  const plan = comparisonPlan({ name: 'counted', url: `${server.url}/counts` });
+  const plan = await comparisonPlan({ name: 'counted', url: `${server.url}/counts` });
   const poll = await readPoll(plan, await createSources(plan, { scrapeDir: '/nonexistent', clock: systemClock }));
   return poll.metrics[0];
 }

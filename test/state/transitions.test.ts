@@ -16,7 +16,7 @@ import {
 import type { RolloutState } from '../../src/state/types.js';
 import { planFromYaml } from '../helpers/plan.js';
 
-const plan = planFromYaml('version: 1\nname: moves\nstages: [10, 25, 50, 100]\ntarget: { type: command, set: [echo] }\n');
+const plan = await planFromYaml('version: 1\nname: moves\nstages: [10, 25, 50, 100]\ntarget: { type: command, set: [echo] }\n');
 const busy: RolloutState = {
   ...notStarted(plan),
   stageIndex: 1,

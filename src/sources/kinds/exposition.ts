@@ -5,14 +5,14 @@
  */
 import { parseExpression } from '../exposition/promql.js';
 import { checkRangesWithin } from './count-window.js';
-import { buildHttpSource, httpSourceSchema, type HttpSourceConfig } from './http-source.js';
+import { buildHttpSource, loadHttpSourceSchema, type HttpSourceConfig, type HttpSourceShape } from './http-source.js';
 import { defineSourceKind } from './kind.js';
 
 /** The `exposition` source type. */
-export const expositionKind = defineSourceKind<typeof httpSourceSchema, HttpSourceConfig>({
+export const expositionKind = defineSourceKind<HttpSourceShape, HttpSourceConfig>({
   type: 'exposition',
   description: 'A Prometheus text-format /metrics page, scraped directly.',
-  schema: httpSourceSchema,
+  schema: loadHttpSourceSchema,
   query: {
     field: 'expr',
     description: 'Expression over scraped series',

@@ -1,13 +1,13 @@
 /** The `json` source type: any JSON endpoint, each metric a dotted path into the document. */
 import { parseJsonPath } from '../json-path.js';
-import { buildHttpSource, httpSourceSchema, type HttpSourceConfig } from './http-source.js';
+import { buildHttpSource, loadHttpSourceSchema, type HttpSourceConfig, type HttpSourceShape } from './http-source.js';
 import { defineSourceKind } from './kind.js';
 
 /** The `json` source type. */
-export const jsonKind = defineSourceKind<typeof httpSourceSchema, HttpSourceConfig>({
+export const jsonKind = defineSourceKind<HttpSourceShape, HttpSourceConfig>({
   type: 'json',
   description: 'Any JSON endpoint, read by path.',
-  schema: httpSourceSchema,
+  schema: loadHttpSourceSchema,
   query: {
     field: 'path',
     description: 'Dotted path into the JSON document, [n] for array items',

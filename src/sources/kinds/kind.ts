@@ -73,7 +73,11 @@ export interface SourceKind<Shape extends z.ZodRawShape = z.ZodRawShape, Config 
   type: string;
   /** One line for the schema (and editors). */
   description: string;
-  schema: Shape;
+  /**
+   * Its schema piece, imported from a module of its own: zod loads only when a plan is rejected
+   * by the generated validator (or the schema is printed), not for every valid plan.
+   */
+  schema(): Promise<Shape>;
   query: QueryField;
   /** Its own options from a schema-valid plan entry; `dir` is the plan's directory. */
   build(raw: z.output<z.ZodObject<Shape>>, dir: string): Omit<Config, keyof SourceConfig>;

@@ -4,35 +4,16 @@
  * the driver is loaded when metrics are first read.
  */
 import { resolve } from 'node:path';
-import { z } from '../../zod-configured.js';
 import type { PostgresSourceConfig } from '../postgres.js';
 import { readSqlShape, WINDOW_PARAMETER } from '../sql-text.js';
 import { defineSourceKind } from './kind.js';
-
-const tlsFile = (what: string) => z.string().min(1).optional().meta({ description: `${what} (PEM file; relative to the plan).` });
-
-const schema = {
-  url: z.string().min(1).meta({ description: 'postgres://user:password@host:port/db; write it as ${VAR}, the password is a secret.' }),
-  ssl: z
-    .union([
-      z.boolean(),
-      z.strictObject({
-        rejectUnauthorized: z.boolean().optional().meta({ description: 'Check the server certificate (default true).' }),
-        ca: tlsFile('CA certificates to trust'),
-        cert: tlsFile('Client certificate'),
-        key: tlsFile('Client private key'),
-        servername: z.string().min(1).optional().meta({ description: 'Name to check the server certificate against.' }),
-      }),
-    ])
-    .optional()
-    .meta({ description: "TLS as the pg driver takes it (true, false or options); an sslmode in the URL takes precedence." }),
-};
+import type { postgresSchema } from './postgres-schema.js';
 
 /** The `postgres` source type. */
-export const postgresKind = defineSourceKind<typeof schema, PostgresSourceConfig>({
+export const postgresKind = defineSourceKind<typeof postgresSchema, PostgresSourceConfig>({
   type: 'postgres',
   description: 'SQL queries on a PostgreSQL database (e.g. the application\'s own, on Supabase), read-only.',
-  schema,
+  schema: async () => (await import('./postgres-schema.js')).postgresSchema,
   query: {
     field: 'sql',
     description: 'SQL query returning one row with one number; $1 is the window as an interval, e.g. created_at > now() - $1::interval',

@@ -1,7 +1,7 @@
 /** The `prometheus` source type: PromQL instant queries against a Prometheus-compatible HTTP API. */
 import { formatDuration } from '../../plan/duration.js';
 import { checkRangesWithin, rangesOf } from './count-window.js';
-import { buildHttpSource, httpSourceSchema, type HttpSourceConfig } from './http-source.js';
+import { buildHttpSource, loadHttpSourceSchema, type HttpSourceConfig, type HttpSourceShape } from './http-source.js';
 import { defineSourceKind, type QueryProblem } from './kind.js';
 
 /** A count without a range is a counter's running total; one with a range must stay within the poll interval. */
@@ -14,10 +14,10 @@ function checkCountRange(text: string, intervalMs: number): QueryProblem | undef
 }
 
 /** The `prometheus` source type. */
-export const prometheusKind = defineSourceKind<typeof httpSourceSchema, HttpSourceConfig>({
+export const prometheusKind = defineSourceKind<HttpSourceShape, HttpSourceConfig>({
   type: 'prometheus',
   description: 'Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics).',
-  schema: httpSourceSchema,
+  schema: loadHttpSourceSchema,
   query: { field: 'query', description: 'PromQL instant query', checkCount: checkCountRange },
   build: buildHttpSource,
   create: async (config) => (await import('../prometheus.js')).createPrometheusSource(config),

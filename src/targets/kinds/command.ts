@@ -1,20 +1,11 @@
 /** The `command` target type: programs run (without a shell) to set and read the percentage. */
-import { z } from '../../zod-configured.js';
 import { optional, splitArgv, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { argv, timeout } from '../../plan/schema-parts.js';
 import { defineTargetKind } from './kind.js';
+import type { commandSchema } from './command-schema.js';
 import type { CommandTargetConfig } from '../command.js';
 
 export type { CommandTargetConfig };
-
-
-const schema = {
-  set: argv,
-  get: argv.optional(),
-  emergency: z.array(argv).optional(),
-  timeout: timeout.optional(),
-};
 
 const SET_QUESTION: FlagQuestion = {
   flag: '--set-command',
@@ -32,10 +23,10 @@ const GET_QUESTION: FlagQuestion = {
 };
 
 /** The `command` target type. */
-export const commandKind = defineTargetKind<typeof schema, CommandTargetConfig>({
+export const commandKind = defineTargetKind<typeof commandSchema, CommandTargetConfig>({
   type: 'command',
   description: 'a program you run with the percentage',
-  schema,
+  schema: async () => (await import('./command-schema.js')).commandSchema,
   build: (t) => ({ set: t.set, get: t.get, emergency: t.emergency ?? [], timeoutMs: durationMs(t.timeout, 60_000) }),
   create: async (config) => (await import('../command.js')).createCommandTarget(config),
   init: {

@@ -1,22 +1,12 @@
 /** The `env-file` target type: one line of a .env file, rewritten in place. */
 import { resolve } from 'node:path';
-import { z } from '../../zod-configured.js';
 import { checkVariable, required, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { argv, timeout } from '../../plan/schema-parts.js';
 import { defineTargetKind } from './kind.js';
+import type { envFileSchema } from './env-file-schema.js';
 import type { EnvFileTargetConfig } from '../env-file.js';
 
 export type { EnvFileTargetConfig };
-
-
-const schema = {
-  path: z.string().min(1),
-  key: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected an environment variable name'),
-  after: argv.optional(),
-  emergency: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  timeout: timeout.optional(),
-};
 
 // Not --env-file: Node 20 takes that for its own option even after the script name.
 const PATH_QUESTION: FlagQuestion = {
@@ -30,10 +20,10 @@ const PATH_QUESTION: FlagQuestion = {
 const KEY_QUESTION: FlagQuestion = { flag: '--key', arg: '<name>', help: 'the variable holding the percentage', message: 'Variable that holds the percentage', validate: checkVariable };
 
 /** The `env-file` target type. */
-export const envFileKind = defineTargetKind<typeof schema, EnvFileTargetConfig>({
+export const envFileKind = defineTargetKind<typeof envFileSchema, EnvFileTargetConfig>({
   type: 'env-file',
   description: 'one line of a .env file',
-  schema,
+  schema: async () => (await import('./env-file-schema.js')).envFileSchema,
   build: (t, dir) => ({
     path: resolve(dir, t.path),
     key: t.key,

@@ -1,29 +1,11 @@
 /** The `http` target type: a flag API, the percentage sent in a request and read back from another. */
-import { z } from '../../zod-configured.js';
 import { bearer, checkUrl, optional, tokenVariableQuestion, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { headers, retries, timeout } from '../../plan/schema-parts.js';
 import { defineTargetKind } from './kind.js';
+import type { httpSchema } from './http-schema.js';
 import type { HttpCall, HttpTargetConfig } from '../http.js';
 
 export type { HttpCall, HttpTargetConfig };
-
-
-
-const httpCall = z.strictObject({
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
-  url: z.string().min(1),
-  headers: headers.optional(),
-  body: z.unknown().optional().meta({ description: 'JSON body; the string "{{percent}}" becomes the percentage.' }),
-});
-
-const schema = {
-  set: httpCall,
-  get: z.strictObject({ url: z.string().min(1), headers: headers.optional(), path: z.string().min(1) }).optional(),
-  emergency: z.array(httpCall).optional(),
-  timeout: timeout.optional(),
-  retries,
-};
 
 const URL_QUESTION: FlagQuestion = { flag: '--flag-url', arg: '<url>', help: 'URL of the flag API', message: 'URL of the flag API', validate: checkUrl };
 const METHOD_QUESTION = {
@@ -44,10 +26,10 @@ const READ_BACK_QUESTION: FlagQuestion = {
 const TOKEN_QUESTION = tokenVariableQuestion('--flag-token-env', 'environment variable holding a bearer token', 'Environment variable holding a bearer token for the flag API (empty: none)', '');
 
 /** The `http` target type. */
-export const httpKind = defineTargetKind<typeof schema, HttpTargetConfig>({
+export const httpKind = defineTargetKind<typeof httpSchema, HttpTargetConfig>({
   type: 'http',
   description: 'a flag API (PUT/POST the percentage, GET it back)',
-  schema,
+  schema: async () => (await import('./http-schema.js')).httpSchema,
   build: (t) => ({
     set: { method: t.set.method ?? 'PUT', url: t.set.url, headers: t.set.headers ?? {}, body: t.set.body },
     get: t.get && { url: t.get.url, headers: t.get.headers ?? {}, path: t.get.path },

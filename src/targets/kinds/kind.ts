@@ -36,7 +36,8 @@ export interface TargetKind<Shape extends z.ZodRawShape = z.ZodRawShape, Config 
   type: string;
   /** One line saying where the percentage goes, e.g. "one line of a .env file". */
   description: string;
-  schema: Shape;
+  /** Its schema piece, imported from a module of its own (as a source type's: sources/kinds/kind.ts). */
+  schema(): Promise<Shape>;
   /** The config from a schema-valid `target`; relative paths resolve against `dir`, the plan's directory. */
   build(raw: z.output<z.ZodObject<Shape>>, dir: string): Omit<Config, 'type'>;
   /** The target; implementations are imported here, when a command first needs the target. */

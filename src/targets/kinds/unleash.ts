@@ -1,23 +1,11 @@
 /** The `unleash` target type: the `rollout` parameter of an Unleash feature's gradual rollout. */
-import { z } from '../../zod-configured.js';
 import { checkUrl, required, tokenVariableQuestion, yamlString as q, type FlagQuestion } from '../../commands/init-questions.js';
 import { durationMs } from '../../plan/duration.js';
-import { retries, timeout } from '../../plan/schema-parts.js';
 import { defineTargetKind } from './kind.js';
+import type { unleashSchema } from './unleash-schema.js';
 import type { UnleashTargetConfig } from '../unleash.js';
 
 export type { UnleashTargetConfig };
-
-
-const schema = {
-  url: z.string().min(1),
-  token: z.string().min(1),
-  project: z.string().min(1).optional(),
-  feature: z.string().min(1),
-  environment: z.string().min(1),
-  timeout: timeout.optional(),
-  retries,
-};
 
 const URL_QUESTION: FlagQuestion = { flag: '--unleash-url', arg: '<url>', help: 'the Unleash URL', message: 'Unleash URL', validate: checkUrl };
 const PROJECT_QUESTION: FlagQuestion = { flag: '--project', arg: '<name>', help: 'project (default default)', message: 'Unleash project', default: 'default', validate: required };
@@ -26,9 +14,9 @@ const ENVIRONMENT_QUESTION: FlagQuestion = { flag: '--environment', arg: '<name>
 const TOKEN_QUESTION = tokenVariableQuestion('--token-env', 'variable holding the Admin API token (default UNLEASH_API_TOKEN)', 'Environment variable holding the Admin API token', 'UNLEASH_API_TOKEN');
 
 /** The `unleash` target type. */
-export const unleashKind = defineTargetKind<typeof schema, UnleashTargetConfig>({
+export const unleashKind = defineTargetKind<typeof unleashSchema, UnleashTargetConfig>({
   type: 'unleash',
-  schema,
+  schema: async () => (await import('./unleash-schema.js')).unleashSchema,
   description: 'an Unleash feature toggle\'s gradual rollout',
   build: (t) => ({
     url: t.url,
