@@ -4,44 +4,46 @@
 // bundle is read, writing to fd 1 directly (creating process.stdout costs about 4 ms more).
 'use strict';
 
-const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  require('node:fs').writeSync(1, `${require('../package.json').version}\n`);
-} else {
-  const bundle = loadBundle(bundleFor(argv), argv, process.env);
-  bundle.exports.main(argv).then((exitCode) => {
-    // A usage error (exit 2) may be a mistyped command: no cache is kept for it.
-    if (exitCode !== 2) bundle.keepCache();
-    process.exit(exitCode);
-  });
-}
+const fs = require('node:fs');
+const path = require('node:path');
+
 
 /** The command's own bundle when the build made one (scripts/build.mjs), else the one of all commands. */
 function bundleFor(args) {
-  const fs = require('node:fs');
-  const path = require('node:path');
   const verb = args.find((arg) => !arg.startsWith('-'));
   const own = verb && /^[a-z]+$/.test(verb) ? path.join(__dirname, `../dist/${verb}.cjs`) : undefined;
   return own && fs.existsSync(own) ? own : path.join(__dirname, '../dist/rollout.cjs');
 }
 
 /**
- * Runs the bundle through V8 with the compiled code of an earlier run of the same command (a V8
- * code cache), so V8 neither parses nor compiles what that run already compiled. The cache is
- * made after the first run of each command, once the command has compiled what it uses.
+ * A run whose compiled code is worth keeping for the command's next runs: not help or the version
+ * (they compile little of the command), not a usage error (perhaps a mistyped command), not an
+ * interrupted run (it stopped part way).
  */
-function loadBundle(file, args, env) {
-  const fs = require('node:fs');
-  const path = require('node:path');
-  // The bundle is ASCII (the build makes it so): latin1 decodes it three times faster than utf8.
-  const source = fs.readFileSync(file, 'latin1');
-  const cacheFile = cacheFileFor(file, /\/\/ rollout build ([0-9a-f]+)\n/.exec(source.slice(0, 200))?.[1] ?? 'unknown', args, env);
-  let cachedData;
+function worthCaching(args, exitCode) {
+  const asksForHelp = args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg)) || args.find((arg) => !arg.startsWith('-')) === 'help';
+  return !asksForHelp && exitCode !== 2 && exitCode !== 130;
+}
+
+/**
+ * Runs the bundle through V8 with the compiled code of an earlier run of the same command (a V8
+ * code cache, see the README), so V8 neither parses nor compiles what that run compiled. The
+ * cache is made after the first run of each command, once the command has compiled what it uses.
+ */
+function loadBundle(file, cacheFile) {
+  // Read through one descriptor: the identity the cache is checked against is the file's read.
+  const fd = fs.openSync(file, 'r');
+  let source;
+  let identity;
   try {
-    if (cacheFile) cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    // no cache yet
+    const info = fs.fstatSync(fd);
+    identity = `${info.size}:${info.mtimeMs}:${info.ino}`;
+    // The bundle is ASCII (the build makes it so): latin1 decodes it three times faster than utf8.
+    source = fs.readFileSync(fd, 'latin1');
+  } finally {
+    fs.closeSync(fd);
   }
+  const cachedData = cacheFile && readCache(cacheFile, identity);
   // The bundle is a function expression taking what a CommonJS module is given (scripts/build.mjs).
   const script = new (require('node:vm').Script)(source, { filename: file, cachedData });
   const module = { exports: {} };
@@ -50,10 +52,13 @@ function loadBundle(file, args, env) {
     exports: module.exports,
     keepCache() {
       if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
+      // A stop signal now would end the process before its exit code is set: the command has
+      // ended, so a signal waits the few milliseconds the writing takes.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => undefined);
       // V8 keeps a cache for the flags it was made under, and src/net/http.ts turns on
       // --liftoff-only before the first request: the cache is made under the flags at start-up.
       require('node:v8').setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
-      writeCache(cacheFile, script.createCachedData());
+      writeCache(cacheFile, identity, script.createCachedData());
     },
   };
 }
@@ -61,49 +66,126 @@ function loadBundle(file, args, env) {
 /**
  * Where a command's code cache lives: $XDG_CACHE_HOME/rollout or ~/.cache/rollout, a directory per
  * installed copy of rollout (so two installs used in turn do not replace each other's caches) and
- * a file per command (`rollback --emergency` apart), named by all V8 checks a cache against: the
- * bundle (its build id), Node's version, the CPU architecture and Node's flags. None with
- * ROLLOUT_CODE_CACHE=off or without a home.
+ * a file per command (`rollback --emergency` apart) and Node version, CPU and Node flags, all of
+ * which V8 checks a cache against. None with ROLLOUT_CODE_CACHE=off or without an absolute home.
  */
-function cacheFileFor(bundle, build, args, env) {
-  const path = require('node:path');
+function cacheFileFor(args, env) {
   if (env.ROLLOUT_CODE_CACHE === 'off') return undefined;
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : env.HOME && path.join(env.HOME, '.cache');
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : env.HOME && path.isAbsolute(env.HOME) && path.join(env.HOME, '.cache');
   if (!base) return undefined;
   const verb = args.find((arg) => !arg.startsWith('-')) ?? 'none';
   const command = /^[a-z][a-z-]{0,23}$/.test(verb) ? verb : 'other';
   const mode = command === 'rollback' && args.includes('--emergency') ? '-emergency' : '';
   const flags = fnv1a(`${process.execArgv.join(' ')}|${env.NODE_OPTIONS ?? ''}`);
-  return path.join(base, 'rollout', fnv1a(path.dirname(bundle)), `${command}${mode}.${build}-${process.version}-${process.arch}-${flags}.v8cache`);
+  return path.join(base, 'rollout', fnv1a(path.join(__dirname, '..')), `${command}${mode}.${process.version}-${process.arch}-${flags}.v8cache`);
 }
 
-/** A short name for a text (node:crypto would cost a module load on every start). */
+/** A short name for a text. */
 function fnv1a(text) {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return hash.toString(16);
 }
 
+/** The largest cache kept: a command's is about 1 MB. */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+/** A cache file: this line, then V8's data. V8 checks its data's header only, not the data. */
+const cacheHeader = (identity, data) => `rollout code cache 1 ${identity} ${require('node:crypto').createHash('sha256').update(data).digest('hex')}\n`;
+
 /**
- * Written whole (temp file, then rename), so a concurrent run reads the old cache or the new one;
- * this install's caches of the command for other builds, Node versions or flags are removed. Never fails the
- * command: without a cache, rollout only starts slower.
+ * The cache's data, when it was made for this very bundle file and is whole; undefined otherwise.
+ * A cache directory someone else could write to is not trusted, and only a regular file of ours,
+ * not too large, is read (a FIFO would block, a device never end).
  */
-function writeCache(file, data) {
-  const fs = require('node:fs');
-  const path = require('node:path');
+function readCache(file, identity) {
+  let fd;
   try {
-    const dir = path.dirname(file);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const temp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, data, { mode: 0o600 });
+    if (!isPrivateDirectory(path.dirname(file))) return undefined;
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const info = fs.fstatSync(fd);
+    if (!info.isFile() || info.uid !== process.getuid?.() || info.size > MAX_CACHE_BYTES) return undefined;
+    const bytes = fs.readFileSync(fd);
+    const end = bytes.indexOf(10);
+    const data = bytes.subarray(end + 1);
+    return end > 0 && bytes.toString('latin1', 0, end + 1) === cacheHeader(identity, data) ? data : undefined;
+  } catch {
+    return undefined; // none yet, or unreadable: the command compiles as without a cache
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** A directory owned by this user that no one else may write to. */
+function isPrivateDirectory(dir) {
+  const info = fs.lstatSync(dir);
+  return info.isDirectory() && info.uid === process.getuid?.() && (info.mode & 0o022) === 0;
+}
+
+/** How long a temp file may have been left (a process killed while writing) before it goes. */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Written whole (a new temp file, then rename), so a concurrent run reads the old cache or the new
+ * one; this install's caches of the command for another bundle are removed, and temp files left
+ * by killed runs. Never fails the command: without a cache, rollout only starts slower.
+ */
+function writeCache(file, identity, data) {
+  const dir = path.dirname(file);
+  const temp = `${file}.${process.pid}.tmp`;
+  let tempMade = false;
+  try {
+    // One level at a time (not `recursive`, which loops forever on some paths, e.g. under /proc).
+    for (const level of [path.dirname(path.dirname(dir)), path.dirname(dir), dir]) {
+      try {
+        fs.mkdirSync(level, { mode: 0o700 });
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err;
+      }
+    }
+    if (!isPrivateDirectory(dir)) return;
+    // 'wx': a file (or a link) already there under this name is an error, never written through.
+    const fd = fs.openSync(temp, 'wx', 0o600);
+    tempMade = true;
+    try {
+      fs.writeFileSync(fd, Buffer.concat([Buffer.from(cacheHeader(identity, data), 'latin1'), data]));
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(temp, file);
+    tempMade = false;
     const name = path.basename(file);
     const command = name.slice(0, name.indexOf('.') + 1);
     for (const other of fs.readdirSync(dir)) {
-      if (other !== name && other.startsWith(command) && other.endsWith('.v8cache')) fs.rmSync(path.join(dir, other), { force: true });
+      const otherPath = path.join(dir, other);
+      const staleTemp = other.endsWith('.tmp') && Date.now() - fs.lstatSync(otherPath).mtimeMs > STALE_TEMP_MS;
+      if (staleTemp || (other !== name && other.startsWith(command) && other.endsWith('.v8cache') && isOtherBundle(otherPath, identity))) fs.rmSync(otherPath, { force: true });
     }
   } catch {
     // a read-only or full disk: the next run compiles again
+    if (tempMade) fs.rmSync(temp, { force: true });
   }
+}
+
+/** A cache made for another bundle (an earlier build, or a damaged file): of no use any more. */
+function isOtherBundle(file, identity) {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    const head = Buffer.alloc(200);
+    const line = head.toString('latin1', 0, fs.readSync(fd, head, 0, head.length, 0));
+    return !line.startsWith(`rollout code cache 1 ${identity} `);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// Last, once every constant above is defined.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  fs.writeSync(1, `${require('../package.json').version}\n`);
+} else {
+  const bundle = loadBundle(bundleFor(argv), cacheFileFor(argv, process.env));
+  bundle.exports.main(argv).then((exitCode) => {
+    if (worthCaching(argv, exitCode)) bundle.keepCache();
+    process.exit(exitCode);
+  });
 }

@@ -1,14 +1,14 @@
-// Bundles src/main.ts into one CommonJS file, dist/rollout.cjs, dependencies inlined so start-up
-// does not walk node_modules. bin/rollout.js runs it with a V8 code cache per command; code a
-// command does not use is not run (esbuild evaluates a module reached through `import()` when it
-// is imported) and, thanks to the cache, not compiled either.
+// Bundles src/main.ts into CommonJS files, dependencies inlined so start-up does not walk
+// node_modules: dist/rollout.cjs with every command, and dist/<command>.cjs for the commands whose
+// start matters most. bin/rollout.js runs one with a V8 code cache per command; code a command
+// does not use is not run (esbuild evaluates a module reached through `import()` when it is
+// imported) and, thanks to the cache, not compiled either.
 //
 // Files are written atomically (temp + rename): a test run in another process may be loading
 // dist/ meanwhile.
 import { build } from 'esbuild';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBundleOptions } from './node-bundle.mjs';
 
@@ -61,9 +61,6 @@ function onlyCommand(command) {
   };
 }
 
-/** Replaced by a hash of the bundle, of the same length so that the source map still fits. */
-const UNNAMED_BUILD = '0'.repeat(16);
-
 const bundleOptions = {
   absWorkingDir: root,
   entryPoints: ['src/main.ts'],
@@ -76,11 +73,8 @@ const bundleOptions = {
   define: { __ROLLOUT_VERSION__: JSON.stringify(version), 'import.meta.url': '__bundleUrl' },
   // The bundle is one function expression, which bin/rollout.js compiles and calls with what a
   // CommonJS module gets (wrapping it there would copy the whole source once more). Strict, as
-  // the ES modules it is made of (esbuild's own "use strict" comes after the banner). The first
-  // line also names the build (filled in below): code caches are kept per build id.
-  banner: {
-    js: `(function (exports, require, module, __filename, __dirname) { "use strict"; var __bundleUrl = require("node:url").pathToFileURL(__filename).href; // rollout build ${UNNAMED_BUILD}`,
-  },
+  // the ES modules it is made of (esbuild's own "use strict" comes after the banner).
+  banner: { js: '(function (exports, require, module, __filename, __dirname) { "use strict"; var __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   footer: { js: '})' },
   // Comments and indentation out: a quarter less to read and to hold in memory at every start.
   minifyWhitespace: true,
@@ -93,17 +87,17 @@ const results = await Promise.all([
 ]);
 
 mkdirSync(outdir, { recursive: true });
-for (const file of results.flatMap((result) => result.outputFiles)) {
-  let contents = file.contents;
-  if (file.path.endsWith('.cjs')) {
-    // esbuild escapes non-ASCII in code, not in the comments it keeps: escaped there too.
-    const code = file.text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    const id = createHash('sha256').update(code).digest('hex').slice(0, UNNAMED_BUILD.length);
-    contents = Buffer.from(code.replace(UNNAMED_BUILD, id), 'latin1');
-  }
+const outputs = results.flatMap((result) => result.outputFiles);
+for (const file of outputs) {
+  // esbuild escapes non-ASCII in code, not in the comments it keeps: escaped there too.
+  const contents = file.path.endsWith('.cjs') ? Buffer.from(file.text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`), 'latin1') : file.contents;
   const temp = `${file.path}.${process.pid}.tmp`;
   writeFileSync(temp, contents);
   renameSync(temp, file.path);
 }
-// What the ES module build of earlier versions left behind.
-for (const old of ['chunks', 'rollout.js', 'rollout.js.map']) rmSync(join(outdir, old), { recursive: true, force: true });
+// What earlier builds left: the ES module build's chunks, a command's bundle no longer made
+// (bin/rollout.js would run it, since it exists).
+const written = new Set(outputs.map((file) => basename(file.path)));
+for (const old of readdirSync(outdir)) {
+  if (!written.has(old) && !old.endsWith('.tmp')) rmSync(join(outdir, old), { recursive: true, force: true });
+}

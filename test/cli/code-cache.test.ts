@@ -1,9 +1,11 @@
 /**
  * bin/rollout.js keeps V8's compiled code per command in $XDG_CACHE_HOME/rollout (or
  * ~/.cache/rollout): made by a command's first run, used by the next ones, never a reason for a
- * command to fail or to answer differently, and free of secrets.
+ * command to fail, hang or answer differently, never trusted when damaged, stale or writable by
+ * others, and free of secrets.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +18,12 @@ const SECRET = 'tok-3f9c2a71e8b64d05a1c7';
 const root = mkdtempSync(join(tmpdir(), 'code-cache-'));
 const plan = join(root, 'rollout.yaml');
 writeFileSync(plan, 'version: 1\nname: cached\nstages: [10, 100]\ntarget:\n  type: http\n  set: { url: "http://127.0.0.1:9/flag", body: { p: "{{percent}}" } }\n');
+const NAME = new RegExp(`^validate\\.${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+\\.v8cache$`);
 
-let caches = 0;
-/** A cache directory of its own for one test. */
-function cacheHome(): string {
-  const dir = join(root, `cache-${caches++}`);
+let made = 0;
+/** A directory of its own for one test. */
+function freshDir(prefix: string): string {
+  const dir = join(root, `${prefix}-${made++}`);
   mkdirSync(dir);
   return dir;
 }
@@ -33,86 +36,170 @@ function installDir(home: string): string {
   return join(home, 'rollout', dirs[0] as string);
 }
 const cacheFiles = (home: string) => (existsSync(join(home, 'rollout')) ? readdirSync(installDir(home)).sort() : []);
+/** The one cache file of `home`'s install directory. */
+function onlyCache(home: string): string {
+  const files = cacheFiles(home);
+  expect(files).toHaveLength(1);
+  return join(installDir(home), files[0] as string);
+}
+const stamp = (path: string) => ({ mtimeMs: statSync(path).mtimeMs, ino: statSync(path).ino });
+
+/** A copy of the installed package (bin/, dist/*.cjs, package.json) somewhere else. */
+function copyInstall(): string {
+  const copy = freshDir('install');
+  for (const dir of ['bin', 'dist']) mkdirSync(join(copy, dir));
+  for (const file of ['bin/rollout.js', 'bin/package.json', 'package.json', ...readdirSync(join(REPO, 'dist')).filter((f) => f.endsWith('.cjs')).map((f) => `dist/${f}`)]) {
+    copyFileSync(join(REPO, file), join(copy, file));
+  }
+  return copy;
+}
 
 describe('the code cache', () => {
   it("is made by a command's first run, private to the user, and used as it is by the next runs", async () => {
-    const home = cacheHome();
+    const home = freshDir('cache');
     const first = await run(['validate', plan], { XDG_CACHE_HOME: home });
-    const [file, ...others] = cacheFiles(home);
-    expect(others).toEqual([]);
-    expect(file).toMatch(new RegExp(`^validate\\.[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+\\.v8cache$`));
-    const path = join(installDir(home), file as string);
+    const path = onlyCache(home);
+    expect(path.split('/').pop()).toMatch(NAME);
+    expect(readFileSync(path).toString('latin1', 0, 21)).toBe('rollout code cache 1 ');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'rollout')).mode & 0o777).toBe(0o700);
     expect(statSync(installDir(home)).mode & 0o777).toBe(0o700);
-    const made = statSync(path);
+    const before = stamp(path);
 
     const second = await run(['validate', plan], { XDG_CACHE_HOME: home });
     const third = await run(['validate', plan], { XDG_CACHE_HOME: home });
-    // Not rewritten: V8 accepted it (a rejected cache is made again).
-    expect(statSync(path).mtimeMs).toBe(made.mtimeMs);
-    expect(statSync(path).ino).toBe(made.ino);
+    // Not rewritten: it was used (a cache not used is made again).
+    expect(stamp(path)).toEqual(before);
     for (const later of [second, third]) expect(later).toEqual(first);
     expect(first.code).toBe(0);
   });
 
-  it('is kept per command, and a usage error (a mistyped command) leaves none', async () => {
-    const home = cacheHome();
+  it('is kept per command; help, the version and a usage error (a mistyped command) leave none', async () => {
+    const home = freshDir('cache');
+    for (const args of [['validate', '--help'], ['help', 'validate'], ['-h', 'anything'], ['valdate', plan], ['history', '-V']]) {
+      await run(args, { XDG_CACHE_HOME: home });
+    }
+    expect(cacheFiles(home)).toEqual([]);
     await run(['validate', plan], { XDG_CACHE_HOME: home });
     await run(['history', plan], { XDG_CACHE_HOME: home });
-    const typo = await run(['valdate', plan], { XDG_CACHE_HOME: home });
-    expect(typo.code).toBe(2);
     expect(cacheFiles(home).map((name) => name.split('.')[0])).toEqual(['history', 'validate']);
   });
 
-  it('is kept per installed copy: two installs used in turn keep their own caches', async () => {
-    const home = cacheHome();
-    const copy = join(root, 'other-install');
-    for (const dir of ['bin', 'dist']) mkdirSync(join(copy, dir), { recursive: true });
-    for (const file of ['bin/rollout.js', 'bin/package.json', 'package.json', ...readdirSync(join(REPO, 'dist')).filter((f) => f.endsWith('.cjs')).map((f) => `dist/${f}`)]) {
-      copyFileSync(join(REPO, file), join(copy, file));
-    }
-    const runCopy = () => runCli(['validate', plan], { cwd: root, env: { XDG_CACHE_HOME: home }, bin: join(copy, 'bin', 'rollout.js') });
-    const runHere = () => run(['validate', plan], { XDG_CACHE_HOME: home });
-    await runHere();
-    await runCopy();
-    const made = readdirSync(join(home, 'rollout')).map((dir) => statSync(join(home, 'rollout', dir, readdirSync(join(home, 'rollout', dir))[0] as string)).mtimeMs);
-    expect(made).toHaveLength(2);
-    await runHere();
-    await runCopy();
-    expect(readdirSync(join(home, 'rollout')).map((dir) => statSync(join(home, 'rollout', dir, readdirSync(join(home, 'rollout', dir))[0] as string)).mtimeMs)).toEqual(made);
+  it('is kept per installed copy and per Node flags: copies and flags used in turn keep their own caches', async () => {
+    const home = freshDir('cache');
+    const copy = copyInstall();
+    const runs = [
+      () => run(['validate', plan], { XDG_CACHE_HOME: home }),
+      () => runCli(['validate', plan], { cwd: root, env: { XDG_CACHE_HOME: home }, bin: join(copy, 'bin', 'rollout.js') }),
+      () => run(['validate', plan], { XDG_CACHE_HOME: home, NODE_OPTIONS: '--max-old-space-size=512' }),
+    ];
+    for (const once of runs) await once();
+    const files = () => readdirSync(join(home, 'rollout')).flatMap((dir) => readdirSync(join(home, 'rollout', dir)).map((file) => join(home, 'rollout', dir, file)));
+    const first = files().map(stamp);
+    expect(first).toHaveLength(3);
+    for (const once of runs) await once();
+    expect(files().map(stamp)).toEqual(first);
   });
 
-  it('replaces a corrupt cache and a cache of another build, answering as without one', async () => {
-    const home = cacheHome();
+  it('is not used when damaged anywhere, even where V8 does not look, and is made again', async () => {
+    const home = freshDir('cache');
     const reference = await run(['validate', plan, '--json'], { ROLLOUT_CODE_CACHE: 'off' });
     await run(['validate', plan, '--json'], { XDG_CACHE_HOME: home });
-    const [file] = cacheFiles(home) as [string];
-    const path = join(installDir(home), file);
-    writeFileSync(path, Buffer.alloc(4096, 0x5a));
-    const older = join(installDir(home), `validate.${'0'.repeat(16)}-v0.0.0-${process.arch}-0.v8cache`);
-    writeFileSync(older, 'a cache of an earlier build');
+    const path = onlyCache(home);
+    const good = readFileSync(path);
+    const headerEnd = good.indexOf(10) + 1;
+    // V8 checks its data's header only: bits flipped deep in the data have crashed it or run wrong code.
+    const damages = [
+      Buffer.alloc(4096, 0x5a),
+      Buffer.concat([good.subarray(0, good.length - 100)]),
+      Buffer.from(good.map((byte, i) => (i > headerEnd + 5000 && i % 9973 === 0 ? byte ^ 0x10 : byte))),
+    ];
+    for (const damaged of damages) {
+      writeFileSync(path, damaged);
+      expect(await run(['validate', plan, '--json'], { XDG_CACHE_HOME: home })).toEqual(reference);
+      const remade = readFileSync(path);
+      expect(remade.equals(damaged)).toBe(false);
+      expect(remade.toString('latin1', 0, 21)).toBe('rollout code cache 1 ');
+    }
+  });
 
-    const afterCorruption = await run(['validate', plan, '--json'], { XDG_CACHE_HOME: home });
-    expect(afterCorruption).toEqual(reference);
-    expect(readFileSync(path).equals(Buffer.alloc(4096, 0x5a))).toBe(false);
-    expect(cacheFiles(home)).toEqual([file]);
+  it('is not used for a bundle changed since, even to the same length', async () => {
+    const home = freshDir('cache');
+    const copy = copyInstall();
+    const bin = join(copy, 'bin', 'rollout.js');
+    const before = await runCli(['validate', plan], { cwd: root, env: { XDG_CACHE_HOME: home }, bin });
+    expect(before.stdout).toContain('is valid: ');
+    const bundle = join(copy, 'dist', 'validate.cjs');
+    const text = readFileSync(bundle, 'latin1');
+    expect(text.split('is valid: ')).toHaveLength(2);
+    writeFileSync(bundle, text.replace('is valid: ', 'IS VALID: '), 'latin1');
+    const after = await runCli(['validate', plan], { cwd: root, env: { XDG_CACHE_HOME: home }, bin });
+    expect(after.stdout).toContain('IS VALID: ');
   });
 
   it('is not made with ROLLOUT_CODE_CACHE=off, and without a usable place the command still answers', async () => {
-    const home = cacheHome();
+    const home = freshDir('cache');
     const off = await run(['validate', plan], { XDG_CACHE_HOME: home, ROLLOUT_CODE_CACHE: 'off' });
     expect(off.code).toBe(0);
     expect(readdirSync(home)).toEqual([]);
 
     const notADirectory = join(root, 'a-file');
     writeFileSync(notADirectory, '');
-    const blocked = await run(['validate', plan], { XDG_CACHE_HOME: notADirectory });
-    expect(blocked).toEqual(off);
+    expect(await run(['validate', plan], { XDG_CACHE_HOME: notADirectory })).toEqual(off);
 
-    // Neither XDG_CACHE_HOME nor HOME: no cache, same answer.
-    const homeless = await runCli(['validate', plan], { cwd: root, env: { HOME: undefined } });
-    expect(homeless).toEqual(off);
+    // Neither XDG_CACHE_HOME nor HOME, or a relative HOME: no cache, same answer, nothing written here.
+    const cwd = freshDir('cwd');
+    expect(await runCli(['validate', plan], { cwd, env: { HOME: undefined } })).toEqual(off);
+    expect(await runCli(['validate', plan], { cwd, env: { HOME: 'relative-home' } })).toEqual(off);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('is neither read nor written where another user could write, nor through a link, a FIFO or a device', async () => {
+    const reference = await run(['validate', plan], { ROLLOUT_CODE_CACHE: 'off' });
+
+    const shared = freshDir('cache');
+    await run(['validate', plan], { XDG_CACHE_HOME: shared });
+    const sharedCache = onlyCache(shared);
+    rmSync(sharedCache);
+    chmodSync(installDir(shared), 0o777);
+    expect(await run(['validate', plan], { XDG_CACHE_HOME: shared })).toEqual(reference);
+    expect(existsSync(sharedCache)).toBe(false);
+
+    for (const plant of ['symlink', 'fifo', 'device'] as const) {
+      const home = freshDir('cache');
+      await run(['validate', plan], { XDG_CACHE_HOME: home });
+      const path = onlyCache(home);
+      rmSync(path);
+      const victim = join(root, `victim-${made++}`);
+      writeFileSync(victim, 'precious');
+      if (plant === 'symlink') symlinkSync(victim, path);
+      if (plant === 'fifo') execFileSync('mkfifo', [path]);
+      if (plant === 'device') symlinkSync('/dev/zero', path);
+      // A FIFO would block a read forever and /dev/zero never end: the run must still end, the same.
+      expect(await run(['validate', plan], { XDG_CACHE_HOME: home }, { timeoutMs: 20_000 })).toEqual(reference);
+      expect(readFileSync(victim, 'utf8')).toBe('precious');
+    }
+  });
+
+  it('leaves no temp file when writing fails, and removes those a killed run left', async () => {
+    const home = freshDir('cache');
+    await run(['validate', plan], { XDG_CACHE_HOME: home });
+    const path = onlyCache(home);
+    const dir = installDir(home);
+    const left = join(dir, `${path.split('/').pop()}.999999.tmp`);
+    writeFileSync(left, 'half a cache');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(left, hourAgo, hourAgo);
+    // A directory where the cache goes: the rename fails.
+    rmSync(path);
+    mkdirSync(path);
+    writeFileSync(join(path, 'x'), '');
+    await run(['validate', plan], { XDG_CACHE_HOME: home });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') && f !== left.split('/').pop())).toEqual([]);
+    // The next successful write clears what a killed run left.
+    rmSync(path, { recursive: true });
+    await run(['validate', plan], { XDG_CACHE_HOME: home });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   describe('of an emergency rollback (HTTP turns a V8 flag on)', () => {
@@ -123,9 +210,8 @@ describe('the code cache', () => {
     afterAll(() => flagApi.close());
 
     it('is accepted by the next run, and holds no secret in any form', async () => {
-      const home = cacheHome();
-      const dir = join(root, 'emergency');
-      mkdirSync(dir);
+      const home = freshDir('cache');
+      const dir = freshDir('emergency');
       writeFileSync(
         join(dir, 'rollout.yaml'),
         `version: 1\nname: burning\nstages: [10, 100]\ntarget:\n  type: http\n  set: { method: PUT, url: "${flagApi.url}/flag", headers: { Authorization: "Bearer \${FLAG_TOKEN}" }, body: { percentage: "{{percent}}" } }\n`,
@@ -133,15 +219,15 @@ describe('the code cache', () => {
       const env = { XDG_CACHE_HOME: home, FLAG_TOKEN: SECRET };
       const first = await runCli(['rollback', '--emergency'], { cwd: dir, env });
       expect(first.code).toBe(0);
-      const [file] = cacheFiles(home) as [string];
-      expect(file).toMatch(/^rollback-emergency\./);
-      const made = statSync(join(installDir(home), file));
+      const path = onlyCache(home);
+      expect(path.split('/').pop()).toMatch(/^rollback-emergency\./);
+      const before = stamp(path);
       const second = await runCli(['rollback', '--emergency'], { cwd: dir, env });
       expect(second.code).toBe(0);
-      expect(statSync(join(installDir(home), file)).mtimeMs).toBe(made.mtimeMs);
+      expect(stamp(path)).toEqual(before);
       expect(flagApi.requests.filter((r) => r.method === 'PUT').map((r) => r.headers.authorization)).toEqual([`Bearer ${SECRET}`, `Bearer ${SECRET}`]);
 
-      const bytes = readFileSync(join(installDir(home), file));
+      const bytes = readFileSync(path);
       for (const form of [SECRET, Buffer.from(SECRET).toString('base64'), encodeURIComponent(`Bearer ${SECRET}`)]) {
         expect(bytes.includes(Buffer.from(form, 'latin1'))).toBe(false);
         expect(bytes.includes(Buffer.from(form, 'utf16le'))).toBe(false);
