@@ -1,8 +1,9 @@
 /**
  * The generated validators of the stored shapes (src/state/state-shape.generated.ts) accept a
  * value without zod, returning it as it is: so each must accept exactly the values zod accepts
- * and returns unchanged (a planRecord zod drops, keys a z.object strips: rejected, left to zod),
- * and be generated from the schemas as they are now.
+ * and returns unchanged but for the order of keys (a planRecord zod drops, keys a z.object strips:
+ * rejected, left to zod), and be generated from the schemas as they are now. What the parse
+ * functions return is what zod returns, keys in the same order.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,8 +11,9 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as accepts from '../../src/state/state-shape.generated.js';
+import { parseShape } from '../../src/state/parse-stored.js';
 import { storedSchemas, type StoredShape } from '../../src/state/state-schemas.js';
-import { mutatedAt, type Json } from '../helpers/mutate.js';
+import { mutatedAt, pathsOf, type Json } from '../helpers/mutate.js';
 
 const REPO = new URL('../../', import.meta.url);
 
@@ -55,7 +57,30 @@ function zodParse(shape: StoredShape, value: unknown): unknown {
   return result.success ? result.data : undefined;
 }
 
-/** The validator decides alone only what zod returns unchanged. */
+/** The same value, keys in the same order. */
+const sameOutput = (a: unknown, b: unknown) => isDeepStrictEqual(a, b) && JSON.stringify(a) === JSON.stringify(b);
+
+/** What the parse functions make of `value` (parse-stored.ts), undefined when they reject it. */
+async function ourParse(shape: StoredShape, value: unknown): Promise<unknown> {
+  const result = await parseShape(shape, value);
+  return result.success ? result.data : undefined;
+}
+
+/** `data` with the keys of the object at its `pick`th path in reverse order. */
+function reversedAt(data: Json, pick: number): Json {
+  const paths = pathsOf(data);
+  const reverse = (v: Json): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v);
+  const path = paths[pick % paths.length] as (string | number)[];
+  if (path.length === 0) return reverse(data);
+  const copy = structuredClone(data);
+  let parent = copy as Record<string | number, Json>;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
+  const last = path[path.length - 1] as string | number;
+  parent[last] = reverse(parent[last] as Json);
+  return copy;
+}
+
+/** The validator decides alone only what zod returns unchanged (but for the order of keys). */
 function agreement(shape: StoredShape, value: Json): { ajv: boolean; zodAsIs: boolean; zodAccepts: boolean } {
   const parsed = zodParse(shape, value);
   return { ajv: (accepts[shape] as (v: unknown) => boolean)(value), zodAsIs: parsed !== undefined && isDeepStrictEqual(parsed, value), zodAccepts: parsed !== undefined };
@@ -93,18 +118,20 @@ describe('the generated validators of the stored shapes', () => {
     }
   });
 
-  it('agree with zod on values changed at any place: a value replaced, a key deleted, a key added', () => {
+  it('agree with zod on values changed at any place: a value replaced, a key deleted, a key added, keys reordered; the parse functions return what zod does', async () => {
     const seen = { accepted: 0, rejected: 0, changed: 0 };
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.constantFrom(...SHAPES.flatMap((shape) => VALID[shape].map((value) => ({ shape, value })))),
         fc.nat(),
-        fc.constantFrom('replace' as const, 'replace' as const, 'delete' as const, 'add' as const),
+        fc.constantFrom('replace' as const, 'replace' as const, 'delete' as const, 'add' as const, 'reverse' as const),
         edgeValue,
-        ({ shape, value }, pick, how, edge) => {
-          const { ajv, zodAsIs, zodAccepts } = agreement(shape, mutatedAt(value, pick, how, edge));
+        async ({ shape, value }, pick, how, edge) => {
+          const changed = how === 'reverse' ? reversedAt(value, pick) : mutatedAt(value, pick, how, edge);
+          const { ajv, zodAsIs, zodAccepts } = agreement(shape, changed);
           seen[zodAsIs ? 'accepted' : zodAccepts ? 'changed' : 'rejected']++;
           expect(ajv).toBe(zodAsIs);
+          expect(sameOutput(await ourParse(shape, changed), zodParse(shape, changed))).toBe(true);
         },
       ),
       { numRuns: 20_000 },
