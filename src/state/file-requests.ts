@@ -8,7 +8,8 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processSecrets } from '../plan/secrets.js';
 import { isErrno, readRegularFile, writeAtomic } from './file-io.js';
-import { parseRequestAnswer, parseRunRequest, requestIdPattern, type RequestAnswer, type RunRequest, type StateStore } from './types.js';
+import { parseRequestAnswer, parseRunRequest } from './parse-stored.js';
+import { requestIdPattern, type RequestAnswer, type RunRequest, type StateStore } from './types.js';
 
 /** The request methods of the file store for rollout `plan` in `dir`. */
 export function createFileRequests(dir: string, plan: string): Pick<StateStore, 'postRequest' | 'takeRequests' | 'answer' | 'takeAnswer' | 'withdrawRequest'> {
@@ -54,7 +55,7 @@ export function createFileRequests(dir: string, plan: string): Pick<StateStore, 
           if (isErrno(err, 'ENOENT')) continue;
           throw err;
         }
-        const request = parseRunRequest(await readJson(path(id, 'taken')));
+        const request = await parseRunRequest(await readJson(path(id, 'taken')));
         if (request) taken.push(request);
         else await removeQuietly(path(id, 'taken'));
       }
@@ -67,7 +68,7 @@ export function createFileRequests(dir: string, plan: string): Pick<StateStore, 
     },
 
     async takeAnswer(id: string) {
-      const answer = parseRequestAnswer(await readJson(path(id, 'answer')));
+      const answer = await parseRequestAnswer(await readJson(path(id, 'answer')));
       if (answer) await removeQuietly(path(id, 'answer'));
       return answer;
     },

@@ -9,7 +9,8 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processSecrets } from '../plan/secrets.js';
-import { COMPACT_AT, compactSamples, parseStoredSample, type MetricSample } from './samples.js';
+import { parseStoredSample } from './parse-stored.js';
+import { COMPACT_AT, compactSamples, type MetricSample } from './samples.js';
 
 /** What the poll log borrows from its file store. */
 export interface FileSampleLogOptions {
@@ -37,13 +38,18 @@ export function createFileSampleLog(options: FileSampleLogOptions): { appendSamp
   }
 
   async function samples(): Promise<MetricSample[]> {
-    return (await readLines()).flatMap((line) => {
+    const samples: MetricSample[] = [];
+    for (const line of await readLines()) {
+      let value: unknown;
       try {
-        return parseStoredSample(JSON.parse(line)) ?? [];
+        value = JSON.parse(line);
       } catch {
-        return [];
+        continue;
       }
-    });
+      const sample = await parseStoredSample(value);
+      if (sample) samples.push(sample);
+    }
+    return samples;
   }
 
   const toLines = (list: MetricSample[]): string => list.map((s) => `${JSON.stringify(s)}\n`).join('');

@@ -29,9 +29,8 @@ import { isErrno, readRegularFile, siblingPath, writeAtomic } from './file-io.js
 import { createFileRequests } from './file-requests.js';
 import { createFileSampleLog } from './file-samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, lockHolder, staleWriteError } from './actor.js';
+import { parseStoredEvent, parseStoredState } from './parse-stored.js';
 import {
-  parseStoredEvent,
-  parseStoredState,
   type HistoryEvent,
   type Lock,
   type LockHolder,
@@ -294,7 +293,7 @@ export function createFileStore(options: FileStoreOptions): StateStore {
       } catch (err) {
         throw new StateCorruptError(`${where} is not valid JSON: ${(err as Error).message}`, aside);
       }
-      events.push(parseStoredEvent(value, where, aside));
+      events.push(await parseStoredEvent(value, where, aside));
     }
     return events;
   }

@@ -5,7 +5,8 @@
  */
 import type pg from 'pg';
 import { processSecrets } from '../plan/secrets.js';
-import { parseRequestAnswer, parseRunRequest, type RequestAnswer, type RunRequest, type StateStore } from './types.js';
+import { parseRequestAnswer, parseRunRequest } from './parse-stored.js';
+import type { RequestAnswer, RunRequest, StateStore } from './types.js';
 
 /** Runs `work` on a connection of the store, `doing` naming it in errors. */
 type RunQuery = <T>(doing: string, work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -26,7 +27,7 @@ export function createPostgresRequests(plan: string, run: RunQuery): Pick<StateS
            RETURNING request`,
           [plan],
         );
-        return rows.flatMap((row) => parseRunRequest(row.request) ?? []).sort((a, b) => a.id.localeCompare(b.id));
+        return (await Promise.all(rows.map((row) => parseRunRequest(row.request)))).flatMap((request) => request ?? []).sort((a, b) => a.id.localeCompare(b.id));
       }),
 
     answer: (answer: RequestAnswer) =>

@@ -17,9 +17,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RolloutError, StateStoreError } from '../errors.js';
 import { processSecrets } from '../plan/secrets.js';
 import { describeError, passwordsOf, redactUrl } from './redact-url.js';
-import { COMPACT_AT, compactSamples, parseStoredSample, type MetricSample } from './samples.js';
+import { parseStoredEvent, parseStoredSample, parseStoredState } from './parse-stored.js';
+import { COMPACT_AT, compactSamples, type MetricSample } from './samples.js';
 import { DEFAULT_LEASE_MS, holdLock, isHolderGone, lockedError, staleWriteError } from './actor.js';
-import { parseStoredEvent, parseStoredState, type HistoryEvent, type Lock, type LockHolder, type RolloutState, type SaveOptions, type StateStore, type StoredRollout } from './types.js';
+import type { HistoryEvent, Lock, LockHolder, RolloutState, SaveOptions, StateStore, StoredRollout } from './types.js';
 import { createPostgresRequests } from './postgres-requests.js';
 
 /** Where the PostgreSQL store keeps one rollout. */
@@ -208,7 +209,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
 
   async function selectSamples(client: pg.PoolClient): Promise<MetricSample[]> {
     const { rows } = await client.query<{ sample: unknown }>('SELECT sample FROM rollout_samples WHERE plan = $1 ORDER BY id', [plan]);
-    return rows.flatMap((row) => parseStoredSample(row.sample) ?? []);
+    return (await Promise.all(rows.map((row) => parseStoredSample(row.sample)))).flatMap((sample) => sample ?? []);
   }
 
   const where = `the rollout_state row of ${plan}`;
@@ -227,7 +228,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
         const row = rows[0];
         if (!row) return undefined;
         // The column is what the compare-and-set guards, so it wins over the copy in the JSON.
-        return { ...parseStoredState(row.state, where, aside), version: row.version };
+        return { ...(await parseStoredState(row.state, where, aside)), version: row.version };
       }),
 
     save: (next: RolloutState, events: HistoryEvent[], saveOptions: SaveOptions = {}) =>
@@ -266,9 +267,12 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
           'SELECT id, event FROM rollout_history WHERE plan = $1 ORDER BY id',
           [plan],
         );
-        return rows.map((row) =>
-          parseStoredEvent(row.event, `rollout_history row ${row.id}`, `delete it (DELETE FROM rollout_history WHERE id = ${row.id})`),
-        );
+        // In order: the first damaged row is the one reported.
+        const events: HistoryEvent[] = [];
+        for (const row of rows) {
+          events.push(await parseStoredEvent(row.event, `rollout_history row ${row.id}`, `delete it (DELETE FROM rollout_history WHERE id = ${row.id})`));
+        }
+        return events;
       }),
 
     appendSamples: (samples: MetricSample[]) =>
@@ -348,16 +352,16 @@ export function createPostgresStore(options: PostgresStoreOptions): StateStore {
           `SELECT s.plan, s.state, s.version, l.holder, l.expires_at <= now() AS expired
            FROM rollout_state s LEFT JOIN rollout_locks l ON l.plan = s.plan ORDER BY s.plan`,
         );
-        return rows.map((row): StoredRollout => {
+        return Promise.all(rows.map(async (row): Promise<StoredRollout> => {
           const holder = liveHolder(row);
           const base = { name: row.plan, ...(holder ? { holder } : {}) };
           try {
             const rowAside = `delete it (DELETE FROM rollout_state WHERE plan = '${row.plan}')`;
-            return { ...base, state: { ...parseStoredState(row.state, `the rollout_state row of ${row.plan}`, rowAside), version: row.version } };
+            return { ...base, state: { ...(await parseStoredState(row.state, `the rollout_state row of ${row.plan}`, rowAside)), version: row.version } };
           } catch (err) {
             return { ...base, problem: (err as Error).message };
           }
-        });
+        }));
       }),
 
     ...createPostgresRequests(plan, run),

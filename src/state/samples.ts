@@ -10,7 +10,6 @@
  *
  * Samples hold numbers and metric names only, never text a secret could be in.
  */
-import { z } from '../zod-configured.js';
 import type { Reading } from '../analysis/reading.js';
 
 /** One poll's readings. */
@@ -68,24 +67,6 @@ export function compactSamples(samples: MetricSample[], keepFull = KEEP_FULL, ke
     older = halved;
   }
   return [...older, ...samples.slice(samples.length - keepFull)];
-}
-
-const sampleSchema: z.ZodType<MetricSample> = z.looseObject({
-  time: z.string(),
-  percent: z.number(),
-  verdict: z.enum(['healthy', 'hold', 'critical']),
-  metrics: z.record(z.string(), z.number().nullable()),
-  baselines: z.record(z.string(), z.number()).optional(),
-  polls: z.number().int().min(1).optional(),
-});
-
-/**
- * A stored sample, or undefined when it is not one. Samples only draw charts: a damaged one is
- * left out rather than making the report or status fail.
- */
-export function parseStoredSample(value: unknown): MetricSample | undefined {
-  const result = sampleSchema.safeParse(value);
-  return result.success ? result.data : undefined;
 }
 
 /** Writes a run's samples in the background, in order, one write at a time. */

@@ -1,6 +1,7 @@
-/** A rollout's state and history (SPEC §3), and the store that keeps them. */
-import { z } from '../zod-configured.js';
-import { StateCorruptError } from '../errors.js';
+/**
+ * A rollout's state and history (SPEC §3), and the store that keeps them. Stored values are
+ * checked on read by parse-stored.ts, with the shapes of state-schemas.ts.
+ */
 import type { EventCounts } from '../readings.js';
 import type { EventAction, PlanRecord } from '../plan/types.js';
 import type { MetricSample } from './samples.js';
@@ -204,88 +205,5 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-// Stored state and events are checked on read so a hand-edited or truncated store fails with
-// StateCorruptError instead of a TypeError deep inside a command. Loose objects keep fields a newer
-// version wrote; the type annotations make tsc flag these schemas when the interfaces change.
-const stateSchema: z.ZodType<RolloutState> = z.looseObject({
-  plan: z.string(),
-  stageIndex: z.number().int().min(-1),
-  percent: z.number().min(0).max(100),
-  enteredAt: z.number(),
-  paused: z.object({ reason: z.string(), by: z.string(), at: z.number() }).optional(),
-  consecutiveCritical: z.number().int().min(0),
-  holdingSince: z.number().optional(),
-  completed: z.boolean(),
-  rolledBack: z.boolean(),
-  bakeRestart: z.object({ at: z.number(), reason: z.string() }).optional(),
-  stages: z.array(z.number().int().min(1).max(100)).optional(),
-  emergency: z.object({ by: z.string(), at: z.number(), command: z.string() }).optional(),
-  // Checked loosely: a record this version cannot use must not make the state unreadable.
-  planRecord: z.looseObject({ file: z.string(), sha256: z.string(), target: z.unknown(), notify: z.unknown().optional() }).optional().catch(undefined),
-  version: z.number().int().min(0),
-  evidence: z
-    .object({
-      stageIndex: z.number().int(),
-      percent: z.number(),
-      lastAt: z.number().optional(),
-      counts: z.record(z.string(), z.object({ canaryEvents: z.number(), canaryTotal: z.number(), baselineEvents: z.number(), baselineTotal: z.number() })),
-    })
-    .optional(),
-});
-
-const eventSchema: z.ZodType<HistoryEvent> = z.looseObject({
-  time: z.string(),
-  plan: z.string(),
-  actor: z.string(),
-  // Any string: an action added to EventAction later must not make older histories unreadable.
-  action: z.custom<EventAction>((v) => typeof v === 'string' && v.length > 0, 'expected an action'),
-  from: z.number(),
-  to: z.number(),
-  verdict: z.enum(['healthy', 'hold', 'critical', 'skipped']).optional(),
-  metrics: z.record(z.string(), z.number().nullable()),
-  reason: z.string(),
-});
-
-function parseStored<T>(schema: z.ZodType<T>, value: unknown, what: string, where: string, aside: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  throw new StateCorruptError(`${where} is not a valid ${what}${at}: ${issue?.message ?? 'wrong shape'}`, aside);
-}
-
-/** Checks a stored state's shape; StateCorruptError names `where` and says how to move it `aside`. */
-export function parseStoredState(value: unknown, where: string, aside: string): RolloutState {
-  return parseStored(stateSchema, value, 'rollout state', where, aside);
-}
-
 /** What `newRequest` makes an id of: it names files, so nothing else is accepted. */
 export const requestIdPattern = /^[0-9a-z]{9}-[0-9a-f]{8}$/;
-
-const requestSchema: z.ZodType<RunRequest> = z.looseObject({
-  id: z.string().regex(requestIdPattern),
-  kind: z.enum(['hold', 'resume', 'approve', 'rollback']),
-  by: z.string(),
-  reason: z.string().optional(),
-  to: z.union([z.number().int().min(0).max(100), z.literal('previous')]).optional(),
-  at: z.number(),
-});
-
-const answerSchema: z.ZodType<RequestAnswer> = z.looseObject({ id: z.string(), applied: z.boolean(), message: z.string(), exitCode: z.number().int() });
-
-/** A stored request, or undefined when it is not one (a damaged file is skipped, not fatal to the run). */
-export function parseRunRequest(value: unknown): RunRequest | undefined {
-  const result = requestSchema.safeParse(value);
-  return result.success ? result.data : undefined;
-}
-
-/** A stored answer, or undefined when it is not one. */
-export function parseRequestAnswer(value: unknown): RequestAnswer | undefined {
-  const result = answerSchema.safeParse(value);
-  return result.success ? result.data : undefined;
-}
-
-/** Checks a stored history event's shape, as parseStoredState does for state. */
-export function parseStoredEvent(value: unknown, where: string, aside: string): HistoryEvent {
-  return parseStored(eventSchema, value, 'history event', where, aside);
-}

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validate as acceptsPlanShape } from '../../src/plan/plan-shape.generated.js';
 import { planSchema } from '../../src/plan/schema.js';
+import { mutatedAt, type Json } from '../helpers/mutate.js';
 
 const REPO = new URL('../../', import.meta.url);
 
@@ -34,32 +35,6 @@ const edgeValue = fc.oneof(
   fc.dictionary(fc.constantFrom('percent', 'bake', 'url', 'type', 'extra'), fc.oneof(fc.integer({ min: 0, max: 101 }), fc.constantFrom('10m', 'x', '400d')), { maxKeys: 3 }),
 );
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** Every path to a value in `data`, objects and arrays included. */
-function pathsOf(data: Json, at: (string | number)[] = []): (string | number)[][] {
-  const here = [at];
-  if (Array.isArray(data)) return here.concat(data.flatMap((item, i) => pathsOf(item, [...at, i])));
-  if (data !== null && typeof data === 'object') return here.concat(Object.entries(data).flatMap(([key, value]) => pathsOf(value, [...at, key])));
-  return here;
-}
-
-/** `data` with the value at `path` replaced (or deleted, or given a sibling key). */
-function mutated(data: Json, path: (string | number)[], how: 'replace' | 'delete' | 'add', value: Json): Json {
-  const copy = structuredClone(data);
-  if (path.length === 0) return how === 'replace' ? value : copy;
-  const parentPath = path.slice(0, -1);
-  let parent = copy as Record<string | number, Json>;
-  for (const key of parentPath) parent = parent[key] as Record<string | number, Json>;
-  const last = path[path.length - 1] as string | number;
-  if (how === 'replace') parent[last] = value;
-  else if (how === 'delete') {
-    if (Array.isArray(parent)) parent.splice(last as number, 1);
-    else delete parent[last];
-  } else if (!Array.isArray(parent)) parent[`${String(last)}Extra`] = value;
-  return copy;
-}
-
 describe('the generated plan validator', () => {
   it('is what scripts/plan-validator.mjs writes from the schema as it is now', () => {
     const fresh = execFileSync(process.execPath, ['scripts/plan-validator.mjs', '--print'], { cwd: REPO, encoding: 'utf8' });
@@ -81,8 +56,7 @@ describe('the generated plan validator', () => {
         fc.constantFrom('replace' as const, 'replace' as const, 'delete' as const, 'add' as const),
         edgeValue,
         ({ data }, pick, how, value) => {
-          const paths = pathsOf(data as Json);
-          const changed = mutated(data as Json, paths[pick % paths.length] as (string | number)[], how, value as Json);
+          const changed = mutatedAt(data as Json, pick, how, value as Json);
           const zod = zodAccepts(changed);
           if (!zod) rejected++;
           expect(acceptsPlanShape(changed)).toBe(zod);
