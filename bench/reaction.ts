@@ -89,7 +89,7 @@ async function trial(canary: Canary, prometheusUrl: string): Promise<number> {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const healthyPolls = () => output.split('\n').filter((line) => line.includes('"type":"poll"') && line.includes('"verdict":"healthy"')).length;
+  const healthyPolls = () => output.split('\n').filter((line) => line.includes('"kind":"poll"') && line.includes('"verdict":"healthy"')).length;
   try {
     await waitFor(() => canary.puts.some((p) => p.percent === 10), 15_000, `the run did not apply 10 %:\n${output}`);
     await waitFor(() => healthyPolls() >= 2, 15_000, `the run did not judge the canary healthy:\n${output}`);
