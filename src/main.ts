@@ -42,7 +42,10 @@ async function reportError(err: unknown, { json, utc }: { json: boolean; utc: bo
   // An interruption or a "no" was asked for: it is said plainly, in one line, not as an error.
   const asked = err instanceof InterruptedError || err instanceof DeclinedError;
   process.stderr.write(processSecrets.redact(asked ? `${message}\n` : `error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`));
-  if (!known && env.ROLLOUT_DEBUG && err instanceof Error && err.stack) process.stderr.write(processSecrets.redact(`${err.stack}\n`));
+  if (!known && env.ROLLOUT_DEBUG && err instanceof Error && err.stack) {
+    const { sourceMappedStack } = await import('./debug-stack.js');
+    process.stderr.write(processSecrets.redact(`${sourceMappedStack(err.stack)}\n`));
+  }
   return exitCode;
 }
 
