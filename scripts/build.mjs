@@ -35,6 +35,24 @@ const zodEnglishOnly = {
 };
 
 /**
+ * undici's HTTP/1.1 client requires its HTTP/2 client at load, and with it `node:http2` and
+ * `node:tls`: 3.4 ms of every command that makes a request. rollout never negotiates HTTP/2
+ * (no `allowH2`), so the HTTP/2 client is required when first used instead. The build fails if
+ * undici's line changes, rather than bundle it unchanged unnoticed.
+ */
+const undiciHttp2OnUse = {
+  name: 'undici-http2-on-use',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, (args) => {
+      const eager = "const connectH2 = require('./client-h2.js')";
+      const text = readFileSync(args.path, 'utf8');
+      if (text.split(eager).length !== 2) throw new Error(`${args.path}: expected \`${eager}\` once; undici changed, see scripts/build.mjs`);
+      return { contents: text.replace(eager, "const connectH2 = (...args) => require('./client-h2.js')(...args)"), loader: 'js' };
+    });
+  },
+};
+
+/**
  * The commands whose start-up matters most (an on-call engineer's, a CI lint step's) get a bundle
  * of their own, holding only what they run: V8 then instantiates, and the code cache holds, far
  * less. Every other command runs from dist/rollout.cjs, which holds them all. bin/rollout.js
@@ -82,8 +100,8 @@ const bundleOptions = {
 };
 
 const results = await Promise.all([
-  build({ ...bundleOptions, outfile: join(outdir, 'rollout.cjs'), plugins: [zodEnglishOnly] }),
-  ...COMMAND_BUNDLES.map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [zodEnglishOnly, onlyCommand(command)] })),
+  build({ ...bundleOptions, outfile: join(outdir, 'rollout.cjs'), plugins: [zodEnglishOnly, undiciHttp2OnUse] }),
+  ...COMMAND_BUNDLES.map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [zodEnglishOnly, undiciHttp2OnUse, onlyCommand(command)] })),
 ]);
 
 mkdirSync(outdir, { recursive: true });
