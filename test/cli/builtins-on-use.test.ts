@@ -1,8 +1,8 @@
 /**
- * undici's HTTP/1.1 client would load its HTTP/2 client, `node:http2` and `node:tls` with it, on
- * every command that makes a request; the build has it load them on use (scripts/build.mjs), and
- * rollout never negotiates HTTP/2. Checked on the built CLI: an emergency rollback (a PUT) and a
- * status (a GET) load `node:http` but not `node:http2`.
+ * Node built-ins the bundled libraries would load at start and rollout never uses are loaded on
+ * use (scripts/build.mjs): undici's HTTP/2 client, with `node:http2` and `node:tls` (rollout never
+ * negotiates HTTP/2), and commander's `node:child_process` (for executable subcommands, which
+ * rollout has none of). Checked on the built CLI.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +27,18 @@ async function probed(dir: string, args: string[]): Promise<{ code: number | nul
   return { code: r.code, builtins: readFileSync(probe, 'utf8').split('\n') };
 }
 
-describe('an HTTP request', () => {
-  it('loads node:http, not node:http2 or node:tls', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rollout-http2-on-use-'));
+describe('the built-ins loaded', () => {
+  it('by validate: no node:child_process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-builtins-'));
+    writeFileSync(join(dir, 'rollout.yaml'), 'version: 1\nname: quiet\nstages: [10, 100]\ntarget:\n  type: env-file\n  path: .env\n  key: PERCENT\n');
+    const { code, builtins } = await probed(dir, ['validate']);
+    expect(code).toBe(0);
+    expect(builtins).toContain('fs');
+    expect(builtins).not.toContain('child_process');
+  });
+
+  it('by an HTTP request: node:http, not node:http2 or node:tls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-builtins-'));
     writeFileSync(
       join(dir, 'rollout.yaml'),
       `version: 1\nname: h1\nstages: [10, 100]\ntarget:\n  type: http\n  set: { method: PUT, url: "${flagApi.url}/flag", body: { percentage: "{{percent}}" } }\n  get: { url: "${flagApi.url}/flag", path: percentage }\n`,
