@@ -149,9 +149,14 @@ describe('the code cache', () => {
 
     // Neither XDG_CACHE_HOME nor HOME, or a relative HOME: no cache, same answer, nothing written here.
     const cwd = freshDir('cwd');
-    expect(await runCli(['validate', plan], { cwd, env: { HOME: undefined } })).toEqual(off);
-    expect(await runCli(['validate', plan], { cwd, env: { HOME: 'relative-home' } })).toEqual(off);
+    expect(await runCli(['validate', plan], { cwd, env: { HOME: undefined, XDG_CACHE_HOME: undefined } })).toEqual(off);
+    expect(await runCli(['validate', plan], { cwd, env: { HOME: 'relative-home', XDG_CACHE_HOME: undefined } })).toEqual(off);
     expect(readdirSync(cwd)).toEqual([]);
+
+    // Without XDG_CACHE_HOME, the cache goes to ~/.cache/rollout.
+    const userHome = freshDir('home');
+    expect(await runCli(['validate', plan], { cwd, env: { HOME: userHome, XDG_CACHE_HOME: undefined } })).toEqual(off);
+    expect(readdirSync(join(userHome, '.cache', 'rollout'))).toHaveLength(1);
   });
 
   it('is neither read nor written where another user could write, nor through a link, a FIFO or a device', async () => {

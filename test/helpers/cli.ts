@@ -1,8 +1,13 @@
 /** Runs the built CLI as a subprocess, as a CI job would: CI=true, no TTY, no colour. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/rollout.js', import.meta.url));
+
+/** Where the CLI's code caches go in tests: the temp directory, not the home of whoever runs them. */
+const TEST_CODE_CACHE = join(tmpdir(), 'rollout-test-code-cache');
 
 export interface CliResult {
   /** null when the process was killed by a signal. */
@@ -40,7 +45,7 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
     : [process.execPath, command];
   const child = spawn(file, argv, {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1', ROLLOUT_ACTOR: 'test-runner', ...options.env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: TEST_CODE_CACHE, CI: 'true', NO_COLOR: '1', ROLLOUT_ACTOR: 'test-runner', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: options.timeoutMs ?? 30_000,
   });
