@@ -9,8 +9,7 @@ const path = require('node:path');
 
 
 /** The command's own bundle when the build made one (scripts/build.mjs), else the one of all commands. */
-function bundleFor(args) {
-  const verb = args.find((arg) => !arg.startsWith('-'));
+function bundleFor(verb) {
   const own = verb && /^[a-z]+$/.test(verb) ? path.join(__dirname, `../dist/${verb}.cjs`) : undefined;
   return own && fs.existsSync(own) ? own : path.join(__dirname, '../dist/rollout.cjs');
 }
@@ -20,8 +19,8 @@ function bundleFor(args) {
  * (they compile little of the command), not a usage error (perhaps a mistyped command), not an
  * interrupted run (it stopped part way).
  */
-function worthCaching(args, exitCode) {
-  const asksForHelp = args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg)) || args.find((arg) => !arg.startsWith('-')) === 'help';
+function worthCaching(args, verb, exitCode) {
+  const asksForHelp = verb === 'help' || args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
   return !asksForHelp && exitCode !== 2 && exitCode !== 130;
 }
 
@@ -69,12 +68,11 @@ function loadBundle(file, cacheFile) {
  * a file per command (`rollback --emergency` apart) and Node version, CPU and Node flags, all of
  * which V8 checks a cache against. None with ROLLOUT_CODE_CACHE=off or without an absolute home.
  */
-function cacheFileFor(args, env) {
+function cacheFileFor(args, verb, env) {
   if (env.ROLLOUT_CODE_CACHE === 'off') return undefined;
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : env.HOME && path.isAbsolute(env.HOME) && path.join(env.HOME, '.cache');
   if (!base) return undefined;
-  const verb = args.find((arg) => !arg.startsWith('-')) ?? 'none';
-  const command = /^[a-z][a-z-]{0,23}$/.test(verb) ? verb : 'other';
+  const command = verb === undefined ? 'none' : /^[a-z][a-z-]{0,23}$/.test(verb) ? verb : 'other';
   const mode = command === 'rollback' && args.includes('--emergency') ? '-emergency' : '';
   const flags = fnv1a(`${process.execArgv.join(' ')}|${env.NODE_OPTIONS ?? ''}`);
   return path.join(base, 'rollout', fnv1a(path.join(__dirname, '..')), `${command}${mode}.${process.version}-${process.arch}-${flags}.v8cache`);
@@ -183,9 +181,11 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   fs.writeSync(1, `${require('../package.json').version}\n`);
 } else {
-  const bundle = loadBundle(bundleFor(argv), cacheFileFor(argv, process.env));
+  // The command: the first word that is not an option (rollout's own options take no value).
+  const verb = argv.find((arg) => !arg.startsWith('-'));
+  const bundle = loadBundle(bundleFor(verb), cacheFileFor(argv, verb, process.env));
   bundle.exports.main(argv).then((exitCode) => {
-    if (worthCaching(argv, exitCode)) bundle.keepCache();
+    if (worthCaching(argv, verb, exitCode)) bundle.keepCache();
     process.exit(exitCode);
   });
 }
