@@ -2,13 +2,14 @@
 // node_modules: dist/rollout.cjs with every command, and dist/<command>.cjs for the commands whose
 // start matters most. bin/rollout.js runs one with a V8 code cache per command; code a command
 // does not use is not run (esbuild evaluates a module reached through `import()` when it is
-// imported) and, thanks to the cache, not compiled either.
+// imported) and, thanks to the cache, not compiled either. The large packages no fast path uses
+// are bundles of their own in dist/lib/, required when first used.
 //
 // Files are written atomically (temp + rename): a test run in another process may be loading
 // dist/ meanwhile.
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBundleOptions } from './node-bundle.mjs';
 
@@ -76,6 +77,26 @@ const commanderChildProcessOnUse = patchLine(
 );
 
 /**
+ * Packages that no command's fast path uses, each bundled into dist/lib/<name>.cjs and required
+ * from there when first used: zod words a rejected plan's problems (and serves `schema` and `init`),
+ * @inquirer/prompts asks questions at a terminal, pg keeps state in PostgreSQL. Even unrun, their
+ * code in a command's bundle cost every start: zod's alone made `rollout validate` 5 ms slower
+ * (A/B builds, bench/README.md).
+ */
+const PACKAGES_ON_USE = { zod: 'zod', prompts: '@inquirer/prompts', pg: 'pg' };
+
+/** Our imports of PACKAGES_ON_USE become requires of dist/lib/<name>.cjs, relative to the bundle. */
+const packagesOnUse = {
+  name: 'packages-on-use',
+  setup(build) {
+    const libOf = new Map(Object.entries(PACKAGES_ON_USE).map(([lib, pkg]) => [pkg, lib]));
+    build.onResolve({ filter: /^[@a-z]/ }, (args) =>
+      libOf.has(args.path) && args.importer.includes(`${join(root, 'src')}`) ? { path: `./lib/${libOf.get(args.path)}.cjs`, external: true } : undefined,
+    );
+  },
+};
+
+/**
  * The commands whose start-up matters most (an on-call engineer's, a CI lint step's) get a bundle
  * of their own, holding only what they run: V8 then instantiates, and the code cache holds, far
  * less. Every other command runs from dist/rollout.cjs, which holds them all. bin/rollout.js
@@ -112,6 +133,8 @@ const bundleOptions = {
   charset: 'ascii',
   // CommonJS has no import.meta: the bundle's own file URL stands in for it.
   define: { __ROLLOUT_VERSION__: JSON.stringify(version), 'import.meta.url': '__bundleUrl' },
+  // V8 runs the bundle as a script, which has no `import()`: the packages of dist/lib/ are required.
+  supported: { 'dynamic-import': false },
   // The bundle is one function expression, which bin/rollout.js compiles and calls with what a
   // CommonJS module gets (wrapping it there would copy the whole source once more). Strict, as
   // the ES modules it is made of (esbuild's own "use strict" comes after the banner).
@@ -122,12 +145,30 @@ const bundleOptions = {
   sourcemap: 'linked',
 };
 
+/**
+ * A package of PACKAGES_ON_USE as a plain CommonJS module (Node's require loads it, without a code
+ * cache: it is off the fast paths), exporting what the package does.
+ */
+const libraryOptions = (lib, pkg) => ({
+  ...nodeBundleOptions,
+  absWorkingDir: root,
+  stdin: { contents: pkg === 'pg' ? `module.exports = require('pg');` : `export * from '${pkg}';`, resolveDir: root, loader: 'js' },
+  write: false,
+  format: 'cjs',
+  banner: {},
+  outfile: join(outdir, 'lib', `${lib}.cjs`),
+  sourcemap: 'linked',
+  plugins: [zodEnglishOnly],
+});
+
+const commandPlugins = [packagesOnUse, zodEnglishOnly, undiciHttp2OnUse, commanderChildProcessOnUse];
 const results = await Promise.all([
-  build({ ...bundleOptions, outfile: join(outdir, 'rollout.cjs'), plugins: [zodEnglishOnly, undiciHttp2OnUse, commanderChildProcessOnUse] }),
-  ...COMMAND_BUNDLES.map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [zodEnglishOnly, undiciHttp2OnUse, commanderChildProcessOnUse, onlyCommand(command)] })),
+  build({ ...bundleOptions, outfile: join(outdir, 'rollout.cjs'), plugins: commandPlugins }),
+  ...COMMAND_BUNDLES.map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [...commandPlugins, onlyCommand(command)] })),
+  ...Object.entries(PACKAGES_ON_USE).map(([lib, pkg]) => build(libraryOptions(lib, pkg))),
 ]);
 
-mkdirSync(outdir, { recursive: true });
+mkdirSync(join(outdir, 'lib'), { recursive: true });
 const outputs = results.flatMap((result) => result.outputFiles);
 for (const file of outputs) {
   // esbuild escapes non-ASCII in code, not in the comments it keeps: escaped there too.
@@ -138,7 +179,7 @@ for (const file of outputs) {
 }
 // What earlier builds left: the ES module build's chunks, a command's bundle no longer made
 // (bin/rollout.js would run it, since it exists).
-const written = new Set(outputs.map((file) => basename(file.path)));
-for (const old of readdirSync(outdir)) {
+const written = new Set(outputs.map((file) => relative(outdir, file.path)).concat('lib'));
+for (const old of [...readdirSync(outdir), ...readdirSync(join(outdir, 'lib')).map((name) => join('lib', name))]) {
   if (!written.has(old) && !old.endsWith('.tmp')) rmSync(join(outdir, old), { recursive: true, force: true });
 }
