@@ -6,6 +6,7 @@
 import { DeclinedError, ExitCode, InterruptedError, isCommitFailure, RolloutError } from './errors.js';
 import { processSecrets } from './plan/secrets.js';
 import { shutdown } from './shutdown.js';
+import { flushOutput, stderr, stdout } from './stdio.js';
 import { watchStops } from './stop-signals.js';
 
 declare const __ROLLOUT_VERSION__: string | undefined;
@@ -26,6 +27,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } finally {
     stopWatching();
     await shutdown();
+    await flushOutput();
   }
 }
 
@@ -37,14 +39,14 @@ async function reportError(err: unknown, { json, utc }: { json: boolean; utc: bo
   const hint = known ? err.hint : 'this is a bug in rollout; rerun with ROLLOUT_DEBUG=1 and report the output';
   if (json) {
     const { errorDocument } = await import('./cli/json-documents.js');
-    process.stdout.write(`${processSecrets.redact(JSON.stringify(errorDocument(err, exitCode, hint)))}\n`);
+    stdout.write(`${processSecrets.redact(JSON.stringify(errorDocument(err, exitCode, hint)))}\n`);
   }
   // An interruption or a "no" was asked for: it is said plainly, in one line, not as an error.
   const asked = err instanceof InterruptedError || err instanceof DeclinedError;
-  process.stderr.write(processSecrets.redact(asked ? `${message}\n` : `error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`));
+  stderr.write(processSecrets.redact(asked ? `${message}\n` : `error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`));
   if (!known && env.ROLLOUT_DEBUG && err instanceof Error && err.stack) {
     const { sourceMappedStack } = await import('./debug-stack.js');
-    process.stderr.write(processSecrets.redact(`${sourceMappedStack(err.stack)}\n`));
+    stderr.write(processSecrets.redact(`${sourceMappedStack(err.stack)}\n`));
   }
   return exitCode;
 }

@@ -5,6 +5,7 @@
  * are released, exit 130. A second signal exits at once.
  */
 import { ExitCode, InterruptedError, OutputClosedError } from './errors.js';
+import { whenOutputCloses } from './stdio.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -19,10 +20,9 @@ export function watchStops(controller: AbortController): () => void {
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
   running = controller;
-  // A write to a closed pipe fails (EPIPE; EIO on a terminal that hung up) as an 'error' event:
-  // unhandled, it would crash with a stack trace. The listener stays for the whole process, since
-  // the final messages are written after the command has ended; later writes to the closed stream are dropped.
-  for (const stream of [process.stdout, process.stderr]) if (!stream.listeners('error').includes(onOutputClosed)) stream.on('error', onOutputClosed);
+  // The listener stays for the whole process, since the final messages are written after the
+  // command has ended; later writes to the closed output are dropped.
+  whenOutputCloses(onOutputClosed);
   return () => {
     for (const signal of SIGNALS) process.off(signal, onSignal);
   };

@@ -4,6 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { processSecrets, type Secrets } from '../plan/secrets.js';
+import { stderr, stdout } from '../stdio.js';
 
 export interface Output {
   readonly json: boolean;
@@ -48,7 +49,7 @@ export interface OutputOptions {
   color?: boolean;
   isTTY?: boolean;
   utc?: boolean;
-  /** Default: process.stdout's size, when it is a terminal. */
+  /** Default: stdout's size, when it is a terminal. */
   terminalSize?: () => TerminalSize | undefined;
   secrets?: Secrets;
   write?: (text: string) => void;
@@ -65,8 +66,8 @@ export function wantsColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, is
 /** An Output over the process's stdout and stderr (or the given writers). */
 export function createOutput(options: OutputOptions = {}): Output {
   const secrets = options.secrets ?? processSecrets;
-  const write = options.write ?? ((t: string) => process.stdout.write(t));
-  const writeError = options.writeError ?? ((t: string) => process.stderr.write(t));
+  const write = options.write ?? ((t: string) => stdout.write(t));
+  const writeError = options.writeError ?? ((t: string) => stderr.write(t));
   let around: ((write: () => void) => void) | undefined;
   return {
     json: options.json ?? false,
@@ -89,8 +90,8 @@ export function createOutput(options: OutputOptions = {}): Output {
 }
 
 function stdoutSize(): TerminalSize | undefined {
-  const { columns, rows } = process.stdout;
-  return columns > 0 ? { columns, rows: rows > 0 ? rows : 24 } : undefined;
+  const { columns, rows } = stdout;
+  return columns !== undefined && columns > 0 ? { columns, rows: rows !== undefined && rows > 0 ? rows : 24 } : undefined;
 }
 
 /** An Output that records what would be printed (tests, and the demo's narration). */

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { stderr, stdout } from '../stdio.js';
 import { COMMAND_GROUPS, COMPLETION_EXAMPLE, COMPLETION_SUMMARY, groupItems, helpEpilogue, HELP_GROUPS, optionDescription, UNMAPPED_VERBS } from './help-text.js';
 import { createProgress } from './progress.js';
 import { canPrompt, createPrompter } from './prompter.js';
@@ -33,7 +34,7 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
     .showSuggestionAfterError(true)
     .exitOverride()
     // The entry point prints commander's errors (with a hint), so commander itself stays quiet.
-    .configureOutput({ outputError: () => undefined })
+    .configureOutput({ outputError: () => undefined, writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) })
     // Set before any command is added: subcommands inherit it.
     .configureHelp({ optionDescription, groupItems })
     .addHelpText('after', helpEpilogue);
@@ -215,7 +216,7 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
   const verb = argv.find((arg) => !arg.startsWith('-'));
   const completing = verb === 'completion' || verb === 'complete';
   const program = buildProgram(world.version, async (action, options) => {
-    const isTTY = Boolean(process.stdout.isTTY);
+    const isTTY = stdout.isTTY;
     // Loaded here, not at the top: `--help` and usage errors never need chalk.
     const { createOutput, wantsColor } = await import('./output.js');
     const out = createOutput({
@@ -226,11 +227,11 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
     });
     const ctx: CommandContext = {
       out,
-      prompter: createPrompter(canPrompt(world.env, process.stdin.isTTY), world.signal),
+      prompter: createPrompter(() => canPrompt(world.env, process.stdin.isTTY), world.signal),
       clock: systemClock,
       env: world.env,
       signal: world.signal,
-      progress: createProgress(process.stderr),
+      progress: createProgress(stderr),
     };
     exitCode = (await action(options, ctx)).exitCode;
   }, !completing);

@@ -12,11 +12,16 @@ export interface Prompter {
  * The terminal prompter (@inquirer/prompts, loaded only when a question is asked). `signal`
  * (SIGINT, SIGTERM, SIGHUP, a closed output) closes an open prompt.
  */
-export function createPrompter(interactive: boolean, signal?: AbortSignal): Prompter {
+export function createPrompter(interactive: () => boolean, signal?: AbortSignal): Prompter {
+  // Asked when first needed: looking at stdin creates Node's stream for it, which most commands never read.
+  let known: boolean | undefined;
+  const isInteractive = () => (known ??= interactive());
   return {
-    interactive,
+    get interactive() {
+      return isInteractive();
+    },
     async confirm(message, flag) {
-      if (!interactive) {
+      if (!isInteractive()) {
         throw new UsageError(`${message} — cannot ask without a terminal`, `pass ${flag} to confirm non-interactively`);
       }
       const { confirm } = await import('@inquirer/prompts');

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import type { Clock } from '../clock.js';
 import { describeUrl, HttpFailure, httpStream, type HttpHead } from '../net/http.js';
 import { processSecrets } from '../plan/secrets.js';
+import { stderr } from '../stdio.js';
 import { prepareSourceRequest } from './http-json.js';
 import type { HttpSourceConfig } from './kinds/http-source.js';
 import { evaluateExpression } from './exposition/evaluate.js';
@@ -223,7 +224,7 @@ class ExpositionSource implements MetricSource {
 }
 
 function warnOnStderr(message: string): void {
-  process.stderr.write(processSecrets.redact(`warning: ${message}\n`));
+  stderr.write(processSecrets.redact(`warning: ${message}\n`));
 }
 
 /** A short digest that identifies `text` without holding it. */

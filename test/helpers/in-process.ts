@@ -87,7 +87,7 @@ export async function startHarness(options: PlanOptions = {}): Promise<Harness> 
   };
   const context = (extra: RunExtra = {}) => ({
     out: memoryOutput({ isTTY: extra.isTTY ?? false }),
-    prompter: createPrompter(false),
+    prompter: createPrompter(() => false),
     clock,
     env: { ROLLOUT_ACTOR: 'alice', APP_TOKEN: 'app-secret-token', ...extra.env },
     signal: extra.signal ?? new AbortController().signal,

@@ -50,7 +50,7 @@ target: { type: command, set: [echo, "{{percent}}"] }
 }
 
 function context(): CommandContext & { out: ReturnType<typeof memoryOutput> } {
-  return { out: memoryOutput({ json: true }), prompter: createPrompter(false), clock: new FakeClock(), env: {}, signal: new AbortController().signal };
+  return { out: memoryOutput({ json: true }), prompter: createPrompter(() => false), clock: new FakeClock(), env: {}, signal: new AbortController().signal };
 }
 
 async function problemsOf(file: string): Promise<string[]> {
