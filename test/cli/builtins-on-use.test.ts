@@ -1,8 +1,9 @@
 /**
  * Node built-ins the bundled libraries would load at start and rollout never uses are loaded on
  * use (scripts/build.mjs): undici's HTTP/2 client, with `node:http2` and `node:tls` (rollout never
- * negotiates HTTP/2), and commander's `node:child_process` (for executable subcommands, which
- * rollout has none of). Checked on the built CLI.
+ * negotiates HTTP/2), commander's `node:child_process` (for executable subcommands, which
+ * rollout has none of) and chalk's `node:tty` and `node:os` (colour detection). Nor does writing
+ * to a pipe cost `node:net` (src/stdio.ts). Checked on the built CLI.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,9 +22,9 @@ beforeAll(async () => {
 afterAll(() => flagApi.close());
 
 /** Runs `rollout ...args` in `dir`; its exit code and the Node built-ins it loaded. */
-async function probed(dir: string, args: string[]): Promise<{ code: number | null; builtins: string[] }> {
+async function probed(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; builtins: string[] }> {
   const probe = join(dir, 'builtins');
-  const r = await runCli(args, { cwd: dir, env: { NODE_OPTIONS: `--require ${PROBE}`, BUILTINS_PROBE: probe } });
+  const r = await runCli(args, { cwd: dir, env: { ...env, NODE_OPTIONS: `--require ${PROBE}`, BUILTINS_PROBE: probe } });
   return { code: r.code, builtins: readFileSync(probe, 'utf8').split('\n') };
 }
 
@@ -35,6 +36,15 @@ describe('the built-ins loaded', () => {
     expect(code).toBe(0);
     expect(builtins).toContain('fs');
     expect(builtins).not.toContain('child_process');
+  });
+
+  it('by validate into a pipe, the code cache off (its check hashes): no net, tty, os or crypto', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-builtins-'));
+    writeFileSync(join(dir, 'rollout.yaml'), 'version: 1\nname: quiet\nstages: [10, 100]\ntarget:\n  type: env-file\n  path: .env\n  key: PERCENT\n');
+    const { code, builtins } = await probed(dir, ['validate'], { ROLLOUT_CODE_CACHE: 'off' });
+    expect(code).toBe(0);
+    expect(builtins).toContain('fs');
+    expect(builtins.filter((name) => ['net', 'tty', 'os', 'crypto', 'stream'].includes(name))).toEqual([]);
   });
 
   it('by an HTTP request: node:http, not node:http2 or node:tls', async () => {
