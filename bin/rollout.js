@@ -44,7 +44,8 @@ function loadBundle(file, cacheFile) {
   }
   const cachedData = cacheFile && readCache(cacheFile, identity);
   // The bundle is a function expression taking what a CommonJS module is given (scripts/build.mjs).
-  const script = new (require('node:vm').Script)(source, { filename: file, cachedData });
+  const { Script } = require('node:vm');
+  const script = cachedData ? withChecksums(() => new Script(source, { filename: file, cachedData })) : new Script(source, { filename: file });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, require('node:module').createRequire(file), module, file, path.dirname(file));
   return {
@@ -57,7 +58,7 @@ function loadBundle(file, cacheFile) {
       // V8 keeps a cache for the flags it was made under, and src/net/http.ts turns on
       // --liftoff-only before the first request: the cache is made under the flags at start-up.
       require('node:v8').setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
-      writeCache(cacheFile, identity, script.createCachedData());
+      writeCache(cacheFile, identity, withChecksums(() => script.createCachedData()));
     },
   };
 }
@@ -87,8 +88,24 @@ function fnv1a(text) {
 
 /** The largest cache kept: a command's is about 1 MB. */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
-/** A cache file: this line, then V8's data. V8 checks its data's header only, not the data. */
-const cacheHeader = (identity, data) => `rollout code cache 1 ${identity} ${require('node:crypto').createHash('sha256').update(data).digest('hex')}\n`;
+/** A cache file: this line, naming the bundle file it was made for, then V8's data. */
+const cacheHeader = (identity) => `rollout code cache 2 ${identity}\n`;
+
+/**
+ * Runs `work` with V8 checking (or, making a cache, computing) the checksum of a code cache's
+ * data, which release builds of V8 leave off: damaged data has crashed V8 or run wrong code. The
+ * flag is on for this alone, when a cache is read and when one is made (V8 keeps a cache for the
+ * flags it was made under, Node's own for its built-ins among them).
+ */
+function withChecksums(work) {
+  const v8 = require('node:v8');
+  v8.setFlagsFromString('--verify-snapshot-checksum');
+  try {
+    return work();
+  } finally {
+    v8.setFlagsFromString('--no-verify-snapshot-checksum');
+  }
+}
 
 /**
  * The cache's data, when it was made for this very bundle file and is whole; undefined otherwise.
@@ -105,7 +122,7 @@ function readCache(file, identity) {
     const bytes = fs.readFileSync(fd);
     const end = bytes.indexOf(10);
     const data = bytes.subarray(end + 1);
-    return end > 0 && bytes.toString('latin1', 0, end + 1) === cacheHeader(identity, data) ? data : undefined;
+    return end > 0 && bytes.toString('latin1', 0, end + 1) === cacheHeader(identity) ? data : undefined;
   } catch {
     return undefined; // none yet, or unreadable: the command compiles as without a cache
   } finally {
@@ -145,7 +162,7 @@ function writeCache(file, identity, data) {
     const fd = fs.openSync(temp, 'wx', 0o600);
     tempMade = true;
     try {
-      fs.writeFileSync(fd, Buffer.concat([Buffer.from(cacheHeader(identity, data), 'latin1'), data]));
+      fs.writeFileSync(fd, Buffer.concat([Buffer.from(cacheHeader(identity), 'latin1'), data]));
     } finally {
       fs.closeSync(fd);
     }
@@ -170,7 +187,7 @@ function isOtherBundle(file, identity) {
   try {
     const head = Buffer.alloc(200);
     const line = head.toString('latin1', 0, fs.readSync(fd, head, 0, head.length, 0));
-    return !line.startsWith(`rollout code cache 1 ${identity} `);
+    return !line.startsWith(cacheHeader(identity));
   } finally {
     fs.closeSync(fd);
   }
