@@ -15,52 +15,77 @@ function bundleFor(verb) {
 }
 
 /**
- * A run whose compiled code is worth keeping for the command's next runs: not help or the version
- * (they compile little of the command), not a usage error (perhaps a mistyped command), not an
- * interrupted run (it stopped part way).
+ * Which caches a run's compiled code is worth keeping for the command's next runs: none after
+ * help or the version (they compile little of the command) or an interrupted run (it stopped part
+ * way); after a usage error (perhaps a mistyped command) only those of the packages of dist/lib/
+ * it loaded, which it used whole (zod words a plan's problems); otherwise all.
  */
-function worthCaching(args, verb, exitCode) {
+function cachesWorthKeeping(args, verb, exitCode) {
   const asksForHelp = verb === 'help' || args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
-  return !asksForHelp && exitCode !== 2 && exitCode !== 130;
+  if (asksForHelp || exitCode === 130) return 'none';
+  return exitCode === 2 ? 'libraries' : 'all';
 }
 
 /**
  * Runs the bundle through V8 with the compiled code of an earlier run of the same command (a V8
  * code cache, see the README), so V8 neither parses nor compiles what that run compiled. The
  * cache is made after the first run of each command, once the command has compiled what it uses.
+ * The packages the bundle requires from dist/lib/ (scripts/build.mjs) are bundles run the same
+ * way, each with a cache of its own for the command.
  */
 function loadBundle(file, cacheFile) {
-  // Read through one descriptor: the identity the cache is checked against is the file's read.
-  const fd = fs.openSync(file, 'r');
-  let source;
-  let identity;
-  try {
-    const info = fs.fstatSync(fd);
-    identity = `${info.size}:${info.mtimeMs}:${info.ino}`;
-    // The bundle is ASCII (the build makes it so): latin1 decodes it three times faster than utf8.
-    source = fs.readFileSync(fd, 'latin1');
-  } finally {
-    fs.closeSync(fd);
-  }
-  const cachedData = cacheFile && readCache(cacheFile, identity);
-  // The bundle is a function expression taking what a CommonJS module is given (scripts/build.mjs).
-  const { Script } = require('node:vm');
-  const script = cachedData ? withChecksums(() => new Script(source, { filename: file, cachedData })) : new Script(source, { filename: file });
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, require('node:module').createRequire(file), module, file, path.dirname(file));
+  const runs = [];
+  const libraries = new Map();
+  const nodeRequire = require('node:module').createRequire(file);
+  const bundleRequire = (id) => {
+    if (!id.startsWith('./lib/')) return nodeRequire(id);
+    if (!libraries.has(id)) libraries.set(id, run(path.join(path.dirname(file), id), cacheFile && libraryCacheFile(cacheFile, path.basename(id, '.cjs'))));
+    return libraries.get(id);
+  };
+  const run = (bundleFile, bundleCacheFile) => {
+    // Read through one descriptor: the identity the cache is checked against is the file's read.
+    const fd = fs.openSync(bundleFile, 'r');
+    let source;
+    let identity;
+    try {
+      const info = fs.fstatSync(fd);
+      identity = `${info.size}:${info.mtimeMs}:${info.ino}`;
+      // The bundle is ASCII (the build makes it so): latin1 decodes it three times faster than utf8.
+      source = fs.readFileSync(fd, 'latin1');
+    } finally {
+      fs.closeSync(fd);
+    }
+    const cachedData = bundleCacheFile && readCache(bundleCacheFile, identity);
+    // The bundle is a function expression taking what a CommonJS module is given (scripts/build.mjs).
+    const { Script } = require('node:vm');
+    const script = cachedData ? withChecksums(() => new Script(source, { filename: bundleFile, cachedData })) : new Script(source, { filename: bundleFile });
+    runs.push({ script, cacheFile: bundleCacheFile, identity, cached: Boolean(cachedData), library: bundleFile !== file });
+    const module = { exports: {} };
+    script.runInThisContext()(module.exports, bundleRequire, module, bundleFile, path.dirname(bundleFile));
+    return module.exports;
+  };
   return {
-    exports: module.exports,
-    keepCache() {
-      if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
+    exports: run(file, cacheFile),
+    /** Writes the caches of the bundles run ('all'), or of those of dist/lib/ ('libraries'), that had none or a rejected one. */
+    keepCaches(which) {
+      const toWrite = runs.filter((r) => (which === 'all' || (which === 'libraries' && r.library)) && r.cacheFile && (!r.cached || r.script.cachedDataRejected));
+      if (toWrite.length === 0) return;
       // A stop signal now would end the process before its exit code is set: the command has
       // ended, so a signal waits the few milliseconds the writing takes.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => undefined);
       // V8 keeps a cache for the flags it was made under, and src/net/http.ts turns on
       // --liftoff-only before the first request: the cache is made under the flags at start-up.
       require('node:v8').setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
-      writeCache(cacheFile, identity, withChecksums(() => script.createCachedData()));
+      for (const r of toWrite) writeCache(r.cacheFile, r.identity, withChecksums(() => r.script.createCachedData()));
     },
   };
+}
+
+/** The cache of a package of dist/lib/ for a command: `validate+zod.<node>-<arch>-<flags>.v8cache` beside `validate.…`. */
+function libraryCacheFile(commandCacheFile, library) {
+  const name = path.basename(commandCacheFile);
+  const dot = name.indexOf('.');
+  return path.join(path.dirname(commandCacheFile), `${name.slice(0, dot)}+${library}${name.slice(dot)}`);
 }
 
 /**
@@ -202,7 +227,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   const verb = argv.find((arg) => !arg.startsWith('-'));
   const bundle = loadBundle(bundleFor(verb), cacheFileFor(argv, verb, process.env));
   bundle.exports.main(argv).then((exitCode) => {
-    if (worthCaching(argv, verb, exitCode)) bundle.keepCache();
+    bundle.keepCaches(cachesWorthKeeping(argv, verb, exitCode));
     process.exit(exitCode);
   });
 }

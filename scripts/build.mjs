@@ -162,20 +162,18 @@ const bundleOptions = {
 };
 
 /**
- * A package of PACKAGES_ON_USE as a plain CommonJS module (Node's require loads it, without a code
- * cache: it is off the fast paths), exporting what the package does.
+ * A package of PACKAGES_ON_USE, bundled as a command's bundle is (bin/rollout.js loads it the same
+ * way, with a code cache of its own), exporting what the package does.
  */
-const libraryOptions = (lib, pkg) => ({
-  ...nodeBundleOptions,
-  absWorkingDir: root,
-  stdin: { contents: pkg === 'pg' ? `module.exports = require('pg');` : `export * from '${pkg}';`, resolveDir: root, loader: 'js' },
-  write: false,
-  format: 'cjs',
-  banner: {},
-  outfile: join(outdir, 'lib', `${lib}.cjs`),
-  sourcemap: 'linked',
-  plugins: [zodEnglishOnly],
-});
+function libraryOptions(lib, pkg) {
+  const { entryPoints: _commandEntry, ...options } = bundleOptions;
+  return {
+    ...options,
+    stdin: { contents: pkg === 'pg' ? `module.exports = require('pg');` : `export * from '${pkg}';`, resolveDir: root, loader: 'js' },
+    outfile: join(outdir, 'lib', `${lib}.cjs`),
+    plugins: [zodEnglishOnly],
+  };
+}
 
 const commandPlugins = [packagesOnUse, zodEnglishOnly, chalkWithoutDetection, undiciHttp2OnUse, commanderChildProcessOnUse];
 const results = await Promise.all([

@@ -44,17 +44,40 @@ function onlyCache(home: string): string {
 }
 const stamp = (path: string) => ({ mtimeMs: statSync(path).mtimeMs, ino: statSync(path).ino });
 
-/** A copy of the installed package (bin/, dist/*.cjs, package.json) somewhere else. */
+/** A copy of the installed package (bin/, dist/*.cjs, dist/lib/*.cjs, package.json) somewhere else. */
 function copyInstall(): string {
   const copy = freshDir('install');
-  for (const dir of ['bin', 'dist']) mkdirSync(join(copy, dir));
-  for (const file of ['bin/rollout.js', 'bin/package.json', 'package.json', ...readdirSync(join(REPO, 'dist')).filter((f) => f.endsWith('.cjs')).map((f) => `dist/${f}`)]) {
+  for (const dir of ['bin', 'dist', 'dist/lib']) mkdirSync(join(copy, dir));
+  const bundles = (dir: string) => readdirSync(join(REPO, dir)).filter((f) => f.endsWith('.cjs')).map((f) => `${dir}/${f}`);
+  for (const file of ['bin/rollout.js', 'bin/package.json', 'package.json', ...bundles('dist'), ...bundles('dist/lib')]) {
     copyFileSync(join(REPO, file), join(copy, file));
   }
   return copy;
 }
 
 describe('the code cache', () => {
+  it('is kept for each package of dist/lib/ a command loads, by itself, even by a run that ends in a plan error', async () => {
+    const home = freshDir('cache');
+    const broken = join(freshDir('plan'), 'rollout.yaml');
+    writeFileSync(broken, 'version: 1\nname: broken\nstages: [10, 100]\nbake: 5m\ntarget:\n  type: env-file\n  path: .env\n  key: PERCENT\n');
+    const reference = await run(['validate', broken, '--json'], { ROLLOUT_CODE_CACHE: 'off' });
+    expect(reference.code).toBe(2);
+    expect(reference.stdout).toContain('unknown key');
+    expect(await run(['validate', broken, '--json'], { XDG_CACHE_HOME: home })).toEqual(reference);
+    // zod words the problems: its cache is kept; the command's is not, after exit 2.
+    const files = cacheFiles(home);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^validate\+zod\.v[\d.]+-[a-z0-9]+-[0-9a-f]+\.v8cache$/);
+    const zodCache = join(installDir(home), files[0] as string);
+    const before = stamp(zodCache);
+    expect(await run(['validate', broken, '--json'], { XDG_CACHE_HOME: home })).toEqual(reference);
+    expect(stamp(zodCache)).toEqual(before);
+    // A valid plan's run keeps the command's own cache beside it.
+    expect((await run(['validate', plan], { XDG_CACHE_HOME: home })).code).toBe(0);
+    expect(cacheFiles(home)).toHaveLength(2);
+    expect(await run(['validate', broken, '--json'], { XDG_CACHE_HOME: home })).toEqual(reference);
+  });
+
   it("is made by a command's first run, private to the user, and used as it is by the next runs", async () => {
     const home = freshDir('cache');
     const first = await run(['validate', plan], { XDG_CACHE_HOME: home });
