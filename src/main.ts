@@ -19,16 +19,31 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const wantsUtc = argv.includes('--utc');
   const controller = new AbortController();
   const stopWatching = watchStops(controller);
+  let exitCode: number;
   try {
     const { runProgram } = await import('./cli/program.js');
-    return await runProgram(argv, { env, signal: controller.signal, version: VERSION });
+    exitCode = await runProgram(argv, { env, signal: controller.signal, version: VERSION });
   } catch (err) {
-    return await reportError(asInterruption(err, controller.signal), { json: wantsJson, utc: wantsUtc }, env);
+    exitCode = await reportError(asInterruption(err, controller.signal), { json: wantsJson, utc: wantsUtc }, env);
   } finally {
     stopWatching();
     await shutdown();
     await flushOutput();
   }
+  exitCode = afterOutputFailure(exitCode);
+  await flushOutput();
+  return exitCode;
+}
+
+/**
+ * A command whose output could not be written (a full disk, not a reader that left) did not do
+ * all it was asked: that is said on the other stream, and a success or a stop becomes exit 1.
+ */
+function afterOutputFailure(exitCode: number): number {
+  const failed = stdout.failure ? { name: 'stdout', error: stdout.failure, other: stderr } : stderr.failure ? { name: 'stderr', error: stderr.failure, other: stdout } : undefined;
+  if (!failed) return exitCode;
+  failed.other.write(processSecrets.redact(`error: cannot write ${failed.name}: ${failed.error.message}\nhint: free space where it goes, or send it elsewhere\n`));
+  return exitCode === ExitCode.ok || exitCode === ExitCode.interrupted ? ExitCode.unexpected : exitCode;
 }
 
 /** Prints an error, its times in UTC with --utc (redacted; with --json also as the error document on stdout) and returns its exit code. */

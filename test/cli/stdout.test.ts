@@ -1,7 +1,7 @@
 /**
- * stdout and stderr (src/stdio.ts): written directly to a file, and to a pipe up to what a pipe
- * holds, then through Node's stream; whole, in order, never waiting on a reader that stopped, and
- * never cut short at exit.
+ * stdout and stderr (src/stdio.ts): written directly to a regular file, through Node's stream to a
+ * pipe; whole, in order, never waiting on a reader that stopped, never cut short at exit, and a
+ * failed write (a full disk) reported with exit 1.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,7 +64,7 @@ function stdioModule(): string {
 }
 
 describe('a pipe', () => {
-  it('takes 100 KB nobody is reading without waiting: the first 16 KB directly, the rest queued by Node, all of it in order', async () => {
+  it('takes 100 KB nobody is reading without waiting (Node queues what the pipe does not hold), then delivers all of it in order', async () => {
     const pipe = namedPipe();
     writeFileSync(join(dir, 'stdio.cjs'), stdioModule());
     // The child writes 1,000 lines of 100 bytes to its stdout (the pipe, as a shell gives it), says
@@ -84,7 +84,7 @@ out.flushed().then(() => process.exit(0));`;
         const timer = setTimeout(() => resolve(false), 10_000);
         child.stderr!.on('data', () => stderr.includes('returned') && (clearTimeout(timer), resolve(true)));
       });
-      // Were the whole 100 KB written directly, the pipe (64 KB) would be full and the writes would never return.
+      // Written directly, the writes would wait for the pipe (64 KB) to be read, and never return.
       expect(returned).toBe(true);
       const received = await readAll(pipe.read, 100_000);
       expect(await exited).toBe(0);
@@ -104,34 +104,19 @@ out.flushed().then(() => process.exit(0));`;
     closeSync(pipe.write);
   });
 
-  it('whose reader has gone reports EPIPE once, and drops what is written after', () => {
+  it('whose reader has gone reports EPIPE once, as the reader leaving (no failure), and drops what is written after', async () => {
     const pipe = namedPipe();
     const closed: string[] = [];
     whenOutputCloses((err) => closed.push(err.code ?? err.message));
     const out = stdStream(pipe.write, socketOver(pipe.write));
     closeSync(pipe.read);
     out.write('first\n');
-    out.write('second\n');
-    expect(closed).toEqual(['EPIPE']);
-    closeSync(pipe.write);
-  });
-
-  it('that refuses a write for now (non-blocking, full) gets the rest through Node, in order', async () => {
-    const path = join(dir, 'fifo');
-    execFileSync('mkfifo', [path]);
-    const read = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    // Non-blocking, as another process (or Node's own stream) may have left a shared pipe: once full, EAGAIN.
-    const write = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-    execFileSync('sh', ['-c', `head -c 60000 /dev/zero > ${path}`]);
-    const out = stdStream(write, socketOver(write));
-    out.write('a'.repeat(10_000));
-    out.write('b'.repeat(5_000));
-    const received = await readAll(read, 75_000);
     await out.flushed();
-    expect(received.length).toBe(75_000);
-    expect(received.subarray(60_000).toString()).toBe('a'.repeat(10_000) + 'b'.repeat(5_000));
-    closeSync(read);
-  }, 30_000);
+    out.write('second\n');
+    await out.flushed();
+    expect(closed).toEqual(['EPIPE']);
+    expect(out.failure).toBeUndefined();
+  });
 });
 
 describe('a file', () => {
@@ -144,6 +129,7 @@ describe('a file', () => {
     for (let i = 0; i < 2000; i++) out.write(`${i}\n`);
     closeSync(fd);
     expect(readFileSync(path, 'utf8')).toBe(Array.from({ length: 2000 }, (_, i) => `${i}\n`).join(''));
+    expect(out.failure).toBeUndefined();
   });
 });
 
@@ -155,6 +141,23 @@ describe('the CLI', () => {
     );
     return ['version: 1', 'name: large', 'stages: [10, 100]', 'sources:', "  prom: {type: prometheus, url: 'http://127.0.0.1:9/'}", 'metrics:', ...metrics, 'target: {type: env-file, path: .env, key: ROLLOUT_PERCENT}', ''].join('\n');
   }
+
+  it('says so, and exits 1, when its output cannot be written: a full device, a file over its size limit', async () => {
+    writeFileSync(join(dir, 'rollout.yaml'), 'version: 1\nname: full\nstages: [10, 100]\ntarget:\n  type: env-file\n  path: .env\n  key: PERCENT\n');
+    const shell = (line: string) =>
+      new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile('bash', ['-c', line], { cwd: dir, env: { ...process.env, CI: 'true' } }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr })),
+      );
+    for (const args of ['schema', 'validate']) {
+      const full = await shell(`node ${BIN} ${args} > /dev/full`);
+      expect([args, full.code]).toEqual([args, 1]);
+      expect(full.stderr).toMatch(/^error: cannot write stdout: ENOSPC/m);
+    }
+    // A regular file, written directly: 10 blocks allowed, the schema is about 29 KB.
+    const limited = await shell(`trap '' XFSZ; ulimit -f 10; node ${BIN} schema > schema.json`);
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/^error: cannot write stdout: EFBIG/m);
+  }, 30_000);
 
   it('writes a document larger than a pipe whole to a reader that starts late (it was cut at 64 KB)', async () => {
     writeFileSync(join(dir, 'rollout.yaml'), largePlan());
