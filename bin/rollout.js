@@ -73,9 +73,6 @@ function loadBundle(file, cacheFile) {
       // A stop signal now would end the process before its exit code is set: the command has
       // ended, so a signal waits the few milliseconds the writing takes.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => undefined);
-      // V8 keeps a cache for the flags it was made under, and src/net/http.ts turns on
-      // --liftoff-only before the first request: the cache is made under the flags at start-up.
-      require('node:v8').setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
       for (const r of toWrite) writeCache(r.cacheFile, r.identity, withChecksums(() => r.script.createCachedData()));
     },
   };
@@ -117,18 +114,20 @@ const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 const cacheHeader = (identity) => `rollout code cache 2 ${identity}\n`;
 
 /**
- * Runs `work` with V8 checking (or, making a cache, computing) the checksum of a code cache's
- * data, which release builds of V8 leave off: damaged data has crashed V8 or run wrong code. The
- * flag is on for this alone, when a cache is read and when one is made (V8 keeps a cache for the
- * flags it was made under, Node's own for its built-ins among them).
+ * Runs `work`, the reading or making of a code cache, under the V8 flags the process started with
+ * (V8 keeps a cache for the flags it was made under) and with V8 checking, or computing, the
+ * checksum of a cache's data, which release builds of V8 leave off: damaged data has crashed V8 or
+ * run wrong code. Afterwards the checksum flag is off again (V8 keys Node's own caches of its
+ * built-ins by the flags too) and the flags the bundle set at run time are set back:
+ * src/net/http.ts records `--liftoff-only` under Symbol.for('rollout.runtimeV8Flags').
  */
 function withChecksums(work) {
   const v8 = require('node:v8');
-  v8.setFlagsFromString('--verify-snapshot-checksum');
+  v8.setFlagsFromString('--verify-snapshot-checksum --no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
   try {
     return work();
   } finally {
-    v8.setFlagsFromString('--no-verify-snapshot-checksum');
+    v8.setFlagsFromString(`--no-verify-snapshot-checksum ${process[Symbol.for('rollout.runtimeV8Flags')] ?? ''}`);
   }
 }
 
