@@ -49,9 +49,11 @@ function loadBundle(file, cacheFile) {
     let identity;
     try {
       const info = fs.fstatSync(fd);
-      identity = `${info.size}:${info.mtimeMs}:${info.ino}`;
       // The bundle is ASCII (the build makes it so): latin1 decodes it three times faster than utf8.
       source = fs.readFileSync(fd, 'latin1');
+      // The build's digest of the bundle (scripts/build.mjs): a new build is seen even when its file
+      // has the old one's size, time (npm sets every file's to 1985) and inode.
+      identity = `${info.size}:${info.mtimeMs}:${info.ino}:${/^\/\*rollout build ([0-9a-f]+)\*\//.exec(source)?.[1] ?? 'none'}`;
     } finally {
       fs.closeSync(fd);
     }
@@ -217,10 +219,27 @@ function isOtherBundle(file, identity) {
   }
 }
 
+/**
+ * The version, written to fd 1 (creating process.stdout costs more than the rest): a reader that
+ * left (`| true`) is no error, a full non-blocking pipe waits in Node's stream, any other failure
+ * (a full disk) is said on stderr, exit 1, as src/stdio.ts does for the commands.
+ */
+function printVersion(line) {
+  try {
+    fs.writeSync(1, line);
+  } catch (err) {
+    if (err.code === 'EAGAIN') process.stdout.write(line);
+    else if (err.code !== 'EPIPE') {
+      process.stderr.write(`error: cannot write stdout: ${err.message}\nhint: free space where it goes, or send it elsewhere\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
 // Last, once every constant above is defined.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  fs.writeSync(1, `${require('../package.json').version}\n`);
+  printVersion(`${require('../package.json').version}\n`);
 } else {
   // The command: the first word that is not an option (rollout's own options take no value).
   const verb = argv.find((arg) => !arg.startsWith('-'));

@@ -7,6 +7,7 @@
 //
 // Files are written atomically (temp + rename): a test run in another process may be loading
 // dist/ meanwhile.
+import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -184,9 +185,18 @@ const results = await Promise.all([
 
 mkdirSync(join(outdir, 'lib'), { recursive: true });
 const outputs = results.flatMap((result) => result.outputFiles);
+/**
+ * A bundle's text, ASCII (esbuild escapes non-ASCII in code, not in the comments it keeps: escaped
+ * there too) and opening with a digest of itself on the banner's line (the source map's lines stay
+ * as they are): bin/rollout.js keeps a code cache for this very build, whatever the file's time.
+ */
+function bundleText(text) {
+  const ascii = text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `/*rollout build ${createHash('sha256').update(ascii).digest('hex').slice(0, 16)}*/${ascii}`;
+}
+
 for (const file of outputs) {
-  // esbuild escapes non-ASCII in code, not in the comments it keeps: escaped there too.
-  const contents = file.path.endsWith('.cjs') ? Buffer.from(file.text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`), 'latin1') : file.contents;
+  const contents = file.path.endsWith('.cjs') ? Buffer.from(bundleText(file.text), 'latin1') : file.contents;
   const temp = `${file.path}.${process.pid}.tmp`;
   writeFileSync(temp, contents);
   renameSync(temp, file.path);

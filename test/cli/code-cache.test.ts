@@ -160,6 +160,27 @@ describe('the code cache', () => {
     expect(after.stdout).toContain('IS VALID: ');
   });
 
+  it('is not used for another build, even one of the same size, time and inode (npm sets every time to 1985)', async () => {
+    const home = freshDir('cache');
+    const copy = copyInstall();
+    const bin = join(copy, 'bin', 'rollout.js');
+    const bundle = join(copy, 'dist', 'validate.cjs');
+    const npmTime = 499162500; // 1985-10-26T08:15:00Z, as npm leaves it
+    utimesSync(bundle, npmTime, npmTime);
+    const was = statSync(bundle);
+    expect((await runCli(['validate', plan], { cwd: root, env: { XDG_CACHE_HOME: home }, bin })).stdout).toContain('is valid: ');
+    // A new build (its digest on the first line changed) written over the old file, its time kept.
+    const text = readFileSync(bundle, 'latin1');
+    const digest = /^\/\*rollout build ([0-9a-f]{16})\*\//.exec(text)?.[1] as string;
+    expect(digest).toBeDefined();
+    const other = [...digest].map((c) => (c === '0' ? '1' : '0')).join('');
+    writeFileSync(bundle, text.replace(digest, other).replace('is valid: ', 'IS VALID: '), 'latin1');
+    utimesSync(bundle, npmTime, npmTime);
+    const now = statSync(bundle);
+    expect([now.size, now.mtimeMs, now.ino]).toEqual([was.size, was.mtimeMs, was.ino]);
+    expect((await runCli(['validate', plan], { cwd: root, env: { XDG_CACHE_HOME: home }, bin })).stdout).toContain('IS VALID: ');
+  });
+
   it('is not made with ROLLOUT_CODE_CACHE=off, and without a usable place the command still answers', async () => {
     const home = freshDir('cache');
     const off = await run(['validate', plan], { XDG_CACHE_HOME: home, ROLLOUT_CODE_CACHE: 'off' });
