@@ -193,7 +193,7 @@ describe('output into a closed pipe', () => {
   }, 60_000);
 
   // The reader is gone before the CLI writes its first byte, so every command meets EPIPE.
-  for (const args of [['--help'], ['advance', '--help'], ['schema'], ['validate'], ['status'], ['status', '--json'], ['check'], ['history'], ['report'], ['list']]) {
+  for (const args of [['--version'], ['-V'], ['--help'], ['advance', '--help'], ['schema'], ['validate'], ['status'], ['status', '--json'], ['check'], ['history'], ['report'], ['list']]) {
     it(`\`rollout ${args.join(' ')}\` into a closed pipe ends quietly`, async () => {
       await runCli(['advance', '--yes'], { cwd: dir, env });
       const r = await shell(`(sleep 0.3; exec node ${BIN} ${args.join(' ')}) | true; echo "CLI_EXIT=\${PIPESTATUS[0]}" >&2`);

@@ -153,6 +153,10 @@ describe('the CLI', () => {
       expect([args, full.code]).toEqual([args, 1]);
       expect(full.stderr).toMatch(/^error: cannot write stdout: ENOSPC/m);
     }
+    // `--version` is answered by bin/rollout.js alone, as quietly.
+    const version = await shell(`node ${BIN} --version > /dev/full`);
+    expect(version.code).toBe(1);
+    expect(version.stderr).toMatch(/^error: cannot write stdout: ENOSPC/m);
     // A regular file, written directly: 10 blocks allowed, the schema is about 29 KB.
     const limited = await shell(`trap '' XFSZ; ulimit -f 10; node ${BIN} schema > schema.json`);
     expect(limited.code).toBe(1);
