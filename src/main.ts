@@ -37,12 +37,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 /**
  * A command whose output could not be written (a full disk, not a reader that left) did not do
- * all it was asked: that is said on the other stream, and a success or a stop becomes exit 1.
+ * all it was asked: a success or a stop becomes exit 1, and a failed stdout is said on stderr (a
+ * failed stderr is not said on stdout, which may carry a --json document).
  */
 function afterOutputFailure(exitCode: number): number {
-  const failed = stdout.failure ? { name: 'stdout', error: stdout.failure, other: stderr } : stderr.failure ? { name: 'stderr', error: stderr.failure, other: stdout } : undefined;
-  if (!failed) return exitCode;
-  failed.other.write(processSecrets.redact(`error: cannot write ${failed.name}: ${failed.error.message}\nhint: free space where it goes, or send it elsewhere\n`));
+  if (!stdout.failure && !stderr.failure) return exitCode;
+  if (stdout.failure) stderr.write(processSecrets.redact(`error: cannot write stdout: ${stdout.failure.message}\nhint: free space where it goes, or send it elsewhere\n`));
   return exitCode === ExitCode.ok || exitCode === ExitCode.interrupted ? ExitCode.unexpected : exitCode;
 }
 

@@ -153,6 +153,13 @@ describe('the CLI', () => {
       expect([args, full.code]).toEqual([args, 1]);
       expect(full.stderr).toMatch(/^error: cannot write stdout: ENOSPC/m);
     }
+    // A failed stderr (the warnings of unset variables) is not said on stdout, which holds the --json document.
+    writeFileSync(join(dir, 'warned.yaml'), 'version: 1\nname: warned\nstages: [10, 100]\ntarget:\n  type: http\n  set: { url: "http://127.0.0.1:9/flag", headers: { Authorization: "Bearer ${UNSET_TOKEN_FOR_THIS_TEST}" } }\n');
+    const json = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile('bash', ['-c', `node ${BIN} validate warned.yaml --json 2> /dev/full`], { cwd: dir, env: { ...process.env, CI: 'true' } }, (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout })),
+    );
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'validate', valid: true });
     // `--version` is answered by bin/rollout.js alone, as quietly.
     const version = await shell(`node ${BIN} --version > /dev/full`);
     expect(version.code).toBe(1);
