@@ -244,7 +244,15 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // The command: the first word that is not an option (rollout's own options take no value).
   const verb = argv.find((arg) => !arg.startsWith('-'));
   const bundle = loadBundle(bundleFor(verb), cacheFileFor(argv, verb, process.env));
+  // Node exits 0 once nothing is left to run, even with the command unfinished (a promise nothing
+  // will settle, a bug): a CI step must never read that as success.
+  const unfinished = () => {
+    process.stderr.write('error: rollout stopped before its command finished\nhint: this is a bug in rollout; rerun with ROLLOUT_DEBUG=1 and report the output\n');
+    process.exit(1);
+  };
+  process.once('beforeExit', unfinished);
   bundle.exports.main(argv).then((exitCode) => {
+    process.off('beforeExit', unfinished);
     bundle.keepCaches(cachesWorthKeeping(argv, verb, exitCode));
     process.exit(exitCode);
   });

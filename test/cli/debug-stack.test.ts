@@ -1,7 +1,7 @@
 /**
  * An unexpected error is a bug to report: with ROLLOUT_DEBUG=1 its stack trace names the source
  * files it passed through (src/…ts:line:col), not positions in the minified bundle, and without it
- * there is no trace, only the hint.
+ * there is no trace, only the hint. A command left unfinished by one is a failure too.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,5 +30,12 @@ describe('an unexpected error', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/hint: this is a bug in rollout; rerun with ROLLOUT_DEBUG=1/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('that leaves the command unfinished exits 1, never 0 as Node would once nothing is left to run', async () => {
+    const never = fileURLToPath(new URL('../fixtures/stdout-never-written.cjs', import.meta.url));
+    const result = await runCli(['validate', plan], { env: { NODE_OPTIONS: `--require ${never}` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: rollout stopped before its command finished$/m);
   });
 });
