@@ -7,7 +7,6 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-
 /** The command's own bundle when the build made one (scripts/build.mjs), else the one of all commands. */
 function bundleFor(verb) {
   const own = verb && /^[a-z]+$/.test(verb) ? path.join(__dirname, `../dist/${verb}.cjs`) : undefined;
@@ -120,16 +119,17 @@ const cacheHeader = (identity) => `rollout code cache 2 ${identity}\n`;
  * (V8 keeps a cache for the flags it was made under) and with V8 checking, or computing, the
  * checksum of a cache's data, which release builds of V8 leave off: damaged data has crashed V8 or
  * run wrong code. Afterwards the checksum flag is off again (V8 keys Node's own caches of its
- * built-ins by the flags too) and the flags the bundle set at run time are set back:
- * src/net/http.ts records `--liftoff-only` under Symbol.for('rollout.runtimeV8Flags').
+ * built-ins by the flags too) and the flags the bundle set at run time are set again: those
+ * src/net/http.ts records under Symbol.for('rollout.runtimeV8Flags'), with their start-up values.
  */
 function withChecksums(work) {
   const v8 = require('node:v8');
-  v8.setFlagsFromString('--verify-snapshot-checksum --no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
+  const runtime = process[Symbol.for('rollout.runtimeV8Flags')];
+  v8.setFlagsFromString(`--verify-snapshot-checksum ${runtime?.startUp ?? ''}`);
   try {
     return work();
   } finally {
-    v8.setFlagsFromString(`--no-verify-snapshot-checksum ${process[Symbol.for('rollout.runtimeV8Flags')] ?? ''}`);
+    v8.setFlagsFromString(`--no-verify-snapshot-checksum ${runtime?.set ?? ''}`);
   }
 }
 

@@ -30,9 +30,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await shutdown();
     await flushOutput();
   }
-  exitCode = afterOutputFailure(exitCode);
-  await flushOutput();
-  return exitCode;
+  return afterOutputFailure(exitCode);
 }
 
 /**
@@ -40,9 +38,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
  * all it was asked: a success or a stop becomes exit 1, and a failed stdout is said on stderr (a
  * failed stderr is not said on stdout, which may carry a --json document).
  */
-function afterOutputFailure(exitCode: number): number {
+async function afterOutputFailure(exitCode: number): Promise<number> {
   if (!stdout.failure && !stderr.failure) return exitCode;
-  if (stdout.failure) stderr.write(processSecrets.redact(`error: cannot write stdout: ${stdout.failure.message}\nhint: free space where it goes, or send it elsewhere\n`));
+  if (stdout.failure) {
+    stderr.write(processSecrets.redact(`error: cannot write stdout: ${stdout.failure.message}\nhint: free space where it goes, or send it elsewhere\n`));
+    await stderr.flushed();
+  }
   return exitCode === ExitCode.ok || exitCode === ExitCode.interrupted ? ExitCode.unexpected : exitCode;
 }
 

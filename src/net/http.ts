@@ -13,10 +13,11 @@ import { onShutdown } from '../shutdown.js';
 // for that compile: 80-190 ms added to every `rollout rollback --emergency` or `status` on the
 // benchmark machine (bench/README.md). Liftoff, V8's baseline wasm compiler, is plenty for
 // parsing response heads. Must run before undici compiles the module, i.e. before the first request.
-// bin/rollout.js reads and makes code caches under the flags the process started with, since V8
-// keeps a cache for the flags it was made under, then sets back those recorded here.
-setFlagsFromString('--liftoff-only');
-(process as unknown as Record<symbol, string>)[Symbol.for('rollout.runtimeV8Flags')] = '--liftoff-only';
+// V8 keeps a code cache for the flags it was made under: bin/rollout.js reads and makes its caches
+// under `startUp` (the flag and the two it implies, back at their defaults), then sets `set` again.
+const runtimeFlags = { set: '--liftoff-only', startUp: '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering' };
+setFlagsFromString(runtimeFlags.set);
+(process as unknown as Record<symbol, typeof runtimeFlags>)[Symbol.for('rollout.runtimeV8Flags')] = runtimeFlags;
 
 /** Why a request produced no usable response. */
 export type HttpFailureKind = 'connect' | 'timeout' | 'too-large' | 'aborted' | 'network' | 'redirect';
