@@ -48,7 +48,7 @@ export const UNMAPPED_VERBS: Record<string, string> = {
 /** Exit codes (SPEC §4), as the help lists them. */
 export const EXIT_CODES: readonly [number, string][] = [
   [0, 'success (valid, healthy, advanced, complete, rolled back as asked)'],
-  [1, 'unexpected error (rerun with ROLLOUT_DEBUG=1), or unreadable state'],
+  [1, 'unexpected error (rerun with ROLLOUT_DEBUG=1), unreadable state, or output that could not be written'],
   [2, 'invalid usage or plan'],
   [3, 'held (warning, no data, baking, paused, --timeout), or "no" at a prompt'],
   [4, 'critical, or rolled back by `run`'],
