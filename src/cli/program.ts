@@ -24,8 +24,10 @@ type Action = (options: any, ctx: CommandContext) => Promise<CommandResult>;
 /**
  * Builds the commander program; `run` receives each parsed command (tests intercept it). The
  * `completion` command listed is a stand-in, replaced by the completion library's own when it runs.
+ * With `only`, the command the command line names, the program has that command alone: declaring
+ * every other one cost each start about 1 ms.
  */
-export function buildProgram(version: string, run: (action: Action, options: Record<string, unknown>) => Promise<void>, listCompletion = true): Command {
+export function buildProgram(version: string, run: (action: Action, options: Record<string, unknown>) => Promise<void>, listCompletion = true, only?: string): Command {
   const program = new Command('rollout')
     .description('Progressive rollouts from a YAML plan: apply a percentage, watch the metrics, advance, hold or roll back.')
     .version(version, '-V, --version')
@@ -56,139 +58,148 @@ export function buildProgram(version: string, run: (action: Action, options: Rec
       await run(await load(), { ...opts, plan: plan ?? './rollout.yaml' });
     };
 
-  planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/docflow-canary.yaml')
-    .option('--strict-env', 'an unset ${VAR} is an error, not a warning', false)
-    .action(action(async () => (await import('../commands/validate.js')).validateCommand));
-
-  program
-    .command('schema')
-    .description("print the plan's JSON Schema (for editor completion)")
-    .option('--no-color', 'no colours')
-    .addHelpText('after', '\nExample:\n  rollout schema > schema/rollout-plan.schema.json\n')
-    .exitOverride()
-    .action(async (opts: Record<string, unknown>) => {
-      await run(async (_o, ctx) => (await import('../commands/schema.js')).schemaCommand(ctx), { ...opts, plan: '' });
-    });
-
   /** A plan command that reads or changes state: adds --state <url>. */
   const stateCommand = (name: string, summary: string, example: string) =>
     planCommand(name, summary, example).option('--state <url>', 'postgres://… state store (overrides the plan; also ROLLOUT_STATE_URL)');
 
-  stateCommand('check', 'judge every metric once, change nothing (exit 0 healthy, 3 hold, 4 critical)', 'rollout check rollout.yaml --json').action(
-    action(async () => (await import('../commands/check.js')).checkCommand),
-  );
+  /** Each command's declaration, in the order of --help. */
+  const declarations: Record<string, () => Command> = {
+    validate: () =>
+      planCommand('validate', 'load and check the plan; problems name file:line:col', 'rollout validate rollout-plans/docflow-canary.yaml')
+        .option('--strict-env', 'an unset ${VAR} is an error, not a warning', false)
+        .action(action(async () => (await import('../commands/validate.js')).validateCommand)),
+    schema: () =>
+      program
+        .command('schema')
+        .description("print the plan's JSON Schema (for editor completion)")
+        .option('--no-color', 'no colours')
+        .addHelpText('after', '\nExample:\n  rollout schema > schema/rollout-plan.schema.json\n')
+        .exitOverride()
+        .action(async (opts: Record<string, unknown>) => {
+          await run(async (_o, ctx) => (await import('../commands/schema.js')).schemaCommand(ctx), { ...opts, plan: '' });
+        }),
+    check: () =>
+      stateCommand('check', 'judge every metric once, change nothing (exit 0 healthy, 3 hold, 4 critical)', 'rollout check rollout.yaml --json').action(
+        action(async () => (await import('../commands/check.js')).checkCommand),
+      ),
+    status: () =>
+      stateCommand('status', 'stage, percent, bake, each metric against its limits, verdict and next action', 'rollout status --watch')
+        .option('--watch', 'refresh in place until interrupted', false)
+        .option('--interval <duration>', 'refresh period for --watch (default: the plan\'s analysis.interval)')
+        .option('--exit-code', 'exit like `check`: 0 healthy, 3 hold, 4 critical', false)
+        .action(action(async () => (await import('../commands/status.js')).statusCommand)),
+    advance: () =>
+      stateCommand('advance', 'judge now and apply the next stage when healthy and baked', 'rollout advance --yes')
+        .alias('promote')
+        .option('-y, --yes', 'do not ask for confirmation', false)
+        .option('--force', 'override a hold (needs --reason; recorded as force)', false)
+        .option('--reason <text>', 'why (with --force)')
+        .option('--dry-run', 'show what would happen, change nothing', false)
+        .option('--adopt', "on drift, take the target's percentage as the truth", false)
+        .action(action(async () => (await import('../commands/advance.js')).advanceCommand)),
+    hold: () =>
+      stateCommand('hold', 'pause the rollout by hand', 'rollout hold --reason "investigating p95 spike"')
+        .alias('pause')
+        .option('--reason <text>', 'why (required)')
+        .action(action(async () => (await import('../commands/hold.js')).holdCommand)),
+    resume: () =>
+      stateCommand('resume', 'lift a hold made by hand', 'rollout resume').action(action(async () => (await import('../commands/resume.js')).resumeCommand)),
+    rollback: () =>
+      withRollbackOptions(
+        stateCommand('rollback', 'roll back to rollback.to (or --to N); --emergency: 0 % now, no questions', 'rollout rollback --emergency')
+          .option('--emergency', 'set 0 % at once: no prompt, no metric reads, takes over the lock, runs emergency actions', false)
+          .option('--to <percent>', 'where to roll back to: 0, previous, or a stage percentage below the current one')
+          .option('--call-timeout <duration>', 'with --emergency: deadline of each target call (default 10s)')
+          .option('--name <rollout>', 'with --emergency: the rollout by name, from its recorded target, without the plan (finds it in --state-dir, ./.rollout or --state)')
+          .action(action(async () => (await import('../commands/rollback.js')).rollbackCommand)),
+      ),
+    // Argo's `abort` reverts every step: the stable version gets all traffic again.
+    abort: () =>
+      withRollbackOptions(
+        stateCommand('abort', "roll back to 0 %, every stage reverted (as Argo Rollouts' abort; = `rollback --to 0`)", 'rollout abort --reason "error budget burnt"').action(
+          action(async () => {
+            const { rollbackCommand } = await import('../commands/rollback.js');
+            return (options, ctx) => rollbackCommand({ ...options, to: '0' }, ctx);
+          }),
+        ),
+      ),
+    run: () =>
+      stateCommand('run', 'unattended: apply, bake, judge, advance, hold or roll back until done (for CI)', 'rollout run --until 50 --timeout 2h')
+        .option('--until <percent>', 'stop after the stage with this percentage')
+        .option('--timeout <duration>', 'stop (exit 3, state kept) after this long')
+        .option('--wait-approval', 'at an approval stage, keep polling until a human runs `rollout advance`', false)
+        .option('--adopt', "on drift, take the target's percentage as the truth", false)
+        .option('--report-html <file>', 'when the run ends, write the HTML report (charts) to this file, e.g. for a CI artifact')
+        .action(action(async () => (await import('../commands/run.js')).runCommand)),
+    list: () =>
+      program
+        .command('list')
+        .description('every rollout in the state dir or database: stage, percent, status, time in stage, lock holder (exit: the worst)')
+        .option('--json', 'machine-readable output', false)
+        .option('--state-dir <dir>', 'the state directory (default: ./.rollout)')
+        .option('--state <url>', 'postgres://… state store (also ROLLOUT_STATE_URL)')
+        .option('--call-timeout <duration>', 'deadline of each target read, to spot drift (default 5s)')
+        .option('--no-color', 'no colours')
+        .addHelpText('after', '\nExample:\n  rollout list --state "$ROLLOUT_STATE_URL" --json\n')
+        .exitOverride()
+        .action(async (opts: Record<string, unknown>) => {
+          await run(async (o, ctx) => (await import('../commands/list.js')).listCommand(o, ctx), { ...opts, plan: '' });
+        }),
+    history: () =>
+      stateCommand('history', 'the events, newest last', 'rollout history --json').action(action(async () => (await import('../commands/history.js')).historyCommand)),
+    state: () =>
+      program
+        .command('state')
+        .description('manage where state lives')
+        .command('migrate')
+        .description("copy a rollout's state and history between stores, e.g. from files to PostgreSQL")
+        .argument('[plan]', 'plan file', './rollout.yaml')
+        .requiredOption('--to <url>', 'destination: postgres://… (or a directory for files)')
+        .option('--from <store>', 'source: file (default), a directory, or postgres://…', 'file')
+        .option('--state-dir <dir>', 'the file store directory (default: .rollout/ beside the plan)')
+        .option('--json', 'machine-readable output', false)
+        .option('--no-color', 'no colours')
+        .addHelpText('after', '\nExample:\n  rollout state migrate rollout.yaml --from file --to "$ROLLOUT_STATE_URL"\n')
+        .exitOverride()
+        .action(action(async () => (await import('../commands/state-migrate.js')).stateMigrateCommand)),
+    report: () =>
+      stateCommand('report', 'a deployment log per stage (markdown, json or junit), or a page with charts (html)', 'rollout report --format html > rollout.html')
+        .option('--format <format>', 'markdown (default) | json (the same as --json) | junit | html')
+        .action(action(async () => (await import('../commands/report.js')).reportCommand)),
+    init: () =>
+      program
+        .command('init')
+        .description('write a first plan: a wizard in a terminal, or every answer as a flag (scripts, CI)')
+        .option('-o, --output <file>', 'where to write the plan', 'rollout.yaml')
+        .option('--force', 'overwrite the file if it exists', false)
+        // One option per question follows, added by runProgram (src/cli/init-options.ts) when init is what runs.
+        .addHelpText(
+          'after',
+          '\nExample:\n  rollout init --name checkout-v2 --target http --flag-url https://flags.example.com/api/flags/checkout \\\n    --source prometheus --source-url http://127.0.0.1:9090\n',
+        )
+        .exitOverride()
+        .action(async (opts: Record<string, unknown>) => {
+          await run(async (o, ctx) => (await import('../commands/init.js')).initCommand(o, ctx), { ...opts, plan: '' });
+        }),
+    demo: () =>
+      program
+        .command('demo')
+        .description('try it first: real `rollout run`s against a simulated service, healthy then rolled back (<1 min)')
+        .option('--scenario <name>', 'healthy | bad | flaky | all (default: healthy, then bad)')
+        .option('--keep', 'afterwards, leave the service up and print how to point status/advance at it (Ctrl-C ends)', false)
+        .option('--json', 'one JSON object per line: the demo\'s own and every run event', false)
+        .option('--no-color', 'no colours')
+        .addHelpText('after', '\nExample:\n  rollout demo --scenario flaky\n')
+        .exitOverride()
+        .action(async (opts: Record<string, unknown>) => {
+          await run(async (o, ctx) => (await import('../commands/demo.js')).demoCommand(o, ctx), { ...opts, plan: '' });
+        }),
+  };
+  // Any other word (an alias, a typo commander suggests a command for) needs every command.
+  const alone = only !== undefined && Object.hasOwn(declarations, only) ? only : undefined;
+  for (const [name, declare] of Object.entries(declarations)) if (alone === undefined || alone === name) declare();
 
-  stateCommand('status', 'stage, percent, bake, each metric against its limits, verdict and next action', 'rollout status --watch')
-    .option('--watch', 'refresh in place until interrupted', false)
-    .option('--interval <duration>', 'refresh period for --watch (default: the plan\'s analysis.interval)')
-    .option('--exit-code', 'exit like `check`: 0 healthy, 3 hold, 4 critical', false)
-    .action(action(async () => (await import('../commands/status.js')).statusCommand));
-
-  stateCommand('advance', 'judge now and apply the next stage when healthy and baked', 'rollout advance --yes')
-    .alias('promote')
-    .option('-y, --yes', 'do not ask for confirmation', false)
-    .option('--force', 'override a hold (needs --reason; recorded as force)', false)
-    .option('--reason <text>', 'why (with --force)')
-    .option('--dry-run', 'show what would happen, change nothing', false)
-    .option('--adopt', "on drift, take the target's percentage as the truth", false)
-    .action(action(async () => (await import('../commands/advance.js')).advanceCommand));
-
-  stateCommand('hold', 'pause the rollout by hand', 'rollout hold --reason "investigating p95 spike"')
-    .alias('pause')
-    .option('--reason <text>', 'why (required)')
-    .action(action(async () => (await import('../commands/hold.js')).holdCommand));
-
-  stateCommand('resume', 'lift a hold made by hand', 'rollout resume').action(action(async () => (await import('../commands/resume.js')).resumeCommand));
-
-  const rollback = stateCommand('rollback', 'roll back to rollback.to (or --to N); --emergency: 0 % now, no questions', 'rollout rollback --emergency')
-    .option('--emergency', 'set 0 % at once: no prompt, no metric reads, takes over the lock, runs emergency actions', false)
-    .option('--to <percent>', 'where to roll back to: 0, previous, or a stage percentage below the current one')
-    .option('--call-timeout <duration>', 'with --emergency: deadline of each target call (default 10s)')
-    .option('--name <rollout>', 'with --emergency: the rollout by name, from its recorded target, without the plan (finds it in --state-dir, ./.rollout or --state)')
-    .action(action(async () => (await import('../commands/rollback.js')).rollbackCommand));
-  withRollbackOptions(rollback);
-
-  // Argo's `abort` reverts every step: the stable version gets all traffic again.
-  const abort = stateCommand('abort', "roll back to 0 %, every stage reverted (as Argo Rollouts' abort; = `rollback --to 0`)", 'rollout abort --reason "error budget burnt"').action(
-    action(async () => {
-      const { rollbackCommand } = await import('../commands/rollback.js');
-      return (options, ctx) => rollbackCommand({ ...options, to: '0' }, ctx);
-    }),
-  );
-  withRollbackOptions(abort);
-
-  stateCommand('run', 'unattended: apply, bake, judge, advance, hold or roll back until done (for CI)', 'rollout run --until 50 --timeout 2h')
-    .option('--until <percent>', 'stop after the stage with this percentage')
-    .option('--timeout <duration>', 'stop (exit 3, state kept) after this long')
-    .option('--wait-approval', 'at an approval stage, keep polling until a human runs `rollout advance`', false)
-    .option('--adopt', "on drift, take the target's percentage as the truth", false)
-    .option('--report-html <file>', 'when the run ends, write the HTML report (charts) to this file, e.g. for a CI artifact')
-    .action(action(async () => (await import('../commands/run.js')).runCommand));
-
-  program
-    .command('list')
-    .description('every rollout in the state dir or database: stage, percent, status, time in stage, lock holder (exit: the worst)')
-    .option('--json', 'machine-readable output', false)
-    .option('--state-dir <dir>', 'the state directory (default: ./.rollout)')
-    .option('--state <url>', 'postgres://… state store (also ROLLOUT_STATE_URL)')
-    .option('--call-timeout <duration>', 'deadline of each target read, to spot drift (default 5s)')
-    .option('--no-color', 'no colours')
-    .addHelpText('after', '\nExample:\n  rollout list --state "$ROLLOUT_STATE_URL" --json\n')
-    .exitOverride()
-    .action(async (opts: Record<string, unknown>) => {
-      await run(async (o, ctx) => (await import('../commands/list.js')).listCommand(o, ctx), { ...opts, plan: '' });
-    });
-
-  stateCommand('history', 'the events, newest last', 'rollout history --json').action(action(async () => (await import('../commands/history.js')).historyCommand));
-
-  program
-    .command('state')
-    .description('manage where state lives')
-    .command('migrate')
-    .description("copy a rollout's state and history between stores, e.g. from files to PostgreSQL")
-    .argument('[plan]', 'plan file', './rollout.yaml')
-    .requiredOption('--to <url>', 'destination: postgres://… (or a directory for files)')
-    .option('--from <store>', 'source: file (default), a directory, or postgres://…', 'file')
-    .option('--state-dir <dir>', 'the file store directory (default: .rollout/ beside the plan)')
-    .option('--json', 'machine-readable output', false)
-    .option('--no-color', 'no colours')
-    .addHelpText('after', '\nExample:\n  rollout state migrate rollout.yaml --from file --to "$ROLLOUT_STATE_URL"\n')
-    .exitOverride()
-    .action(action(async () => (await import('../commands/state-migrate.js')).stateMigrateCommand));
-
-  stateCommand('report', 'a deployment log per stage (markdown, json or junit), or a page with charts (html)', 'rollout report --format html > rollout.html')
-    .option('--format <format>', 'markdown (default) | json (the same as --json) | junit | html')
-    .action(action(async () => (await import('../commands/report.js')).reportCommand));
-
-  program
-    .command('init')
-    .description('write a first plan: a wizard in a terminal, or every answer as a flag (scripts, CI)')
-    .option('-o, --output <file>', 'where to write the plan', 'rollout.yaml')
-    .option('--force', 'overwrite the file if it exists', false)
-    // One option per question follows, added by runProgram (src/cli/init-options.ts) when init is what runs.
-    .addHelpText(
-      'after',
-      '\nExample:\n  rollout init --name checkout-v2 --target http --flag-url https://flags.example.com/api/flags/checkout \\\n    --source prometheus --source-url http://127.0.0.1:9090\n',
-    )
-    .exitOverride()
-    .action(async (opts: Record<string, unknown>) => {
-      await run(async (o, ctx) => (await import('../commands/init.js')).initCommand(o, ctx), { ...opts, plan: '' });
-    });
-
-  program
-    .command('demo')
-    .description('try it first: real `rollout run`s against a simulated service, healthy then rolled back (<1 min)')
-    .option('--scenario <name>', 'healthy | bad | flaky | all (default: healthy, then bad)')
-    .option('--keep', 'afterwards, leave the service up and print how to point status/advance at it (Ctrl-C ends)', false)
-    .option('--json', 'one JSON object per line: the demo\'s own and every run event', false)
-    .option('--no-color', 'no colours')
-    .addHelpText('after', '\nExample:\n  rollout demo --scenario flaky\n')
-    .exitOverride()
-    .action(async (opts: Record<string, unknown>) => {
-      await run(async (o, ctx) => (await import('../commands/demo.js')).demoCommand(o, ctx), { ...opts, plan: '' });
-    });
-
-  if (listCompletion) {
+  if (listCompletion && alone === undefined) {
     program
       .command('completion')
       .description(COMPLETION_SUMMARY)
@@ -234,7 +245,7 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
       progress: createProgress(stderr),
     };
     exitCode = (await action(options, ctx)).exitCode;
-  }, !completing);
+  }, !completing, verb);
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.ok;
