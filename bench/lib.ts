@@ -82,9 +82,17 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, failu
   }
 }
 
+/**
+ * Variables of the caller's environment every timed process keeps: BENCH_PASS_ENV, names separated
+ * by commas. Only to compare with figures taken in a fuller environment (bench/README.md, "Against
+ * the issue's prototype"); the figures of record are taken without.
+ */
+export const PASSED_ENV = (process.env.BENCH_PASS_ENV ?? '').split(',').filter((name) => process.env[name] !== undefined);
+
 /** The environment of every timed process, the reference's too: a CI job's, without the caller's variables. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1', ROLLOUT_ACTOR: 'bench', ...extra };
+  const passed = Object.fromEntries(PASSED_ENV.map((name) => [name, process.env[name]]));
+  return { ...passed, PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1', ROLLOUT_ACTOR: 'bench', ...extra };
 }
 
 /** A command timed as a whole process, from spawn to exit with its output closed. */

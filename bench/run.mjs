@@ -46,7 +46,9 @@ function selected(argv) {
 
 function machine() {
   const model = /model name\s*:\s*(.*)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? cpus()[0]?.model ?? 'unknown CPU';
-  return `${new Date().toISOString()} · ${cpus().length} cores (${model}) · node ${process.version} · ${process.platform}`;
+  // Variables bench/lib.ts passes to the timed processes: such a run is no figure of record.
+  const environment = process.env.BENCH_PASS_ENV ? ` · BENCH_PASS_ENV=${process.env.BENCH_PASS_ENV} (for comparison, not a figure of record)` : '';
+  return `${new Date().toISOString()} · ${cpus().length} cores (${model}) · node ${process.version} · ${process.platform}${environment}`;
 }
 
 /** Runs one bundled benchmark; resolves with its rows (an ERROR row if it failed). */
