@@ -220,6 +220,17 @@ function withRollbackOptions(command: Command): Command {
     .option('--verify', 'afterwards, watch the metrics for interval × failureLimit and report recovery', false);
 }
 
+/**
+ * The command commander will surely hand `argv` to: its first word when only the global `--utc`
+ * comes before it. Anything else there (`--help`, `--`, an option commander does not know) may
+ * make commander print the program's help or take the word as an unknown command, which lists or
+ * suggests every command: then undefined, and every command is declared.
+ */
+export function commandNamed(argv: string[]): string | undefined {
+  const first = argv.find((arg) => arg !== '--utc');
+  return first === undefined || first.startsWith('-') ? undefined : first;
+}
+
 /** Parses argv, runs the chosen command and returns its exit code. */
 export async function runProgram(argv: string[], world: ProgramEnv): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -245,7 +256,7 @@ export async function runProgram(argv: string[], world: ProgramEnv): Promise<num
       progress: createProgress(stderr),
     };
     exitCode = (await action(options, ctx)).exitCode;
-  }, !completing, verb);
+  }, !completing, commandNamed(argv));
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.ok;

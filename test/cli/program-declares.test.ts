@@ -4,7 +4,8 @@
  * a mistyped command (commander suggests from the declared ones), help.
  */
 import { describe, expect, it } from 'vitest';
-import { buildProgram, runProgram } from '../../src/cli/program.js';
+import { buildProgram, commandNamed, runProgram } from '../../src/cli/program.js';
+import { runCli } from '../helpers/cli.js';
 
 const EVERY_COMMAND = ['validate', 'schema', 'check', 'status', 'advance', 'hold', 'resume', 'rollback', 'abort', 'run', 'list', 'history', 'state', 'report', 'init', 'demo', 'completion'];
 
@@ -27,6 +28,20 @@ describe('the commands declared', () => {
   });
 });
 
+describe('the command a command line names', () => {
+  it('is its first word, after --utc alone', () => {
+    expect(commandNamed(['status'])).toBe('status');
+    expect(commandNamed(['--utc', 'history', '--json'])).toBe('history');
+    expect(commandNamed(['status', '--help'])).toBe('status');
+  });
+
+  it('is none when anything else comes first: commander may then never hand the line to that command', () => {
+    for (const argv of [[], ['--help', 'status'], ['-h', '--', 'status'], ['--utc', '--', 'validate', 'x'], ['--json', 'status', '--help'], ['--bogus', '-h', 'validate'], ['--utc=1', 'status'], ['--', '-statu', 'status'], ['-V', 'status']]) {
+      expect(commandNamed(argv), argv.join(' ')).toBeUndefined();
+    }
+  });
+});
+
 describe('a command line', () => {
   const world = { env: {}, signal: new AbortController().signal, version: '0.0.0' };
 
@@ -38,4 +53,19 @@ describe('a command line', () => {
   it('with an option the command lacks is refused as before, naming the command\'s own option', async () => {
     await expect(runProgram(['validate', '--strict-envs'], world)).rejects.toThrow(/unknown option '--strict-envs'[\s\S]*Did you mean --strict-env\?/);
   });
+
+  it('asking for help before the command, or after an option the program lacks, gets the help of every command', async () => {
+    const help = await runCli(['--help']);
+    for (const argv of [['--help', 'status'], ['-h', '--', 'status'], ['--json', 'status', '--help'], ['--bogus', '-h', 'validate']]) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.stdout, argv.join(' ')).toBe(help.stdout);
+    }
+  }, 60_000);
+
+  it('with an unknown command after `--` still gets suggestions from every command', async () => {
+    const r = await runCli(['--', '-statu', 'status']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('(Did you mean one of state, status?)');
+  }, 30_000);
 });
