@@ -26,6 +26,7 @@ const BENCHMARKS = [
   { name: 'soak', file: 'soak.ts', node: ['--expose-gc'], about: '5. run loop, 100,000 polls on a fake clock' },
   { name: 'reaction', file: 'reaction.ts', about: '6. bad canary → rollback write, real Prometheus' },
   { name: 'decision', file: 'decision.ts', about: '7. false rollbacks and detection: fixed limits vs the sequential test, simulated traffic' },
+  { name: 'floors', file: 'floors.ts', about: '8. what start-up cannot go below: bin/rollout.js with nothing, a YAML parse, one PUT (info)' },
 ];
 
 /** A benchmark that has not ended after this long is stopped and reported as an error. */

@@ -10,12 +10,17 @@
 import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { nodeBundleOptions } from './node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = join(root, 'dist');
+// `--entry <file> --outdir <dir>`: another entry, bundled exactly as the CLI is, into its own
+// bundle (dist/rollout.cjs's place) and dist/lib/: bench/floors.ts times what bin/rollout.js costs
+// with nothing, or one thing, to run.
+const { values: cli } = parseArgs({ options: { entry: { type: 'string' }, outdir: { type: 'string' } } });
+const outdir = cli.outdir ? resolve(cli.outdir) : join(root, 'dist');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
 /**
@@ -142,7 +147,7 @@ function onlyCommand(command) {
 
 const bundleOptions = {
   absWorkingDir: root,
-  entryPoints: ['src/main.ts'],
+  entryPoints: [cli.entry ? resolve(cli.entry) : 'src/main.ts'],
   write: false,
   ...nodeBundleOptions,
   format: 'cjs',
@@ -179,7 +184,7 @@ function libraryOptions(lib, pkg) {
 const commandPlugins = [packagesOnUse, zodEnglishOnly, chalkWithoutDetection, undiciHttp2OnUse, commanderChildProcessOnUse];
 const results = await Promise.all([
   build({ ...bundleOptions, outfile: join(outdir, 'rollout.cjs'), plugins: commandPlugins }),
-  ...COMMAND_BUNDLES.map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [...commandPlugins, onlyCommand(command)] })),
+  ...(cli.entry ? [] : COMMAND_BUNDLES).map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [...commandPlugins, onlyCommand(command)] })),
   ...Object.entries(PACKAGES_ON_USE).map(([lib, pkg]) => build(libraryOptions(lib, pkg))),
 ]);
 
