@@ -67,6 +67,8 @@ function loadBundle(file, cacheFile) {
   };
   return {
     exports: run(file, cacheFile),
+    /** The command's bundle as its caches are keyed: size, time, inode and the build's digest. */
+    identity: runs[0].identity,
     /** Writes the caches of the bundles run ('all'), or of those of dist/lib/ ('libraries'), that had none or a rejected one. */
     keepCaches(which) {
       const toWrite = runs.filter((r) => (which === 'all' || (which === 'libraries' && r.library)) && r.cacheFile && (!r.cached || r.script.cachedDataRejected));
@@ -77,6 +79,16 @@ function loadBundle(file, cacheFile) {
       for (const r of toWrite) writeCache(r.cacheFile, r.identity, withChecksums(() => r.script.createCachedData()));
     },
   };
+}
+
+/**
+ * Where the command keeps the YAML of the last plan it read, parsed (src/plan/parse-cache.ts says
+ * what is kept and when it is used): beside its code cache, read and written under the same rules
+ * (a private directory, a whole file, this very build), so a new build parses every plan again.
+ */
+function planCache(commandCacheFile, identity) {
+  const file = commandCacheFile.replace(/\.v8cache$/, '.plan');
+  return { read: () => readCache(file, identity), write: (data) => writeCache(file, identity, data) };
 }
 
 /** The cache of a package of dist/lib/ for a command: `validate+zod.<node>-<arch>-<flags>.v8cache` beside `validate.…`. */
@@ -243,7 +255,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 } else {
   // The command: the first word that is not an option (rollout's own options take no value).
   const verb = argv.find((arg) => !arg.startsWith('-'));
-  const bundle = loadBundle(bundleFor(verb), cacheFileFor(argv, verb, process.env));
+  const cacheFile = cacheFileFor(argv, verb, process.env);
+  const bundle = loadBundle(bundleFor(verb), cacheFile);
+  if (cacheFile) process[Symbol.for('rollout.planCache')] = planCache(cacheFile, bundle.identity);
   // Node exits 0 once nothing is left to run, even with the command unfinished (a promise nothing
   // will settle, a bug): a CI step must never read that as success.
   const unfinished = () => {

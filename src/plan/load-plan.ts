@@ -9,6 +9,7 @@ import { PlanError, type PlanProblem } from '../errors.js';
 import { buildPlan, type PathProblem } from './build-plan.js';
 import { interpolate, type InterpolationReport } from './interpolate.js';
 import { locate } from './locate.js';
+import type { PlanParseCache } from './parse-cache.js';
 import { validate as acceptsPlanShape } from './plan-shape.generated.js';
 import { processSecrets, type Secrets } from './secrets.js';
 import type { RawPlan } from './schema.js';
@@ -37,6 +38,8 @@ export interface LoadPlanOptions {
    * lint step checks a plan without production secrets. Commands that act keep it an error.
    */
   unsetIsWarning?: boolean;
+  /** The parsed YAML of plans read before (parse-cache.ts): the same text is not parsed again. */
+  parseCache?: PlanParseCache;
 }
 
 /** Reads and validates the plan at `file`; throws PlanError listing every problem. */
@@ -98,39 +101,22 @@ function hasMoreTokens(text: string, max: number): boolean {
 
 /** Validates plan text; `file` is used for messages and to resolve relative paths. */
 export async function parsePlan(text: string, file: string, options: LoadPlanOptions = {}): Promise<Plan> {
-  const at = (line: number, col: number, message: string, hint?: string): PlanProblem => ({ file, line, col, message, hint });
-  if (text.length > MAX_PLAN_BYTES) throw new PlanError([at(1, 1, ...TOO_LARGE)]);
-  // A character makes at most two tokens (a scalar and its marker), so shorter plans, every example
-  // among them, need no count.
-  if (text.length > MAX_PLAN_TOKENS / 2 && hasMoreTokens(text, MAX_PLAN_TOKENS)) {
-    throw new PlanError([at(1, 1, `the plan has over ${MAX_PLAN_TOKENS} YAML tokens (keys, values, list items)`, 'a plan has about a thousand; check that this is the right file')]);
-  }
+  if (text.length > MAX_PLAN_BYTES) throw new PlanError([problemAt(file, 1, 1, ...TOO_LARGE)]);
   const lines = new LineCounter();
-  let doc: Document;
-  let data: unknown;
-  try {
-    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, strict: true });
-    const syntax = [...doc.errors, ...doc.warnings];
-    if (syntax.length > 0) {
-      throw new PlanError(
-        listed(syntax.map((e) => at(e.linePos?.[0].line ?? 1, e.linePos?.[0].col ?? 1, firstLine(e.message), 'fix the YAML syntax here'))),
-      );
-    }
-    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (err) {
-    if (err instanceof PlanError) throw err;
-    // yaml throws for alias bombs and for documents too deep to walk.
-    throw new PlanError([at(1, 1, `unsafe or unreadable YAML: ${firstLine((err as Error).message)}`, 'remove the repeated aliases (*name) or the deep nesting')]);
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new PlanError([at(1, 1, 'the plan must be a YAML mapping (version, name, stages, target, …)', 'start from `rollout init` or an example in rollout-plans/')]);
+  let doc: Document | undefined;
+  /** The document, parsed once: to read a plan the cache does not hold, and to locate a problem in any. */
+  const yamlDocument = (): Document => (doc ??= parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, strict: true }));
+  let data = options.parseCache?.read(text);
+  if (data === undefined) {
+    data = readYaml(text, file, yamlDocument);
+    options.parseCache?.keep(text, data);
   }
 
   const secrets = options.secrets ?? processSecrets;
   const found: InterpolationReport = { unset: [], tooShort: [] };
   const interpolated = interpolate(data, options.env ?? process.env, secrets, found);
   // Messages quote values from the plan, and those may have come from ${VAR}.
-  const located = (p: PathProblem): PlanProblem => ({ file, ...locate(doc, lines, p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint });
+  const located = (p: PathProblem): PlanProblem => ({ file, ...locate(yamlDocument(), lines, p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint });
   const invalid = (problems: PathProblem[]) => new PlanError(listed(sortProblems(problems.map(located))));
   const unset: PathProblem[] = found.unset.map((u) => ({
     path: u.path,
@@ -160,6 +146,42 @@ export async function parsePlan(text: string, file: string, options: LoadPlanOpt
   }
   const raw = data as { target?: unknown; notify?: unknown };
   return { ...built.plan, record: planRecord(absolute, text, raw.target, raw.notify) };
+}
+
+/**
+ * The plan's YAML as data: a mapping, or a PlanError saying why not (too many tokens, bad syntax,
+ * unsafe aliases, not a mapping). `yamlDocument` parses the text.
+ */
+function readYaml(text: string, file: string, yamlDocument: () => Document): object {
+  const at = (line: number, col: number, message: string, hint?: string) => problemAt(file, line, col, message, hint);
+  // A character makes at most two tokens (a scalar and its marker), so shorter plans, every example
+  // among them, need no count.
+  if (text.length > MAX_PLAN_TOKENS / 2 && hasMoreTokens(text, MAX_PLAN_TOKENS)) {
+    throw new PlanError([at(1, 1, `the plan has over ${MAX_PLAN_TOKENS} YAML tokens (keys, values, list items)`, 'a plan has about a thousand; check that this is the right file')]);
+  }
+  let data: unknown;
+  try {
+    const doc = yamlDocument();
+    const syntax = [...doc.errors, ...doc.warnings];
+    if (syntax.length > 0) {
+      throw new PlanError(
+        listed(syntax.map((e) => at(e.linePos?.[0].line ?? 1, e.linePos?.[0].col ?? 1, firstLine(e.message), 'fix the YAML syntax here'))),
+      );
+    }
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    if (err instanceof PlanError) throw err;
+    // yaml throws for alias bombs and for documents too deep to walk.
+    throw new PlanError([at(1, 1, `unsafe or unreadable YAML: ${firstLine((err as Error).message)}`, 'remove the repeated aliases (*name) or the deep nesting')]);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new PlanError([at(1, 1, 'the plan must be a YAML mapping (version, name, stages, target, …)', 'start from `rollout init` or an example in rollout-plans/')]);
+  }
+  return data;
+}
+
+function problemAt(file: string, line: number, col: number, message: string, hint?: string): PlanProblem {
+  return { file, line, col, message, hint };
 }
 
 /**

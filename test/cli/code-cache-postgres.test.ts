@@ -21,7 +21,7 @@ it("keeps pg's own cache for `status`, made once and used by the next runs", asy
   const caches = () => {
     const [install] = readdirSync(join(home, 'rollout'));
     const dir = join(home, 'rollout', install as string);
-    return Object.fromEntries(readdirSync(dir).filter((file) => file.startsWith('status')).map((file) => [file.replace(/\..*/, ''), statSync(join(dir, file)).mtimeMs]));
+    return Object.fromEntries(readdirSync(dir).filter((file) => file.startsWith('status') && file.endsWith('.v8cache')).map((file) => [file.replace(/\..*/, ''), statSync(join(dir, file)).mtimeMs]));
   };
   const first = await runCli(['status'], { cwd: world.dir, env });
   expect(first.code).toBe(0);

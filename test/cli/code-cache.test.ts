@@ -5,15 +5,14 @@
  * others, and free of secrets.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliOptions } from '../helpers/cli.js';
+import { copyInstall as copyInstallTo } from '../helpers/install.js';
 import { sendJson, startTestServer, type TestServer } from '../helpers/http-server.js';
 
-const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const SECRET = 'tok-3f9c2a71e8b64d05a1c7';
 const root = mkdtempSync(join(tmpdir(), 'code-cache-'));
 const plan = join(root, 'rollout.yaml');
@@ -35,7 +34,8 @@ function installDir(home: string): string {
   expect(dirs).toHaveLength(1);
   return join(home, 'rollout', dirs[0] as string);
 }
-const cacheFiles = (home: string) => (existsSync(join(home, 'rollout')) ? readdirSync(installDir(home)).sort() : []);
+/** The code caches of `home`'s install directory (its plan caches are test/cli/plan-cache.test.ts's). */
+const cacheFiles = (home: string) => (existsSync(join(home, 'rollout')) ? readdirSync(installDir(home)).filter((f) => !f.endsWith('.plan')).sort() : []);
 /** The one cache file of `home`'s install directory. */
 function onlyCache(home: string): string {
   const files = cacheFiles(home);
@@ -44,16 +44,7 @@ function onlyCache(home: string): string {
 }
 const stamp = (path: string) => ({ mtimeMs: statSync(path).mtimeMs, ino: statSync(path).ino });
 
-/** A copy of the installed package (bin/, dist/*.cjs, dist/lib/*.cjs, package.json) somewhere else. */
-function copyInstall(): string {
-  const copy = freshDir('install');
-  for (const dir of ['bin', 'dist', 'dist/lib']) mkdirSync(join(copy, dir));
-  const bundles = (dir: string) => readdirSync(join(REPO, dir)).filter((f) => f.endsWith('.cjs')).map((f) => `${dir}/${f}`);
-  for (const file of ['bin/rollout.js', 'bin/package.json', 'package.json', ...bundles('dist'), ...bundles('dist/lib')]) {
-    copyFileSync(join(REPO, file), join(copy, file));
-  }
-  return copy;
-}
+const copyInstall = () => copyInstallTo(freshDir('install'));
 
 describe('the code cache', () => {
   it('is kept for each package of dist/lib/ a command loads, by itself, even by a run that ends in a plan error', async () => {
@@ -117,7 +108,7 @@ describe('the code cache', () => {
       () => run(['validate', plan], { XDG_CACHE_HOME: home, NODE_OPTIONS: '--max-old-space-size=512' }),
     ];
     for (const once of runs) await once();
-    const files = () => readdirSync(join(home, 'rollout')).flatMap((dir) => readdirSync(join(home, 'rollout', dir)).map((file) => join(home, 'rollout', dir, file)));
+    const files = () => readdirSync(join(home, 'rollout')).flatMap((dir) => readdirSync(join(home, 'rollout', dir)).filter((f) => f.endsWith('.v8cache')).map((file) => join(home, 'rollout', dir, file)));
     const first = files().map(stamp);
     expect(first).toHaveLength(3);
     for (const once of runs) await once();
