@@ -5,9 +5,10 @@
  * must do, timed in the same rounds as `node -e 0`:
  * - nothing: Node, bin/rollout.js and a bundle with its code cache;
  * - the YAML parse of docflow-canary.yaml, which `validate` (and every command reading a plan)
- *   starts with, without any check or output;
+ *   starts with when the plan is not in its plan cache (src/plan/parse-cache.ts), without any
+ *   check or output;
  * - one PUT through rollout's HTTP client (undici), the network work of `rollback --emergency`;
- * - both, in turn: less than `rollback --emergency` or `status` does.
+ * - both, in turn: less than `rollback --emergency` or `status` does for a plan not in the cache.
  * A command cannot be faster than a floor under it, nor take less memory, so a floor above a
  * target shows the target cannot be met without giving up what the floor holds (bench/README.md).
  */
@@ -41,7 +42,12 @@ try {
   if (puts < 2 * (PROCESS_RUNS + 2)) throw new Error(`the floors sent ${puts} PUTs in ${2 * (PROCESS_RUNS + 2)} runs`);
 
   const reference = { label: 'node -e 0', ms: zero };
-  const under = ['every command', '`validate` (≤ 1.5×)', '`rollback --emergency` (≤ 2×)', '`rollback --emergency` and `status` (≤ 2×, ≤ 2.5×)'];
+  const under = [
+    'every command',
+    '`validate` of a plan not in its plan cache (≤ 1.5×)',
+    '`rollback --emergency` and `status` (≤ 2×, ≤ 2.5×)',
+    'both, for a plan not in their plan cache',
+  ];
   floors.forEach((ms, i) => report(ratioRow(`floor: ${commands[i + 1]!.label}, under ${under[i]} (info)`, { ms }, reference)));
 
   const zeroRss = await peakRss(commands[0]!);
