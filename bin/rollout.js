@@ -211,7 +211,7 @@ function writeCache(file, identity, data) {
     for (const other of fs.readdirSync(dir)) {
       const otherPath = path.join(dir, other);
       const staleTemp = other.endsWith('.tmp') && Date.now() - fs.lstatSync(otherPath).mtimeMs > STALE_TEMP_MS;
-      if (staleTemp || (other !== name && other.startsWith(command) && other.endsWith('.v8cache') && isOtherBundle(otherPath, identity))) fs.rmSync(otherPath, { force: true });
+      if (staleTemp || (other !== name && other.startsWith(command) && /\.(v8cache|plan)$/.test(other) && isOtherBundle(otherPath, identity))) fs.rmSync(otherPath, { force: true });
     }
   } catch {
     // a read-only or full disk: the next run compiles again

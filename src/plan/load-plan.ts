@@ -4,7 +4,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Lexer, LineCounter, parseDocument, type Document } from 'yaml';
+import { isCollection, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { PlanError, type PlanProblem } from '../errors.js';
 import { buildPlan, type PathProblem } from './build-plan.js';
 import { interpolate, type InterpolationReport } from './interpolate.js';
@@ -109,7 +109,8 @@ export async function parsePlan(text: string, file: string, options: LoadPlanOpt
   let data = options.parseCache?.read(text);
   if (data === undefined) {
     data = readYaml(text, file, yamlDocument);
-    options.parseCache?.keep(text, data);
+    // A collection as a key makes toJS print a warning, which a run from the cache would not.
+    if (!hasCollectionKey(yamlDocument())) options.parseCache?.keep(text, data);
   }
 
   const secrets = options.secrets ?? processSecrets;
@@ -177,7 +178,32 @@ function readYaml(text: string, file: string, yamlDocument: () => Document): obj
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new PlanError([at(1, 1, 'the plan must be a YAML mapping (version, name, stages, target, …)', 'start from `rollout init` or an example in rollout-plans/')]);
   }
+  if (holdsItself(data)) {
+    throw new PlanError([at(1, 1, 'unsafe or unreadable YAML: an alias (*name) inside the node it names makes the plan endless', 'point the alias at another node, or write the values out')]);
+  }
   return data;
+}
+
+/** True when `value` contains itself: what YAML gives for an alias inside its own anchor (`&a { self: *a }`). */
+function holdsItself(value: unknown, ancestors = new Set<object>()): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const found = Object.values(value).some((child) => holdsItself(child, ancestors));
+  ancestors.delete(value);
+  return found;
+}
+
+function hasCollectionKey(doc: Document): boolean {
+  let found = false;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isCollection(pair.key)) return undefined;
+      found = true;
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function problemAt(file: string, line: number, col: number, message: string, hint?: string): PlanProblem {

@@ -5,9 +5,10 @@
  * private directory, for the same build only; without it (no cache, ROLLOUT_CODE_CACHE=off, tests
  * that call the commands in-process) there is nothing to read or keep.
  *
- * Used only for the very same text, compared whole. What is kept is the plan as YAML gives it,
- * before `${VAR}`s are filled in, so no secret's value is ever written; and only when it survives
- * JSON unchanged (`.inf`, `.nan` or `-0` would not).
+ * Used only for the very same text, compared whole, and an entry whose checksum holds. What is
+ * kept is the plan as YAML gives it, before `${VAR}`s are filled in, so no secret's value is ever
+ * written; and only when it survives JSON unchanged (`.inf`, `.nan` or `-0` would not) and is not
+ * many times the plan's size.
  */
 import { isDeepStrictEqual } from 'node:util';
 
@@ -36,20 +37,51 @@ export function commandPlanCache(): PlanParseCache | undefined {
   return file && planParseCache(file);
 }
 
-/** A cache over one file holding the last plan kept. */
+/** A cache over one file holding the last plan kept: a checksum of the entry's JSON, a newline, the JSON. */
 export function planParseCache(file: PlanCacheFile): PlanParseCache {
   return {
     read(text) {
       try {
-        const entry = JSON.parse(file.read()?.toString('utf8') ?? 'null') as Entry | null;
-        return entry?.text === text ? entry.data : undefined;
+        const body = file.read()?.toString('utf8') ?? '';
+        const newline = body.indexOf('\n');
+        const json = body.slice(newline + 1);
+        if (newline < 0 || body.slice(0, newline) !== checksum(json)) return undefined; // none, or damaged
+        const entry = JSON.parse(json) as Partial<Entry> | null;
+        const { data } = entry ?? {};
+        return entry?.text === text && isMapping(data) ? data : undefined;
       } catch {
         return undefined; // damaged: parsed again, and kept anew
       }
     },
     keep(text, data) {
-      const json = JSON.stringify({ text, data } satisfies Entry);
-      if (isDeepStrictEqual((JSON.parse(json) as Entry).data, data)) file.write(Buffer.from(json, 'utf8'));
+      let json: string;
+      try {
+        json = JSON.stringify({ text, data } satisfies Entry);
+      } catch {
+        return; // a plan that holds itself (an alias inside its own anchor) is no plan to keep
+      }
+      // Aliases are written out in full: a plan of a few aliases to a large value would make a file
+      // many times its size, read at every run.
+      if (json.length > MAX_GROWTH * text.length + 4096) return;
+      if (isDeepStrictEqual((JSON.parse(json) as Entry).data, data)) file.write(Buffer.from(`${checksum(json)}\n${json}`, 'utf8'));
     },
   };
+}
+
+/** How many times the plan's length its entry may take. */
+const MAX_GROWTH = 4;
+
+function isMapping(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * FNV-1a over the JSON's UTF-16 units: any one changed unit changes it, so damage (a flipped bit,
+ * a torn write) is seen. Not a defence against someone who can write the cache directory, who could
+ * as well change the code cache or rollout itself.
+ */
+export function checksum(json: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < json.length; i++) hash = Math.imul(hash ^ json.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
 }

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sendJson, startTestServer } from '../helpers/http-server.js';
 import { runCli } from '../helpers/cli.js';
+import { checksum } from '../../src/plan/parse-cache.js';
 import { copyInstall } from '../helpers/install.js';
 
 const SECRET = 'tok-7d1e94c2b5a8f3066e2b';
@@ -36,11 +38,19 @@ function onlyPlanFile(home: string): string {
   return files[0]!;
 }
 
-/** The cache file's header line and its entry. */
+/** The cache file's header line (bin/rollout.js's) and its entry (after src/plan/parse-cache.ts's checksum line). */
 function entryOf(path: string): { header: string; entry: { text: string; data: Record<string, unknown> } } {
   const bytes = readFileSync(path, 'utf8');
   const end = bytes.indexOf('\n');
-  return { header: bytes.slice(0, end + 1), entry: JSON.parse(bytes.slice(end + 1)) };
+  const json = bytes.slice(bytes.indexOf('\n', end + 1) + 1);
+  expect(bytes.slice(end + 1, bytes.indexOf('\n', end + 1))).toBe(checksum(json));
+  return { header: bytes.slice(0, end + 1), entry: JSON.parse(json) };
+}
+
+/** Writes `entry` as the cache file, with `header` and a checksum that holds. */
+function writeEntry(path: string, header: string, entry: unknown): void {
+  const json = JSON.stringify(entry);
+  writeFileSync(path, `${header}${checksum(json)}\n${json}`);
 }
 
 function writePlan(text: string): string {
@@ -64,7 +74,7 @@ describe('the plan cache', () => {
     expect(entry.data.stages).toEqual([10, 100]);
 
     // Proof that the next run reads it: an entry saying otherwise for the same text is believed.
-    writeFileSync(path, header + JSON.stringify({ text: VALID, data: { ...entry.data, stages: [5, 100] } }));
+    writeEntry(path, header, { text: VALID, data: { ...entry.data, stages: [5, 100] } });
     expect((await validate(plan, home)).stdout).toContain('stages 5 → 100%');
 
     // Another text (one comment more) is parsed, and replaces the entry.
@@ -80,14 +90,27 @@ describe('the plan cache', () => {
     expect((await validate(plan, home, [], bin)).code).toBe(0);
     const path = onlyPlanFile(home);
     const { header, entry } = entryOf(path);
-    writeFileSync(path, header + JSON.stringify({ text: VALID, data: { ...entry.data, stages: [5, 100] } }));
+    writeEntry(path, header, { text: VALID, data: { ...entry.data, stages: [5, 100] } });
     const bundle = join(bin, '..', '..', 'dist', 'validate.cjs');
     utimesSync(bundle, new Date(), new Date(Date.now() - 60_000));
     expect((await validate(plan, home, [], bin)).stdout).toContain('stages 10 → 100%');
 
-    writeFileSync(path, `${entryOf(path).header}{"text": "version: 1`);
-    expect((await validate(plan, home, [], bin)).stdout).toContain('stages 10 → 100%');
-    expect(entryOf(path).entry.text).toBe(VALID);
+    // Damaged: cut short, or one character of the data changed (its checksum no longer holds).
+    const whole = readFileSync(path, 'utf8');
+    const inData = whole.lastIndexOf('127.0.0.1:9/flag') + '127.0.0.1:'.length;
+    expect(inData).toBeGreaterThan(whole.indexOf('"data"'));
+    for (const damaged of [whole.slice(0, whole.length - 20), `${whole.slice(0, inData)}8${whole.slice(inData + 1)}`]) {
+      expect(damaged).not.toBe(whole);
+      writeFileSync(path, damaged);
+      const result = await validate(plan, home, ['--json'], bin);
+      expect(result.code).toBe(0);
+      expect(readFileSync(path, 'utf8')).toBe(whole);
+    }
+    // A checksum that holds over an entry that is no plan's (a null, a list): read as none.
+    for (const data of [null, [1], 'version: 1']) {
+      writeEntry(path, header, { text: VALID, data });
+      expect((await validate(plan, home, [], bin)).stdout).toContain('stages 10 → 100%');
+    }
   });
 
   it('answers as parsing does, problems and warnings located alike, for valid and invalid plans', async () => {
@@ -137,6 +160,54 @@ describe('the plan cache', () => {
       expect(await validate(plan, home, ['--json'])).toEqual(reference);
       expect(planFiles(home)).toEqual([]);
       expect(await validate(plan, home, ['--json'])).toEqual(reference);
+    }
+  });
+
+  it('keeps no plan that holds itself, makes its warnings, or grows many times its size as data', async () => {
+    const head = 'version: 1\nname: odd\nstages: [10, 100]\ntarget:\n  type: http\n  set:\n    url: "http://127.0.0.1:9/flag"\n';
+    const big = 'x'.repeat(20_000);
+    const plans = [
+      // An alias inside its own anchor: a plan error (it used to overflow the stack).
+      [`${head}    body: &a { p: "{{percent}}", self: *a }\n`, /an alias \(\*name\) inside the node it names/],
+      // A collection as a key: YAML's warning on stderr at every run, as without the cache.
+      [`${head}    body:\n      p: "{{percent}}"\n      ? [a, b]\n      : 1\n`, /Keys with collection values will be stringified/],
+      // Ten aliases of a 20 KB value: 200 KB of data for a 20 KB plan.
+      [`${head}    body:\n      p: "{{percent}}"\n      a: &s ${big}\n${Array.from({ length: 10 }, (_, i) => `      a${i}: *s\n`).join('')}`, /^/],
+    ] as const;
+    for (const [text, expected] of plans) {
+      const home = freshDir('cache');
+      const plan = writePlan(text);
+      const reference = await validate(plan, undefined);
+      expect(reference.stdout + reference.stderr.replace(/\(node:\d+\)/g, '(node)')).toMatch(expected);
+      const normalised = (r: typeof reference) => ({ ...r, stderr: r.stderr.replace(/\(node:\d+\)/g, '(node)') });
+      expect(normalised(await validate(plan, home))).toEqual(normalised(reference));
+      expect(planFiles(home)).toEqual([]);
+      expect(normalised(await validate(plan, home))).toEqual(normalised(reference));
+    }
+  });
+
+  it('never sends an emergency rollback anywhere but where the plan says, whatever the cache holds', async () => {
+    const flagApi = await startTestServer((_req, res) => sendJson(res, 200, { ok: true }));
+    try {
+      const home = freshDir('cache');
+      const dir = freshDir('emergency');
+      writeFileSync(join(dir, 'rollout.yaml'), `version: 1\nname: burning\nstages: [10, 100]\ntarget:\n  type: http\n  set: { method: PUT, url: "${flagApi.url}/A/flag", body: { percentage: "{{percent}}" } }\n`);
+      const emergency = () => runCli(['rollback', '--emergency'], { cwd: dir, env: { XDG_CACHE_HOME: home } });
+      expect((await emergency()).code).toBe(0);
+      const path = onlyPlanFile(home);
+      expect(path.split('/').pop()).toMatch(/^rollback-emergency\./);
+      // One character of the data changed, as damage would: /A/ becomes /Z/.
+      const whole = readFileSync(path, 'utf8');
+      const at = whole.lastIndexOf('/A/flag') + 1;
+      writeFileSync(path, `${whole.slice(0, at)}Z${whole.slice(at + 1)}`);
+      expect((await emergency()).code).toBe(0);
+      // And an entry with a checksum that holds, for another text: the plan's own URL still.
+      const { header, entry } = entryOf(path);
+      writeEntry(path, header, { text: `${entry.text}# another\n`, data: { ...entry.data, target: { type: 'http', set: { method: 'PUT', url: `${flagApi.url}/Z/flag`, body: { percentage: '{{percent}}' } } } } });
+      expect((await emergency()).code).toBe(0);
+      expect(flagApi.requests.filter((r) => r.method === 'PUT').map((r) => r.url)).toEqual(['/A/flag', '/A/flag', '/A/flag']);
+    } finally {
+      await flagApi.close();
     }
   });
 });

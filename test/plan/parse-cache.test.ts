@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
 import { parsePlan } from '../../src/plan/load-plan.js';
-import { planParseCache } from '../../src/plan/parse-cache.js';
+import { checksum, planParseCache } from '../../src/plan/parse-cache.js';
 import { Secrets } from '../../src/plan/secrets.js';
 
 /** A cache over a file held in memory; `writes` counts what was written. */
@@ -54,10 +54,34 @@ describe('planParseCache', () => {
     }
   });
 
-  it('reads a damaged entry as none', () => {
-    for (const damaged of ['', '{"text": "t", "data": ', 'null', '[]', '"t"', '{"data": 1}']) {
+  it('reads a damaged entry as none: cut short, any one character changed, or no plan', () => {
+    const { cache, file } = memoryCache();
+    cache.keep('t', { stages: [10, 100], url: 'http://127.0.0.1:9/a' });
+    const whole = file.bytes!.toString('utf8');
+    expect(memoryCache(whole).cache.read('t')).toEqual({ stages: [10, 100], url: 'http://127.0.0.1:9/a' });
+    for (let at = 0; at < whole.length; at++) {
+      const changed = whole.slice(0, at) + String.fromCharCode(whole.charCodeAt(at) ^ 1) + whole.slice(at + 1);
+      expect(memoryCache(changed).cache.read('t'), `character ${at} changed`).toBeUndefined();
+    }
+    for (const damaged of ['', whole.slice(0, -1), whole.slice(whole.indexOf('\n') + 1), 'no checksum']) {
       expect(memoryCache(damaged).cache.read('t')).toBeUndefined();
     }
+    // A checksum that holds over what is no entry of a plan (a mapping): none.
+    for (const json of ['null', '[]', '"t"', '{"data": 1}', '{"text": "t", "data": null}', '{"text": "t", "data": [1]}', '{"text": "t", "data": "x"}']) {
+      expect(memoryCache(`${checksum(json)}\n${json}`).cache.read('t'), json).toBeUndefined();
+    }
+  });
+
+  it('keeps no data that holds itself, nor data many times the size of the plan', () => {
+    const { cache, file } = memoryCache();
+    const endless: Record<string, unknown> = { a: 1 };
+    endless.self = endless;
+    expect(() => cache.keep('t', endless)).not.toThrow();
+    const large = 'x'.repeat(10_000);
+    cache.keep(`a: &s ${large}\nb: *s\nc: *s\nd: *s\ne: *s\nf: *s\n`, { a: large, b: large, c: large, d: large, e: large, f: large });
+    expect(file.writes).toBe(0);
+    cache.keep(`a: &s ${large}\nb: *s\n`, { a: large, b: large });
+    expect(file.writes).toBe(1);
   });
 });
 
