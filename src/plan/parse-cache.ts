@@ -5,7 +5,7 @@
  * private directory, for the same build only; without it (no cache, ROLLOUT_CODE_CACHE=off, tests
  * that call the commands in-process) there is nothing to read or keep.
  *
- * Used only for the very same text, compared whole, and an entry whose checksum holds. What is
+ * Used only for the very same text, compared whole, and an entry found whole. What is
  * kept is the plan as YAML gives it, before `${VAR}`s are filled in, so no secret's value is ever
  * written; and only when it survives JSON unchanged (`.inf`, `.nan` or `-0` would not) and is not
  * many times the plan's size.
@@ -37,15 +37,19 @@ export function commandPlanCache(): PlanParseCache | undefined {
   return file && planParseCache(file);
 }
 
-/** A cache over one file holding the last plan kept: a checksum of the entry's JSON, a newline, the JSON. */
+/**
+ * A cache over one file holding the last plan kept: the entry's JSON twice, a newline between (JSON
+ * has none of its own). Damage (a flipped bit, a torn write) leaves the copies unequal. Compared
+ * rather than hashed: a hash computed in JavaScript over the entry made V8 optimise the loop, which
+ * cost 4 MB of peak memory, and Node's own hashes cost a module load (1.6-2.4 ms).
+ */
 export function planParseCache(file: PlanCacheFile): PlanParseCache {
   return {
     read(text) {
       try {
-        const body = file.read()?.toString('utf8') ?? '';
-        const newline = body.indexOf('\n');
-        const json = body.slice(newline + 1);
-        if (newline < 0 || body.slice(0, newline) !== checksum(json)) return undefined; // none, or damaged
+        const copies = file.read()?.toString('utf8') ?? '';
+        const json = copies.slice(0, (copies.length - 1) / 2);
+        if (copies !== `${json}\n${json}`) return undefined; // none, or damaged
         const entry = JSON.parse(json) as Partial<Entry> | null;
         const { data } = entry ?? {};
         return entry?.text === text && isMapping(data) ? data : undefined;
@@ -63,7 +67,7 @@ export function planParseCache(file: PlanCacheFile): PlanParseCache {
       // Aliases are written out in full: a plan of a few aliases to a large value would make a file
       // many times its size, read at every run.
       if (json.length > MAX_GROWTH * text.length + 4096) return;
-      if (isDeepStrictEqual((JSON.parse(json) as Entry).data, data)) file.write(Buffer.from(`${checksum(json)}\n${json}`, 'utf8'));
+      if (isDeepStrictEqual((JSON.parse(json) as Entry).data, data)) file.write(Buffer.from(`${json}\n${json}`, 'utf8'));
     },
   };
 }
@@ -73,15 +77,4 @@ const MAX_GROWTH = 4;
 
 function isMapping(value: unknown): value is object {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/**
- * FNV-1a over the JSON's UTF-16 units: any one changed unit changes it, so damage (a flipped bit,
- * a torn write) is seen. Not a defence against someone who can write the cache directory, who could
- * as well change the code cache or rollout itself.
- */
-export function checksum(json: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < json.length; i++) hash = Math.imul(hash ^ json.charCodeAt(i), 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, '0');
 }

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sendJson, startTestServer } from '../helpers/http-server.js';
 import { runCli } from '../helpers/cli.js';
-import { checksum } from '../../src/plan/parse-cache.js';
 import { copyInstall } from '../helpers/install.js';
 
 const SECRET = 'tok-7d1e94c2b5a8f3066e2b';
@@ -38,19 +37,20 @@ function onlyPlanFile(home: string): string {
   return files[0]!;
 }
 
-/** The cache file's header line (bin/rollout.js's) and its entry (after src/plan/parse-cache.ts's checksum line). */
+/** The cache file's header line (bin/rollout.js's) and its entry (src/plan/parse-cache.ts writes its JSON twice). */
 function entryOf(path: string): { header: string; entry: { text: string; data: Record<string, unknown> } } {
   const bytes = readFileSync(path, 'utf8');
   const end = bytes.indexOf('\n');
-  const json = bytes.slice(bytes.indexOf('\n', end + 1) + 1);
-  expect(bytes.slice(end + 1, bytes.indexOf('\n', end + 1))).toBe(checksum(json));
-  return { header: bytes.slice(0, end + 1), entry: JSON.parse(json) };
+  const [json, copy, ...rest] = bytes.slice(end + 1).split('\n');
+  expect(rest).toEqual([]);
+  expect(copy).toBe(json);
+  return { header: bytes.slice(0, end + 1), entry: JSON.parse(json!) };
 }
 
-/** Writes `entry` as the cache file, with `header` and a checksum that holds. */
+/** Writes `entry` as the cache file, with `header`, whole. */
 function writeEntry(path: string, header: string, entry: unknown): void {
   const json = JSON.stringify(entry);
-  writeFileSync(path, `${header}${checksum(json)}\n${json}`);
+  writeFileSync(path, `${header}${json}\n${json}`);
 }
 
 function writePlan(text: string): string {
@@ -95,10 +95,11 @@ describe('the plan cache', () => {
     utimesSync(bundle, new Date(), new Date(Date.now() - 60_000));
     expect((await validate(plan, home, [], bin)).stdout).toContain('stages 10 → 100%');
 
-    // Damaged: cut short, or one character of the data changed (its checksum no longer holds).
+    // Damaged: cut short, or one character of the data changed (in one copy of the two).
     const whole = readFileSync(path, 'utf8');
-    const inData = whole.lastIndexOf('127.0.0.1:9/flag') + '127.0.0.1:'.length;
-    expect(inData).toBeGreaterThan(whole.indexOf('"data"'));
+    // In the data of the first copy, the one read.
+    const inData = whole.indexOf('127.0.0.1:9/flag', whole.indexOf('"data"')) + '127.0.0.1:'.length;
+    expect(inData).toBeLessThan(whole.lastIndexOf('"text"'));
     for (const damaged of [whole.slice(0, whole.length - 20), `${whole.slice(0, inData)}8${whole.slice(inData + 1)}`]) {
       expect(damaged).not.toBe(whole);
       writeFileSync(path, damaged);
@@ -106,7 +107,7 @@ describe('the plan cache', () => {
       expect(result.code).toBe(0);
       expect(readFileSync(path, 'utf8')).toBe(whole);
     }
-    // A checksum that holds over an entry that is no plan's (a null, a list): read as none.
+    // Whole, but no plan's entry (a null, a list): read as none.
     for (const data of [null, [1], 'version: 1']) {
       writeEntry(path, header, { text: VALID, data });
       expect((await validate(plan, home, [], bin)).stdout).toContain('stages 10 → 100%');
@@ -198,10 +199,12 @@ describe('the plan cache', () => {
       expect(path.split('/').pop()).toMatch(/^rollback-emergency\./);
       // One character of the data changed, as damage would: /A/ becomes /Z/.
       const whole = readFileSync(path, 'utf8');
-      const at = whole.lastIndexOf('/A/flag') + 1;
+      const at = whole.indexOf('/A/flag', whole.indexOf('"data"')) + 1;
+      expect(at).toBeLessThan(whole.lastIndexOf('"text"'));
       writeFileSync(path, `${whole.slice(0, at)}Z${whole.slice(at + 1)}`);
       expect((await emergency()).code).toBe(0);
-      // And an entry with a checksum that holds, for another text: the plan's own URL still.
+      expect(flagApi.requests.filter((r) => r.method === 'PUT').map((r) => r.url)).toEqual(['/A/flag', '/A/flag']);
+      // And a whole entry for another text: the plan's own URL still.
       const { header, entry } = entryOf(path);
       writeEntry(path, header, { text: `${entry.text}# another\n`, data: { ...entry.data, target: { type: 'http', set: { method: 'PUT', url: `${flagApi.url}/Z/flag`, body: { percentage: '{{percent}}' } } } } });
       expect((await emergency()).code).toBe(0);

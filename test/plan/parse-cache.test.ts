@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
 import { parsePlan } from '../../src/plan/load-plan.js';
-import { checksum, planParseCache } from '../../src/plan/parse-cache.js';
+import { planParseCache } from '../../src/plan/parse-cache.js';
 import { Secrets } from '../../src/plan/secrets.js';
 
 /** A cache over a file held in memory; `writes` counts what was written. */
@@ -63,12 +63,12 @@ describe('planParseCache', () => {
       const changed = whole.slice(0, at) + String.fromCharCode(whole.charCodeAt(at) ^ 1) + whole.slice(at + 1);
       expect(memoryCache(changed).cache.read('t'), `character ${at} changed`).toBeUndefined();
     }
-    for (const damaged of ['', whole.slice(0, -1), whole.slice(whole.indexOf('\n') + 1), 'no checksum']) {
+    for (const damaged of ['', '\n', whole.slice(0, -1), whole.slice(whole.indexOf('\n') + 1), `${whole}\n`, `${whole.slice(0, whole.indexOf('\n'))}`]) {
       expect(memoryCache(damaged).cache.read('t')).toBeUndefined();
     }
-    // A checksum that holds over what is no entry of a plan (a mapping): none.
+    // Whole, but no entry of a plan (a mapping): none.
     for (const json of ['null', '[]', '"t"', '{"data": 1}', '{"text": "t", "data": null}', '{"text": "t", "data": [1]}', '{"text": "t", "data": "x"}']) {
-      expect(memoryCache(`${checksum(json)}\n${json}`).cache.read('t'), json).toBeUndefined();
+      expect(memoryCache(`${json}\n${json}`).cache.read('t'), json).toBeUndefined();
     }
   });
 
