@@ -69,13 +69,17 @@ function loadBundle(file, cacheFile) {
     exports: run(file, cacheFile),
     /** The command's bundle as its caches are keyed: size, time, inode and the build's digest. */
     identity: runs[0].identity,
-    /** Writes the caches of the bundles run ('all'), or of those of dist/lib/ ('libraries'), that had none or a rejected one. */
-    keepCaches(which) {
+    /**
+     * Writes the caches of the bundles run ('all'), or of those of dist/lib/ ('libraries'), that had
+     * none or a rejected one, and runs `alsoWrite` (the plan cache's write), if any.
+     */
+    keepCaches(which, alsoWrite) {
       const toWrite = runs.filter((r) => (which === 'all' || (which === 'libraries' && r.library)) && r.cacheFile && (!r.cached || r.script.cachedDataRejected));
-      if (toWrite.length === 0) return;
+      if (toWrite.length === 0 && !alsoWrite) return;
       // A stop signal now would end the process before its exit code is set: the command has
       // ended, so a signal waits the few milliseconds the writing takes.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => undefined);
+      alsoWrite?.();
       for (const r of toWrite) writeCache(r.cacheFile, r.identity, withChecksums(() => r.script.createCachedData()));
     },
   };
@@ -85,10 +89,20 @@ function loadBundle(file, cacheFile) {
  * Where the command keeps the YAML of the last plan it read, parsed (src/plan/parse-cache.ts says
  * what is kept and when it is used): beside its code cache, read and written under the same rules
  * (a private directory, a whole file, this very build), so a new build parses every plan again.
+ * Written once the command has ended, with the code caches: a slow or stuck cache directory must
+ * never hold up a command, least of all an emergency rollback's request.
  */
 function planCache(commandCacheFile, identity) {
   const file = commandCacheFile.replace(/\.v8cache$/, '.plan');
-  return { read: () => readCache(file, identity), write: (data) => writeCache(file, identity, data) };
+  let kept;
+  return {
+    read: () => readCache(file, identity),
+    write: (data) => {
+      kept = data;
+    },
+    /** The write the command asked for, to make when it has ended; undefined if none. */
+    pendingWrite: () => kept && (() => writeCache(file, identity, kept)),
+  };
 }
 
 /** The cache of a package of dist/lib/ for a command: `validate+zod.<node>-<arch>-<flags>.v8cache` beside `validate.…`. */
@@ -257,7 +271,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   const verb = argv.find((arg) => !arg.startsWith('-'));
   const cacheFile = cacheFileFor(argv, verb, process.env);
   const bundle = loadBundle(bundleFor(verb), cacheFile);
-  if (cacheFile) process[Symbol.for('rollout.planCache')] = planCache(cacheFile, bundle.identity);
+  const plans = cacheFile && planCache(cacheFile, bundle.identity);
+  if (plans) process[Symbol.for('rollout.planCache')] = plans;
   // Node exits 0 once nothing is left to run, even with the command unfinished (a promise nothing
   // will settle, a bug): a CI step must never read that as success.
   const unfinished = () => {
@@ -267,7 +282,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.once('beforeExit', unfinished);
   bundle.exports.main(argv).then((exitCode) => {
     process.off('beforeExit', unfinished);
-    bundle.keepCaches(cachesWorthKeeping(argv, verb, exitCode));
+    const which = cachesWorthKeeping(argv, verb, exitCode);
+    bundle.keepCaches(which, which === 'none' ? undefined : plans?.pendingWrite());
     process.exit(exitCode);
   });
 }

@@ -12,7 +12,10 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 
-/** What bin/rollout.js hands a command: its plan file's contents (undefined if none or unusable), and a writer. */
+/**
+ * What bin/rollout.js hands a command: its plan file's contents (undefined if none or unusable),
+ * and a writer (bin writes once the command has ended).
+ */
 interface PlanCacheFile {
   read(): Buffer | undefined;
   write(data: Buffer): void;
@@ -58,15 +61,17 @@ export function planParseCache(file: PlanCacheFile): PlanParseCache {
       }
     },
     keep(text, data) {
+      // Aliases are written out in full: a plan of a few aliases to a large value would make a file
+      // many times its size, read at every run; such data is not even written out to find that.
+      const budget = MAX_GROWTH * text.length + 4096;
+      if (!fitsIn(data, budget)) return;
       let json: string;
       try {
         json = JSON.stringify({ text, data } satisfies Entry);
       } catch {
         return; // a plan that holds itself (an alias inside its own anchor) is no plan to keep
       }
-      // Aliases are written out in full: a plan of a few aliases to a large value would make a file
-      // many times its size, read at every run.
-      if (json.length > MAX_GROWTH * text.length + 4096) return;
+      if (json.length > budget) return;
       if (isDeepStrictEqual((JSON.parse(json) as Entry).data, data)) file.write(Buffer.from(`${json}\n${json}`, 'utf8'));
     },
   };
@@ -74,6 +79,22 @@ export function planParseCache(file: PlanCacheFile): PlanParseCache {
 
 /** How many times the plan's length its entry may take. */
 const MAX_GROWTH = 4;
+
+/**
+ * Whether `value` as JSON could take at most `budget` characters, counting its strings, keys and
+ * numbers (an undercount: escapes and punctuation are left out); stops once over. The exact length
+ * is checked after.
+ */
+function fitsIn(value: unknown, budget: number): boolean {
+  let left = budget;
+  const walk = (node: unknown): boolean => {
+    if (typeof node === 'string') return (left -= node.length) >= 0;
+    if (node === null || typeof node !== 'object') return (left -= 1) >= 0;
+    if (Array.isArray(node)) return node.every(walk);
+    return Object.entries(node).every(([key, child]) => (left -= key.length) >= 0 && walk(child));
+  };
+  return walk(value);
+}
 
 function isMapping(value: unknown): value is object {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

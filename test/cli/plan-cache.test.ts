@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startFakeService } from '../helpers/fake-service.js';
 import { sendJson, startTestServer } from '../helpers/http-server.js';
 import { runCli } from '../helpers/cli.js';
 import { copyInstall } from '../helpers/install.js';
@@ -211,6 +212,28 @@ describe('the plan cache', () => {
       expect(flagApi.requests.filter((r) => r.method === 'PUT').map((r) => r.url)).toEqual(['/A/flag', '/A/flag', '/A/flag']);
     } finally {
       await flagApi.close();
+    }
+  });
+
+  it('is written once the command has ended: an emergency rollback sends its PUT first', async () => {
+    const flag = await startFakeService();
+    try {
+      const home = freshDir('cache');
+      const dir = freshDir('emergency');
+      writeFileSync(join(dir, 'rollout.yaml'), `version: 1\nname: first\nstages: [10, 100]\ntarget:\n  type: http\n  set: { method: PUT, url: "${flag.url}/flag", body: { percentage: "{{percent}}" } }\n`);
+      const release = flag.holdNextPut();
+      let ended = false;
+      const running = runCli(['rollback', '--emergency'], { cwd: dir, env: { XDG_CACHE_HOME: home } }).finally(() => (ended = true));
+      const putReceived = () => flag.server.requests.some((r) => r.method === 'PUT');
+      while (!ended && !putReceived()) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Held mid-request: the plan was read and parsed, and nothing is written yet.
+      expect(putReceived()).toBe(true);
+      expect(planFiles(home)).toEqual([]);
+      release();
+      expect((await running).code).toBe(0);
+      expect(planFiles(home)).toHaveLength(1);
+    } finally {
+      await flag.close();
     }
   });
 });

@@ -83,6 +83,16 @@ describe('planParseCache', () => {
     cache.keep(`a: &s ${large}\nb: *s\n`, { a: large, b: large });
     expect(file.writes).toBe(1);
   });
+
+  it('does not even write out data far larger than the plan (a hundred aliases of a large value)', () => {
+    const { cache, file } = memoryCache();
+    let writtenOut = false;
+    const large = 'x'.repeat(100_000);
+    const data = Object.fromEntries([...Array.from({ length: 100 }, (_, i) => [`a${i}`, large]), ['last', { toJSON: () => ((writtenOut = true), 1) }]]);
+    cache.keep(`a0: &s ${large}\n${Array.from({ length: 99 }, (_, i) => `a${i + 1}: *s\n`).join('')}`, data);
+    expect(writtenOut).toBe(false);
+    expect(file.writes).toBe(0);
+  });
 });
 
 describe('parsePlan through the plan cache', () => {
