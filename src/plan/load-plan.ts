@@ -110,7 +110,7 @@ export async function parsePlan(text: string, file: string, options: LoadPlanOpt
   if (data === undefined) {
     data = readYaml(text, file, yamlDocument);
     // A collection as a key makes toJS print a warning, which a run from the cache would not.
-    if (!hasCollectionKey(yamlDocument())) options.parseCache?.keep(text, data);
+    if (options.parseCache && !hasCollectionKey(yamlDocument())) options.parseCache.keep(text, data);
   }
 
   const secrets = options.secrets ?? processSecrets;
