@@ -37,21 +37,31 @@ export function whenOutputCloses(listener: (err: NodeJS.ErrnoException) => void)
 /** Errors that mean the reader has gone, which `rollout … | head` expects: not a failure. */
 const READER_GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
 
-function isRegularFile(fd: number): boolean {
+/**
+ * What the fd is, as far as writing to it goes: a regular file (written directly), a pipe or socket
+ * (never a terminal: Node's stream only to write), or anything else, a character device or an fd
+ * fstat cannot read (Node's stream says whether it is a terminal, and how wide).
+ */
+type FdKind = 'file' | 'pipe' | 'other';
+
+function kindOf(fd: number): FdKind {
   try {
-    return fstatSync(fd).isFile();
+    const info = fstatSync(fd);
+    return info.isFile() ? 'file' : info.isFIFO() || info.isSocket() ? 'pipe' : 'other';
   } catch {
-    return false;
+    return 'other';
   }
 }
 
 /** stdout (1) or stderr (2), with `nodeStream` making Node's stream for it when needed. */
 export function stdStream(fd: number, nodeStream: () => NodeJS.WriteStream): StdStream {
-  let direct: boolean | undefined;
+  let kind: FdKind | undefined;
   let closed = false;
   let failure: NodeJS.ErrnoException | undefined;
   let stream: NodeJS.WriteStream | undefined;
-  const isDirect = () => (direct ??= isRegularFile(fd));
+  const isDirect = () => (kind ??= kindOf(fd)) === 'file';
+  // Asking a pipe's stream whether it is a terminal would create it, with the modules it loads.
+  const mayBeTerminal = () => (kind ??= kindOf(fd)) === 'other';
   const unusable = (err: NodeJS.ErrnoException) => {
     if (closed) return;
     closed = true;
@@ -69,13 +79,13 @@ export function stdStream(fd: number, nodeStream: () => NodeJS.WriteStream): Std
   };
   return {
     get isTTY() {
-      return !isDirect() && Boolean(viaNode().isTTY);
+      return mayBeTerminal() && Boolean(viaNode().isTTY);
     },
     get columns() {
-      return isDirect() ? undefined : viaNode().columns;
+      return mayBeTerminal() ? viaNode().columns : undefined;
     },
     get rows() {
-      return isDirect() ? undefined : viaNode().rows;
+      return mayBeTerminal() ? viaNode().rows : undefined;
     },
     get failure() {
       return failure;

@@ -3,7 +3,7 @@
  * use (scripts/build.mjs): undici's HTTP/2 client, with `node:http2` and `node:tls` (rollout never
  * negotiates HTTP/2), commander's `node:child_process` (for executable subcommands, which
  * rollout has none of) and chalk's `node:tty` and `node:os` (colour detection). Nor does writing
- * to a file cost node:net (src/stdio.ts). Checked on the built CLI.
+ * to a file, or having a pipe to write to, cost node:net (src/stdio.ts). Checked on the built CLI.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,6 +50,18 @@ describe('the built-ins loaded', () => {
     const builtins = readFileSync(probe, 'utf8').split('\n');
     expect(builtins).toContain('fs');
     expect(builtins.filter((name) => ['net', 'tty', 'os', 'crypto'].includes(name))).toEqual([]);
+  });
+
+  it('by validate writing to a file, with stderr a pipe it never writes to: no net', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollout-builtins-'));
+    // A metric to judge: nothing to warn about on stderr.
+    writeFileSync(join(dir, 'rollout.yaml'), readFileSync(new URL('../fixtures/plans/valid.yaml', import.meta.url), 'utf8'));
+    const probe = join(dir, 'builtins');
+    const env = { ...process.env, PROM_TOKEN: 'tok-4b1e9d02c7', NODE_OPTIONS: `--require ${PROBE}`, BUILTINS_PROBE: probe, XDG_CACHE_HOME: join(dir, 'cache') };
+    // Asking whether a pipe is a terminal must not create its stream (net, and a handle on the pipe).
+    for (let run = 0; run < 2; run++) expect(execFileSync('bash', ['-c', `node ${BIN} validate 2>&1 > out.txt | cat`], { cwd: dir, env, encoding: 'utf8' })).toBe('');
+    expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toContain('is valid');
+    expect(readFileSync(probe, 'utf8').split('\n')).not.toContain('net');
   });
 
   it('by an HTTP request: node:http, not node:http2 or node:tls', async () => {
