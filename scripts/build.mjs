@@ -83,13 +83,14 @@ const commanderChildProcessOnUse = patchLine(
 );
 
 /**
- * Packages that no command's fast path uses, each bundled into dist/lib/<name>.cjs and required
- * from there when first used: zod words a rejected plan's problems (and serves `schema` and `init`),
- * @inquirer/prompts asks questions at a terminal, pg keeps state in PostgreSQL. Even unrun, their
- * code in a command's bundle cost every start: zod's alone made `rollout validate` 5 ms slower
- * (A/B builds, bench/README.md).
+ * Packages that some runs do without, each bundled into dist/lib/<name>.cjs and required from there
+ * when first used: zod words a rejected plan's problems (and serves `schema` and `init`),
+ * @inquirer/prompts asks questions at a terminal, pg keeps state in PostgreSQL, yaml parses a plan
+ * not in the plan cache (src/plan/plan-yaml.ts), undici makes requests (src/net/http.ts imports its
+ * Agent alone). Even unrun, their code in a command's bundle cost every start: zod's alone made
+ * `rollout validate` 5 ms slower, yaml's and undici's together 3–4 ms (A/B builds, bench/README.md).
  */
-const PACKAGES_ON_USE = { zod: 'zod', prompts: '@inquirer/prompts', pg: 'pg' };
+const PACKAGES_ON_USE = { zod: 'zod', prompts: '@inquirer/prompts', pg: 'pg', yaml: 'yaml', undici: 'undici/lib/dispatcher/agent.js' };
 
 /** Our imports of PACKAGES_ON_USE become requires of dist/lib/<name>.cjs, relative to the bundle. */
 const packagesOnUse = {
@@ -167,6 +168,9 @@ const bundleOptions = {
   sourcemap: 'linked',
 };
 
+/** The packages of PACKAGES_ON_USE that are CommonJS modules imported whole (`import pg from 'pg'`). */
+const IMPORTED_WHOLE = new Set(['pg', 'undici/lib/dispatcher/agent.js']);
+
 /**
  * A package of PACKAGES_ON_USE, bundled as a command's bundle is (bin/rollout.js loads it the same
  * way, with a code cache of its own), exporting what the package does.
@@ -175,13 +179,14 @@ function libraryOptions(lib, pkg) {
   const { entryPoints: _commandEntry, ...options } = bundleOptions;
   return {
     ...options,
-    stdin: { contents: pkg === 'pg' ? `module.exports = require('pg');` : `export * from '${pkg}';`, resolveDir: root, loader: 'js' },
+    stdin: { contents: IMPORTED_WHOLE.has(pkg) ? `module.exports = require('${pkg}');` : `export * from '${pkg}';`, resolveDir: root, loader: 'js' },
     outfile: join(outdir, 'lib', `${lib}.cjs`),
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, undiciHttp2OnUse],
   };
 }
 
-const commandPlugins = [packagesOnUse, zodEnglishOnly, chalkWithoutDetection, undiciHttp2OnUse, commanderChildProcessOnUse];
+// undici is in dist/lib/ alone, so its patch is the library build's.
+const commandPlugins = [packagesOnUse, zodEnglishOnly, chalkWithoutDetection, commanderChildProcessOnUse];
 const results = await Promise.all([
   build({ ...bundleOptions, outfile: join(outdir, 'rollout.cjs'), plugins: commandPlugins }),
   ...(cli.entry ? [] : COMMAND_BUNDLES).map((command) => build({ ...bundleOptions, outfile: join(outdir, `${command}.cjs`), plugins: [...commandPlugins, onlyCommand(command)] })),

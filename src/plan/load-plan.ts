@@ -4,13 +4,12 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isCollection, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { PlanError, type PlanProblem } from '../errors.js';
 import { buildPlan, type PathProblem } from './build-plan.js';
 import { interpolate, type InterpolationReport } from './interpolate.js';
-import { locate } from './locate.js';
 import type { PlanParseCache } from './parse-cache.js';
 import { validate as acceptsPlanShape } from './plan-shape.generated.js';
+import type { PlanYaml } from './plan-yaml.js';
 import { processSecrets, type Secrets } from './secrets.js';
 import type { RawPlan } from './schema.js';
 import type { Plan } from './types.js';
@@ -92,33 +91,29 @@ function fileKind(info: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlo
   return 'not a file';
 }
 
-/** True when `text` lexes into more than `max` YAML tokens; stops counting there. */
-function hasMoreTokens(text: string, max: number): boolean {
-  let count = 0;
-  for (const _token of new Lexer().lex(text)) if (++count > max) return true;
-  return false;
-}
-
 /** Validates plan text; `file` is used for messages and to resolve relative paths. */
 export async function parsePlan(text: string, file: string, options: LoadPlanOptions = {}): Promise<Plan> {
   if (text.length > MAX_PLAN_BYTES) throw new PlanError([problemAt(file, 1, 1, ...TOO_LARGE)]);
-  const lines = new LineCounter();
-  let doc: Document | undefined;
-  /** The document, parsed once: to read a plan the cache does not hold, and to locate a problem in any. */
-  const yamlDocument = (): Document => (doc ??= parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, strict: true }));
+  /** The plan's YAML, parsed at most once: to read a plan the cache does not hold, and to locate a problem in any. */
+  let yaml: PlanYaml | undefined;
   let data = options.parseCache?.read(text);
   if (data === undefined) {
-    data = readYaml(text, file, yamlDocument);
+    ({ data, yaml } = await readYaml(text, file));
     // A collection as a key makes toJS print a warning, which a run from the cache would not.
-    if (options.parseCache && !hasCollectionKey(yamlDocument())) options.parseCache.keep(text, data);
+    if (options.parseCache && !yaml.hasCollectionKey()) options.parseCache.keep(text, data);
   }
 
   const secrets = options.secrets ?? processSecrets;
   const found: InterpolationReport = { unset: [], tooShort: [] };
   const interpolated = interpolate(data, options.env ?? process.env, secrets, found);
   // Messages quote values from the plan, and those may have come from ${VAR}.
-  const located = (p: PathProblem): PlanProblem => ({ file, ...locate(yamlDocument(), lines, p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint });
-  const invalid = (problems: PathProblem[]) => new PlanError(listed(sortProblems(problems.map(located))));
+  const located = async (problems: PathProblem[]): Promise<PlanProblem[]> => {
+    if (problems.length === 0) return [];
+    yaml ??= (await import('./plan-yaml.js')).parsePlanYaml(text);
+    const where = yaml;
+    return problems.map((p) => ({ file, ...where.position(p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint }));
+  };
+  const invalid = async (problems: PathProblem[]) => new PlanError(listed(sortProblems(await located(problems))));
   const unset: PathProblem[] = found.unset.map((u) => ({
     path: u.path,
     message: `environment variable ${u.name} is not set`,
@@ -131,19 +126,18 @@ export async function parsePlan(text: string, file: string, options: LoadPlanOpt
   const parsed = acceptsPlanShape(interpolated)
     ? { success: true as const, data: interpolated as RawPlan }
     : await (await import('./schema-problems.js')).parseWithSchema(interpolated);
-  if (!parsed.success) throw invalid(problems.concat(parsed.problems));
+  if (!parsed.success) throw await invalid(problems.concat(parsed.problems));
   const absolute = resolve(file);
   const built = buildPlan(parsed.data, { file: absolute, dir: dirname(absolute), secrets });
   problems.push(...built.problems);
-  if (!built.plan || problems.length > 0) throw invalid(problems);
-  for (const problem of built.warnings) options.onWarning?.(located(problem));
-  if (options.unsetIsWarning) for (const problem of unset) options.onWarning?.(located(problem));
-  for (const short of found.tooShort) {
-    options.onWarning?.(located({
+  if (!built.plan || problems.length > 0) throw await invalid(problems);
+  if (options.onWarning) {
+    const tooShort = found.tooShort.map((short): PathProblem => ({
       path: short.path,
       message: `secret \${${short.name}} is ${short.length} character${short.length === 1 ? '' : 's'}; too short to redact safely`,
       hint: 'it is hidden only within the longer text around it here (a URL, a header); use a longer secret, or write the value into the plan if it is not secret',
     }));
+    for (const warning of await located([...built.warnings, ...(options.unsetIsWarning ? unset : []), ...tooShort])) options.onWarning(warning);
   }
   const raw = data as { target?: unknown; notify?: unknown };
   return { ...built.plan, record: planRecord(absolute, text, raw.target, raw.notify) };
@@ -151,25 +145,27 @@ export async function parsePlan(text: string, file: string, options: LoadPlanOpt
 
 /**
  * The plan's YAML as data: a mapping, or a PlanError saying why not (too many tokens, bad syntax,
- * unsafe aliases, not a mapping). `yamlDocument` parses the text.
+ * unsafe aliases, not a mapping); and the parsed YAML, to locate problems in.
  */
-function readYaml(text: string, file: string, yamlDocument: () => Document): object {
+async function readYaml(text: string, file: string): Promise<{ data: object; yaml: PlanYaml }> {
+  const { hasMoreTokens, parsePlanYaml } = await import('./plan-yaml.js');
   const at = (line: number, col: number, message: string, hint?: string) => problemAt(file, line, col, message, hint);
   // A character makes at most two tokens (a scalar and its marker), so shorter plans, every example
   // among them, need no count.
   if (text.length > MAX_PLAN_TOKENS / 2 && hasMoreTokens(text, MAX_PLAN_TOKENS)) {
     throw new PlanError([at(1, 1, `the plan has over ${MAX_PLAN_TOKENS} YAML tokens (keys, values, list items)`, 'a plan has about a thousand; check that this is the right file')]);
   }
+  let yaml: PlanYaml;
   let data: unknown;
   try {
-    const doc = yamlDocument();
-    const syntax = [...doc.errors, ...doc.warnings];
+    yaml = parsePlanYaml(text);
+    const syntax = [...yaml.document.errors, ...yaml.document.warnings];
     if (syntax.length > 0) {
       throw new PlanError(
         listed(syntax.map((e) => at(e.linePos?.[0].line ?? 1, e.linePos?.[0].col ?? 1, firstLine(e.message), 'fix the YAML syntax here'))),
       );
     }
-    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    data = yaml.document.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
     if (err instanceof PlanError) throw err;
     // yaml throws for alias bombs and for documents too deep to walk.
@@ -181,7 +177,7 @@ function readYaml(text: string, file: string, yamlDocument: () => Document): obj
   if (holdsItself(data)) {
     throw new PlanError([at(1, 1, 'unsafe or unreadable YAML: an alias (*name) inside the node it names makes the plan endless', 'point the alias at another node, or write the values out')]);
   }
-  return data;
+  return { data, yaml };
 }
 
 /** True when `value` contains itself: what YAML gives for an alias inside its own anchor (`&a { self: *a }`). */
@@ -191,18 +187,6 @@ function holdsItself(value: unknown, ancestors = new Set<object>()): boolean {
   ancestors.add(value);
   const found = Object.values(value).some((child) => holdsItself(child, ancestors));
   ancestors.delete(value);
-  return found;
-}
-
-function hasCollectionKey(doc: Document): boolean {
-  let found = false;
-  visit(doc, {
-    Pair(_, pair) {
-      if (!isCollection(pair.key)) return undefined;
-      found = true;
-      return visit.BREAK;
-    },
-  });
   return found;
 }
 

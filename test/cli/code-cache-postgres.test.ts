@@ -1,7 +1,8 @@
 /**
- * The code cache of a package of dist/lib/ loaded after undici's module has set a V8 flag at run
- * time (src/net/http.ts: --liftoff-only): pg, for state in PostgreSQL. bin/rollout.js reads and
- * makes every cache under the flags the process started with, so it is made once and then used.
+ * The code caches of the packages of dist/lib/ loaded around src/net/http.ts setting a V8 flag at
+ * run time (--liftoff-only): undici (loaded before), pg for state in PostgreSQL (after), yaml.
+ * bin/rollout.js reads and makes every cache under the flags the process started with, so each is
+ * made once and then used.
  */
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ it("keeps pg's own cache for `status`, made once and used by the next runs", asy
   const first = await runCli(['status'], { cwd: world.dir, env });
   expect(first.code).toBe(0);
   const made = caches();
-  expect(Object.keys(made).sort()).toEqual(['status', 'status+pg']);
+  expect(Object.keys(made).sort()).toEqual(['status', 'status+pg', 'status+undici', 'status+yaml']);
   for (let run = 0; run < 2; run++) {
     const again = await runCli(['status'], { cwd: world.dir, env });
     expect(again.stdout.split('\n')[0]).toBe(first.stdout.split('\n')[0]);

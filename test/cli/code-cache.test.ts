@@ -34,9 +34,14 @@ function installDir(home: string): string {
   expect(dirs).toHaveLength(1);
   return join(home, 'rollout', dirs[0] as string);
 }
-/** The code caches of `home`'s install directory (its plan caches are test/cli/plan-cache.test.ts's). */
-const cacheFiles = (home: string) => (existsSync(join(home, 'rollout')) ? readdirSync(installDir(home)).filter((f) => !f.endsWith('.plan')).sort() : []);
-/** The one cache file of `home`'s install directory. */
+/**
+ * The code caches of `home`'s install directory: the commands' own (`validate.…`), and with
+ * `libraries` those of the packages of dist/lib/ they loaded (`validate+yaml.…`). Its plan caches
+ * are test/cli/plan-cache.test.ts's.
+ */
+const cacheFiles = (home: string, { libraries = false } = {}) =>
+  existsSync(join(home, 'rollout')) ? readdirSync(installDir(home)).filter((f) => f.endsWith('.v8cache') && (libraries || !f.includes('+'))).sort() : [];
+/** The one command's cache file of `home`'s install directory. */
 function onlyCache(home: string): string {
   const files = cacheFiles(home);
   expect(files).toHaveLength(1);
@@ -55,17 +60,18 @@ describe('the code cache', () => {
     expect(reference.code).toBe(2);
     expect(reference.stdout).toContain('unknown key');
     expect(await run(['validate', broken, '--json'], { XDG_CACHE_HOME: home })).toEqual(reference);
-    // zod words the problems: its cache is kept; the command's is not, after exit 2.
-    const files = cacheFiles(home);
-    expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^validate\+zod\.v[\d.]+-[a-z0-9]+-[0-9a-f]+\.v8cache$/);
-    const zodCache = join(installDir(home), files[0] as string);
-    const before = stamp(zodCache);
+    // yaml parses the plan and zod words its problems: their caches are kept; the command's is not, after exit 2.
+    expect(cacheFiles(home)).toEqual([]);
+    const files = cacheFiles(home, { libraries: true });
+    expect(files.map((file) => file.split('.')[0])).toEqual(['validate+yaml', 'validate+zod']);
+    for (const file of files) expect(file).toMatch(/^validate\+[a-z]+\.v[\d.]+-[a-z0-9]+-[0-9a-f]+\.v8cache$/);
+    const before = files.map((file) => stamp(join(installDir(home), file)));
     expect(await run(['validate', broken, '--json'], { XDG_CACHE_HOME: home })).toEqual(reference);
-    expect(stamp(zodCache)).toEqual(before);
-    // A valid plan's run keeps the command's own cache beside it.
+    expect(files.map((file) => stamp(join(installDir(home), file)))).toEqual(before);
+    // A valid plan's run keeps the command's own cache beside them.
     expect((await run(['validate', plan], { XDG_CACHE_HOME: home })).code).toBe(0);
-    expect(cacheFiles(home)).toHaveLength(2);
+    expect(cacheFiles(home)).toHaveLength(1);
+    expect(cacheFiles(home, { libraries: true })).toHaveLength(3);
     expect(await run(['validate', broken, '--json'], { XDG_CACHE_HOME: home })).toEqual(reference);
   });
 
@@ -93,7 +99,7 @@ describe('the code cache', () => {
     for (const args of [['validate', '--help'], ['help', 'validate'], ['-h', 'anything'], ['valdate', plan], ['history', '-V']]) {
       await run(args, { XDG_CACHE_HOME: home });
     }
-    expect(cacheFiles(home)).toEqual([]);
+    expect(cacheFiles(home, { libraries: true })).toEqual([]);
     await run(['validate', plan], { XDG_CACHE_HOME: home });
     await run(['history', plan], { XDG_CACHE_HOME: home });
     expect(cacheFiles(home).map((name) => name.split('.')[0])).toEqual(['history', 'validate']);
@@ -108,7 +114,7 @@ describe('the code cache', () => {
       () => run(['validate', plan], { XDG_CACHE_HOME: home, NODE_OPTIONS: '--max-old-space-size=512' }),
     ];
     for (const once of runs) await once();
-    const files = () => readdirSync(join(home, 'rollout')).flatMap((dir) => readdirSync(join(home, 'rollout', dir)).filter((f) => f.endsWith('.v8cache')).map((file) => join(home, 'rollout', dir, file)));
+    const files = () => readdirSync(join(home, 'rollout')).flatMap((dir) => readdirSync(join(home, 'rollout', dir)).filter((f) => f.endsWith('.v8cache') && !f.includes('+')).map((file) => join(home, 'rollout', dir, file)));
     const first = files().map(stamp);
     expect(first).toHaveLength(3);
     for (const once of runs) await once();
@@ -267,10 +273,15 @@ describe('the code cache', () => {
       expect(stamp(path)).toEqual(before);
       expect(flagApi.requests.filter((r) => r.method === 'PUT').map((r) => r.headers.authorization)).toEqual([`Bearer ${SECRET}`, `Bearer ${SECRET}`]);
 
-      const bytes = readFileSync(path);
-      for (const form of [SECRET, Buffer.from(SECRET).toString('base64'), encodeURIComponent(`Bearer ${SECRET}`)]) {
-        expect(bytes.includes(Buffer.from(form, 'latin1'))).toBe(false);
-        expect(bytes.includes(Buffer.from(form, 'utf16le'))).toBe(false);
+      // The command's cache, and those of the packages it loaded (undici sent the secret).
+      const everyCache = cacheFiles(home, { libraries: true });
+      expect(everyCache.map((file) => file.split('.')[0])).toEqual(['rollback-emergency+undici', 'rollback-emergency+yaml', 'rollback-emergency']);
+      for (const file of everyCache) {
+        const bytes = readFileSync(join(installDir(home), file));
+        for (const form of [SECRET, Buffer.from(SECRET).toString('base64'), encodeURIComponent(`Bearer ${SECRET}`)]) {
+          expect(bytes.includes(Buffer.from(form, 'latin1'))).toBe(false);
+          expect(bytes.includes(Buffer.from(form, 'utf16le'))).toBe(false);
+        }
       }
     });
   });
