@@ -5,7 +5,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
-import Agent from 'undici/lib/dispatcher/agent.js';
+import type Agent from 'undici/lib/dispatcher/agent.js';
 import { onShutdown } from '../shutdown.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. By default V8 also compiles that module
@@ -52,22 +52,27 @@ export interface HttpResponse {
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
-let sharedAgent: Agent | undefined;
+let sharedAgent: Promise<Agent> | undefined;
 
-/** The process-wide kept-alive connection pool. */
-export function sharedDispatcher(): Dispatcher {
+/**
+ * The process-wide kept-alive connection pool. undici is loaded with it, by the first request
+ * (scripts/build.mjs keeps it in dist/lib/): a command that makes none, such as the emergency
+ * rollback of an env-file target, never reads it.
+ */
+function sharedDispatcher(): Promise<Dispatcher> {
   if (!sharedAgent) {
-    sharedAgent = new Agent({ keepAliveTimeout: 10_000, connections: 128, pipelining: 1 });
+    sharedAgent = import('undici/lib/dispatcher/agent.js').then(({ default: Agent }) => new Agent({ keepAliveTimeout: 10_000, connections: 128, pipelining: 1 }));
     onShutdown(closeSharedDispatcher);
   }
   return sharedAgent;
 }
 
 /** Closes the shared pool so the process can exit promptly. */
-export async function closeSharedDispatcher(): Promise<void> {
+async function closeSharedDispatcher(): Promise<void> {
   const agent = sharedAgent;
   sharedAgent = undefined;
-  await agent?.close();
+  // A failed load made no pool to close (the request that started it reported the failure).
+  await (await agent?.catch(() => undefined))?.close();
 }
 
 /** A URL fit for messages: no credentials, no query string (tokens often live there). */
@@ -106,11 +111,12 @@ export async function httpStream(req: HttpRequest, onHead: (head: HttpHead) => B
   const method = req.method ?? 'GET';
   const deadline = performance.now() + req.timeoutMs;
   const follows = method === 'GET' || method === 'HEAD';
+  const dispatcher = req.dispatcher ?? (await sharedDispatcher());
   let url = req.url;
   for (let redirects = 0; ; redirects++) {
     let redirect: string | undefined;
     const head = await new Promise<HttpHead>((resolve, reject) => {
-      const exchange = new Exchange({ ...req, url }, req.url, deadline, (h) => {
+      const exchange = new Exchange({ ...req, url, dispatcher }, req.url, deadline, (h) => {
         redirect = follows && REDIRECT_STATUSES.has(h.status) ? firstHeader(h, 'location') : undefined;
         // A redirect's body is drained, not handed on: the answer is at its target.
         return redirect === undefined ? onHead(h) : undefined;
@@ -166,7 +172,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private size = 0;
 
   constructor(
-    private readonly req: HttpRequest,
+    private readonly req: HttpRequest & { dispatcher: Dispatcher },
     /** The URL first requested, before redirects: the one messages name. */
     private readonly firstUrl: string,
     /** performance.now() by which the whole exchange must be done. */
@@ -190,7 +196,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       Math.max(0, this.deadline - performance.now()),
     );
     req.signal?.addEventListener('abort', this.onAbort);
-    (req.dispatcher ?? sharedDispatcher()).dispatch(
+    req.dispatcher.dispatch(
       { origin: url.origin, path: `${url.pathname}${url.search}`, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: req.headers, body: req.body },
       this,
     );

@@ -1,7 +1,7 @@
 /**
  * The packages of dist/lib/ are read only by the runs that use them (scripts/build.mjs): `yaml` to
- * parse a plan that is not in the command's plan cache, or to say where a problem is; undici to make
- * a request. So `validate` of a plan from the plan cache with nothing to say reads neither, and
+ * parse a plan that is not in the command's plan cache, or to say where a problem is; undici by the
+ * first request (src/net/http.ts), not by a command that makes none. So `validate` of a plan from the plan cache with nothing to say reads neither, and
  * every run answers as it does with no cache at all. Checked on the built CLI.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +54,20 @@ describe('the packages of dist/lib/', () => {
       expect(await probed(dir, ['validate'], env)).toEqual({ result: reference, libs: code === 2 ? ['yaml.cjs', 'zod.cjs'] : ['yaml.cjs'] });
       // From the plan cache: yaml only to locate the problem.
       expect(await probed(dir, ['validate'], env)).toEqual({ result: reference, libs: code === 2 ? ['yaml.cjs', 'zod.cjs'] : ['yaml.cjs'] });
+    }
+  });
+
+  it('rollback --emergency and advance of an env-file target make no request, and read no undici', async () => {
+    const dir = planDir(QUIET);
+    writeFileSync(join(dir, '.env'), 'PERCENT=0\n');
+    const advanced = await probed(dir, ['advance', '--yes']);
+    expect([advanced.result.code, advanced.libs]).toEqual([0, ['yaml.cjs']]);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('PERCENT=10\n');
+    // The emergency's first run parses the plan (each command has a plan cache of its own); the next reads it from there.
+    for (const libs of [['yaml.cjs'], []]) {
+      const rolledBack = await probed(dir, ['rollback', '--emergency']);
+      expect([rolledBack.result.code, rolledBack.libs]).toEqual([0, libs]);
+      expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('PERCENT=0\n');
     }
   });
 
