@@ -12,12 +12,17 @@ import { onShutdown } from '../shutdown.js';
 // with TurboFan on background threads, and a process exiting soon after its first request waits
 // for that compile: 80-190 ms added to every `rollout rollback --emergency` or `status` on the
 // benchmark machine (bench/README.md). Liftoff, V8's baseline wasm compiler, is plenty for
-// parsing response heads. Must run before undici compiles the module, i.e. before the first request.
-// V8 keeps a code cache for the flags it was made under: bin/rollout.js reads and makes its caches
-// under `startUp` (the flag and the two it implies, back at their defaults), then sets `set` again.
-const runtimeFlags = { set: '--liftoff-only', startUp: '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering' };
-setFlagsFromString(runtimeFlags.set);
-(process as unknown as Record<symbol, typeof runtimeFlags>)[Symbol.for('rollout.runtimeV8Flags')] = runtimeFlags;
+// parsing response heads. Set by the first request, once undici is loaded and before it compiles
+// the module. V8 keeps a code cache for the flags it was made under: bin/rollout.js reads and makes
+// its caches under `startUp` (the flag and the two it implies, back at their defaults), then sets
+// `set` again, which names the implied two as well (setting the flag alone left them at their
+// defaults: tier-up on again). Reading undici's cache with the flag already set made every
+// command that makes a request 5-10 ms slower (bench/README.md), so it is set after.
+const runtimeFlags = { set: '--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering', startUp: '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering' };
+function setRuntimeFlags(): void {
+  setFlagsFromString(runtimeFlags.set);
+  (process as unknown as Record<symbol, typeof runtimeFlags>)[Symbol.for('rollout.runtimeV8Flags')] = runtimeFlags;
+}
 
 /** Why a request produced no usable response. */
 export type HttpFailureKind = 'connect' | 'timeout' | 'too-large' | 'aborted' | 'network' | 'redirect';
@@ -61,7 +66,10 @@ let sharedAgent: Promise<Agent> | undefined;
  */
 function sharedDispatcher(): Promise<Dispatcher> {
   if (!sharedAgent) {
-    sharedAgent = import('undici/lib/dispatcher/agent.js').then(({ default: Agent }) => new Agent({ keepAliveTimeout: 10_000, connections: 128, pipelining: 1 }));
+    sharedAgent = import('undici/lib/dispatcher/agent.js').then(({ default: Agent }) => {
+      setRuntimeFlags();
+      return new Agent({ keepAliveTimeout: 10_000, connections: 128, pipelining: 1 });
+    });
     onShutdown(closeSharedDispatcher);
   }
   return sharedAgent;
