@@ -87,8 +87,9 @@ const commanderChildProcessOnUse = patchLine(
  * when first used: zod words a rejected plan's problems (and serves `schema` and `init`),
  * @inquirer/prompts asks questions at a terminal, pg keeps state in PostgreSQL, yaml parses a plan
  * not in the plan cache (src/plan/plan-yaml.ts), undici makes requests (its Agent alone, imported
- * by src/net/http.ts at the first request). Even unrun, their code in a command's bundle cost every start: zod's alone made
- * `rollout validate` 5 ms slower, yaml's and undici's together 3–4 ms (A/B builds, bench/README.md).
+ * by src/net/http.ts at the first request). Even unrun, their code in a command's bundle cost
+ * every start: zod's alone made `rollout validate` 5 ms slower, yaml's and undici's together
+ * 3–4 ms (A/B builds, bench/README.md).
  */
 const PACKAGES_ON_USE = { zod: 'zod', prompts: '@inquirer/prompts', pg: 'pg', yaml: 'yaml', undici: 'undici/lib/dispatcher/agent.js' };
 

@@ -59,9 +59,10 @@ export function stdStream(fd: number, nodeStream: () => NodeJS.WriteStream): Std
   let closed = false;
   let failure: NodeJS.ErrnoException | undefined;
   let stream: NodeJS.WriteStream | undefined;
-  const isDirect = () => (kind ??= kindOf(fd)) === 'file';
+  const fdKind = () => (kind ??= kindOf(fd));
+  const isDirect = () => fdKind() === 'file';
   // Asking a pipe's stream whether it is a terminal would create it, with the modules it loads.
-  const mayBeTerminal = () => (kind ??= kindOf(fd)) === 'other';
+  const mayBeTerminal = () => fdKind() === 'other';
   const unusable = (err: NodeJS.ErrnoException) => {
     if (closed) return;
     closed = true;

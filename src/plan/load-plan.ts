@@ -109,8 +109,7 @@ export async function parsePlan(text: string, file: string, options: LoadPlanOpt
   // Messages quote values from the plan, and those may have come from ${VAR}.
   const located = async (problems: PathProblem[]): Promise<PlanProblem[]> => {
     if (problems.length === 0) return [];
-    yaml ??= (await import('./plan-yaml.js')).parsePlanYaml(text);
-    const where = yaml;
+    const where = (yaml ??= (await import('./plan-yaml.js')).parsePlanYaml(text));
     return problems.map((p) => ({ file, ...where.position(p.path, p.atKey), message: secrets.redact(p.message), hint: p.hint }));
   };
   const invalid = async (problems: PathProblem[]) => new PlanError(listed(sortProblems(await located(problems))));
